@@ -1,0 +1,17 @@
+# The web app and the worker share this image; docker-compose.yml runs both on PostgreSQL.
+FROM python:3.11-slim
+RUN apt-get update && apt-get install -y --no-install-recommends nodejs npm && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund --loglevel=error
+COPY pyproject.toml README.md ./
+COPY src ./src
+RUN pip install --no-cache-dir .
+COPY processes ./processes
+COPY forms ./forms
+ENV TRIGGER_WORKFLOW_PROCESSES_DIR=/app/processes \
+    TRIGGER_WORKFLOW_FORMS_DIR=/app/forms \
+    TRIGGER_WORKFLOW_ASSETS_DIR=/app/node_modules/govuk-frontend/dist/govuk \
+    TRIGGER_WORKFLOW_INSTANCE_PATH=/app/instance
+EXPOSE 8000
+CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--workers", "3", "trigger_workflow.app:create_app()"]

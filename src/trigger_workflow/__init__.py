@@ -1,0 +1,1 @@
+"""Run the UK Community Trigger (ASB case review) as BPMN workflows."""

@@ -1,0 +1,42 @@
+"""Build the Flask application: all wiring happens here, nothing at import time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+
+from trigger_workflow.settings import Settings
+from trigger_workflow.web import acting, api, assets, cases, database, errors, public, tasks
+
+TEMPLATES = Path(__file__).parent / "web" / "templates"
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Create the application with the given settings (default: from the environment)."""
+    settings = (settings or Settings.from_env()).with_secret_key()
+    app = Flask(__name__, instance_path=str(settings.instance_path.resolve()))
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        TESTING=settings.testing,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        MAX_CONTENT_LENGTH=2 * 1024 * 1024,
+    )
+    app.extensions["trigger_workflow.settings"] = settings
+    app.jinja_loader = ChoiceLoader(
+        [
+            FileSystemLoader(TEMPLATES),
+            PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja")}),
+        ]
+    )
+    app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True
+    app.jinja_env.globals["council_name"] = settings.council_name
+    database.init_app(app, settings)
+    assets.init_app(app, settings)
+    errors.init_app(app)
+    acting.init_app(app)
+    for blueprint in (public.bp, acting.bp, tasks.bp, cases.bp, api.bp):
+        app.register_blueprint(blueprint)
+    return app

@@ -1,0 +1,1 @@
+"""The workflow engine façade: SpiffWorkflow behind a small interface (no Flask, no database)."""

@@ -1,0 +1,40 @@
+"""Count working days: weekends and England and Wales bank holidays are not working days."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from functools import lru_cache
+
+import holidays
+
+
+@lru_cache(maxsize=64)
+def _bank_holidays(year: int) -> frozenset[date]:
+    return frozenset(holidays.country_holidays("GB", subdiv="ENG", years=year).keys())
+
+
+def is_working_day(day: date) -> bool:
+    """Return whether offices are open on this day."""
+    return day.weekday() < 5 and day not in _bank_holidays(day.year)
+
+
+def add_working_days(start: date, days: int) -> date:
+    """Return the date `days` working days after `start` (not counting `start` itself)."""
+    day = start
+    remaining = days
+    while remaining > 0:
+        day += timedelta(days=1)
+        if is_working_day(day):
+            remaining -= 1
+    return day
+
+
+def working_days_between(start: date, end: date) -> int:
+    """Return how many working days fall after `start` up to and including `end` (negative if past)."""
+    if end < start:
+        return -working_days_between(end, start)
+    count, day = 0, start
+    while day < end:
+        day += timedelta(days=1)
+        count += is_working_day(day)
+    return count

@@ -1,0 +1,192 @@
+"""Run a case's workflow: start it, list its waiting human tasks, complete one, say where it is."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.defaults import CallActivity, EndEvent
+from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundException
+from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.task import TaskState
+
+from trigger_workflow.errors import EngineError, NotFound, TaskNotOpen
+
+FINISHED_STAGE = "Closed"
+
+
+@dataclass(frozen=True)
+class HumanTask:
+    """A user task waiting for someone, as the rest of the application sees it."""
+
+    id: str
+    spec_name: str
+    name: str
+    lane: str | None
+    stage: str
+    form: str | None
+    ui_form: str | None
+    instructions: str | None
+    data: dict[str, Any]
+
+    @property
+    def agency(self) -> str | None:
+        """Return the agency a per-agency task (multi-instance over agencies) is for."""
+        value = self.data.get("agency")
+        return value if isinstance(value, str) else None
+
+
+@dataclass
+class StepReport:
+    """What the engine did on its own after a start or a completed task."""
+
+    automatic: list[dict[str, str]] = field(default_factory=list)
+
+    def record(self, task: Task) -> bool:
+        """Note a task the engine completed by itself (scripts, decisions, gateways)."""
+        spec = task.task_spec
+        if getattr(spec, "bpmn_id", None) and not spec.manual:
+            self.automatic.append({"task": spec.bpmn_id, "name": spec.bpmn_name or spec.bpmn_id})
+        return True
+
+
+def start(spec: Any, subprocess_specs: dict[str, Any], data: dict[str, Any] | None = None) -> tuple[BpmnWorkflow, StepReport]:
+    """Create a workflow and run it to its first wait."""
+    workflow = BpmnWorkflow(spec, subprocess_specs)
+    if data:
+        workflow.data.update(data)
+        workflow.task_tree.data.update(data)
+    return workflow, _run_engine(workflow, task_name=None)
+
+
+def human_tasks(workflow: BpmnWorkflow) -> list[HumanTask]:
+    """Return every READY user task, in the workflow's order."""
+    return [_human_task(workflow, t) for t in workflow.get_tasks(state=TaskState.READY, manual=True)]
+
+
+def find_task(workflow: BpmnWorkflow, task_id: str) -> Task:
+    """Return the task with this id, or raise NotFound / TaskNotOpen."""
+    try:
+        task = workflow.get_task_from_id(UUID(task_id))
+    except (ValueError, TaskNotFoundException):
+        raise NotFound(f"There is no task {task_id} on this case.") from None
+    if task is None:
+        raise NotFound(f"There is no task {task_id} on this case.")
+    if not task.task_spec.manual:
+        raise NotFound(f"Task {task_id} is not a task for a person.")
+    if task.state != TaskState.READY:
+        raise TaskNotOpen(
+            f"'{task.task_spec.bpmn_name}' is no longer waiting ({TaskState.get_name(task.state)}).",
+            task_id=task_id,
+        )
+    return task
+
+
+def complete(workflow: BpmnWorkflow, task_id: str, data: dict[str, Any]) -> StepReport:
+    """Complete a READY human task with the submitted data and run on to the next wait."""
+    task = find_task(workflow, task_id)
+    task.data.update(data)
+    name = task.task_spec.bpmn_name or task.task_spec.bpmn_id
+    try:
+        task.run()
+    except SpiffWorkflowException as error:
+        raise _engine_error(error, name) from error
+    return _run_engine(workflow, task_name=name)
+
+
+def _run_engine(workflow: BpmnWorkflow, task_name: str | None) -> StepReport:
+    report = StepReport()
+    try:
+        workflow.do_engine_steps(did_complete_task=report.record)
+    except SpiffWorkflowException as error:
+        raise _engine_error(error, task_name) from error
+    return report
+
+
+def _engine_error(error: SpiffWorkflowException, after: str | None) -> EngineError:
+    task_spec = getattr(error, "task_spec", None)
+    failed = getattr(task_spec, "bpmn_name", None) or getattr(task_spec, "bpmn_id", None)
+    line = getattr(error, "line_number", None)
+    message = str(error)
+    return EngineError(message, task=failed or after, line=line)
+
+
+def next_timer_due(workflow: BpmnWorkflow) -> datetime | None:
+    """Return when the earliest waiting timer of the workflow falls due, if any is waiting."""
+    due = []
+    for event in workflow.waiting_events():
+        value = event.value
+        if isinstance(value, dict):
+            value = value.get("next")
+        if event.event_type.endswith("TimerEventDefinition") and isinstance(value, str):
+            moment = datetime.fromisoformat(value)
+            due.append(moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc))
+    return min(due, default=None)
+
+
+def fire_timers(workflow: BpmnWorkflow) -> StepReport:
+    """Fire every timer that is due and run on; the engine needs a second pass to follow it."""
+    report = StepReport()
+    try:
+        for _ in range(2):
+            workflow.refresh_timers()
+            workflow.do_engine_steps(did_complete_task=report.record)
+    except SpiffWorkflowException as error:
+        raise _engine_error(error, "a timer") from error
+    return report
+
+
+def stage(workflow: BpmnWorkflow) -> str:
+    """Return the name of the stage (call activity of the main diagram) the case is in."""
+    if workflow.is_completed():
+        return FINISHED_STAGE
+    active = [
+        t
+        for t in workflow.get_tasks(state=TaskState.STARTED | TaskState.WAITING)
+        if t.workflow is workflow and isinstance(t.task_spec, CallActivity)
+    ]
+    if active:
+        return str(active[-1].task_spec.bpmn_name or active[-1].task_spec.bpmn_id)
+    ready = human_tasks(workflow)
+    return ready[0].stage if ready else "Running"
+
+
+def end_reached(workflow: BpmnWorkflow) -> str | None:
+    """Return the name of the main diagram's end event the case finished at, if it has."""
+    if not workflow.is_completed():
+        return None
+    for task in workflow.get_tasks(state=TaskState.COMPLETED):
+        if task.workflow is workflow and isinstance(task.task_spec, EndEvent):
+            return str(task.task_spec.bpmn_name or task.task_spec.bpmn_id)
+    return None
+
+
+def _human_task(workflow: BpmnWorkflow, task: Task) -> HumanTask:
+    spec = task.task_spec
+    properties = spec.extensions.get("properties", {}) if hasattr(spec, "extensions") else {}
+    return HumanTask(
+        id=str(task.id),
+        spec_name=spec.bpmn_id,
+        name=spec.bpmn_name or spec.bpmn_id,
+        lane=spec.lane,
+        stage=_stage_of(workflow, task),
+        form=properties.get("formJsonSchemaFilename"),
+        ui_form=properties.get("formUiSchemaFilename"),
+        instructions=spec.extensions.get("instructionsForEndUser") if hasattr(spec, "extensions") else None,
+        data=task.data,
+    )
+
+
+def _stage_of(workflow: BpmnWorkflow, task: Task) -> str:
+    """Climb from a task to the call activity of the main diagram that contains it."""
+    sub = task.workflow
+    caller: Task | None = None
+    while sub is not workflow:
+        caller = workflow.get_task_from_id(sub.parent_task_id)
+        sub = caller.workflow
+    if caller is None:
+        return str(task.workflow.spec.description or task.workflow.spec.name)
+    return str(caller.task_spec.bpmn_name or caller.task_spec.bpmn_id)

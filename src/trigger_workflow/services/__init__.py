@@ -1,0 +1,1 @@
+"""Services: each operation joins the engine and the store in one transaction."""

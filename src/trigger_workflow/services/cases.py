@@ -1,0 +1,363 @@
+"""Start cases and complete their tasks: lock, load, run the engine, write state, tasks, events."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from trigger_workflow import schema_forms
+from trigger_workflow.engine import calendar, serialization
+from trigger_workflow.engine import workflow as engine
+from trigger_workflow.errors import (
+    ConcurrentChange,
+    FieldProblem,
+    FormInvalid,
+    NotFound,
+    NotPermitted,
+    TaskNotOpen,
+)
+from trigger_workflow.services import processes
+from trigger_workflow.services.actors import Actor
+from trigger_workflow.store.models import (
+    Case,
+    Event,
+    OpenTask,
+    ProcessVersion,
+    ReferenceCounter,
+    utcnow,
+)
+
+APPLICATION_ROLE = "applicant"
+
+
+@dataclass(frozen=True)
+class SubmitApplication:
+    """An application from the public form, or entered by an officer (R2)."""
+
+    data: dict[str, Any]
+    actor: Actor
+    submission_key: str | None = None
+    received_on: date | None = None
+    reference_prefix: str = "CT"
+
+
+@dataclass(frozen=True)
+class StartCase:
+    """A case of any deployed process, started without an application form."""
+
+    process_id: str
+    actor: Actor
+    received_on: date | None = None
+    reference_prefix: str = "CT"
+
+
+@dataclass(frozen=True)
+class CompleteTask:
+    """An officer's answers to one open task of a case."""
+
+    reference: str
+    task_id: str
+    data: dict[str, Any]
+    actor: Actor
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    """Where a case stands after a change."""
+
+    reference: str
+    status: str
+    stage: str
+    outcome: str | None
+    open_tasks: list[str] = field(default_factory=list)
+
+
+def submit_application(session: Session, command: SubmitApplication) -> CaseResult:
+    """Start a case from an application; a repeated submission returns the first case."""
+    if command.submission_key:
+        existing = session.scalar(select(Case).where(Case.submission_key == command.submission_key))
+        if existing is not None:
+            return _result(existing)
+    version = processes.latest_version(session)
+    deployed = processes.deployed(version)
+    workflow, start_report = engine.start(*serialization.load_specs(deployed.spec_json))
+    application = _application_task(workflow, deployed)
+    data = _checked(deployed, application, command.data)
+    report = engine.complete(workflow, application.id, data)
+    applicant = data.get("applicant") or {}
+    case = Case(
+        process_version_id=version.id,
+        applicant_name=applicant.get("name"),
+        applicant_postcode=applicant.get("postcode"),
+        channel=data.get("channel"),
+        submission_key=command.submission_key,
+        received_on=command.received_on or date.today(),
+    )
+    try:
+        _insert_case(session, case, command.reference_prefix, command.actor, version, start_report)
+        save_case(session, case, workflow, deployed)
+        append_event(
+            session, case, command.actor, "task_completed",
+            task=application, data=data, detail=step_detail(case, report),
+        )
+        session.commit()
+    except IntegrityError as error:
+        session.rollback()
+        if command.submission_key:
+            existing = session.scalar(select(Case).where(Case.submission_key == command.submission_key))
+            if existing is not None:
+                return _result(existing)
+        raise ConcurrentChange("The application could not be saved; please submit it again.") from error
+    return _result(case)
+
+
+def start_case(session: Session, command: StartCase) -> CaseResult:
+    """Start a case of a process that has no application form (benchmarks, diagram tests)."""
+    version = processes.latest_version(session, command.process_id)
+    deployed = processes.deployed(version)
+    workflow, start_report = engine.start(*serialization.load_specs(deployed.spec_json))
+    case = Case(process_version_id=version.id, received_on=command.received_on or date.today())
+    _insert_case(session, case, command.reference_prefix, command.actor, version, start_report)
+    save_case(session, case, workflow, deployed)
+    session.commit()
+    return _result(case)
+
+
+def _insert_case(
+    session: Session, case: Case, prefix: str, actor: Actor, version: ProcessVersion,
+    report: engine.StepReport,
+) -> None:
+    case.reference = _next_reference(session, prefix, case.received_on.year)
+    case.status, case.stage, case.workflow_state = "open", "", ""
+    case.serializer_version = serialization.SERIALIZER_VERSION
+    session.add(case)
+    session.flush()
+    detail = {"process_version": version.number, "process_version_id": version.id}
+    append_event(session, case, actor, "case_started", detail=detail | {"automatic": report.automatic})
+
+
+def complete_task(session: Session, command: CompleteTask) -> CaseResult:
+    """Complete one open task of a case, or change nothing and say why."""
+    try:
+        case = _locked_case(session, command.reference)
+        open_task = session.get(OpenTask, command.task_id)
+        if open_task is None or open_task.case_id != case.id:
+            raise _not_open(session, case, command.task_id)
+        if not command.actor.may_do(open_task.role, open_task.agency):
+            raise NotPermitted(
+                f"'{open_task.name}' is for {_for_whom(open_task)}; "
+                f"{command.actor.username} acts as {command.actor.role}.",
+            )
+        deployed = processes.deployed(case.process_version)
+        workflow = restore_workflow(case, deployed)
+        task = engine.find_task(workflow, command.task_id)
+        human = next(t for t in engine.human_tasks(workflow) if t.id == command.task_id)
+        data = _checked(deployed, human, command.data)
+        report = engine.complete(workflow, task_id=str(task.id), data=data)
+        save_case(session, case, workflow, deployed)
+        append_event(
+            session, case, command.actor, "task_completed", task=human, data=data,
+            detail=step_detail(case, report),
+        )
+        session.commit()
+    except (StaleDataError, IntegrityError) as error:
+        session.rollback()
+        raise ConcurrentChange(
+            "Someone else changed this case at the same moment. Nothing you entered was saved: "
+            "reload the case and try again.", reference=command.reference,
+        ) from error
+    except OperationalError as error:
+        session.rollback()
+        if "locked" not in str(error).lower():
+            raise
+        raise ConcurrentChange(
+            "The case is busy with another change. Nothing you entered was saved: try again.",
+            reference=command.reference,
+        ) from error
+    except BaseException:
+        session.rollback()
+        raise
+    return _result(case)
+
+
+def load_workflow(case: Case) -> BpmnWorkflow:
+    """Restore the workflow of a case (read-only use: views, tests, replay)."""
+    return restore_workflow(case, processes.deployed(case.process_version))
+
+
+def restore_workflow(case: Case, deployed: processes.DeployedProcess) -> BpmnWorkflow:
+    return serialization.load_state(case.workflow_state, deployed.spec_json, case.serializer_version)
+
+
+def _application_task(workflow: BpmnWorkflow, deployed: processes.DeployedProcess) -> engine.HumanTask:
+    for task in engine.human_tasks(workflow):
+        if deployed.role_for_lane(task.lane) == APPLICATION_ROLE:
+            return task
+    raise NotFound("The process does not start with an application task in the applicant's lane.")
+
+
+def _checked(
+    deployed: processes.DeployedProcess, task: engine.HumanTask, data: dict[str, Any]
+) -> dict[str, Any]:
+    """Validate submitted data against the task's form; refuse fields the form does not ask."""
+    if not isinstance(data, dict):
+        raise FormInvalid([FieldProblem((), "The answers must be a JSON object.")])
+    schema = deployed.form(task.form) or {"type": "object", "properties": {}}
+    known = schema.get("properties", {})
+    problems = [
+        FieldProblem((name,), f"'{name}' is not a question on this form.")
+        for name in data
+        if name not in known
+    ]
+    problems += [FieldProblem(e.path, e.message) for e in schema_forms.validate(schema, data)]
+    if problems:
+        raise FormInvalid(problems, raw=data)
+    return data
+
+
+def save_case(
+    session: Session, case: Case, workflow: BpmnWorkflow, deployed: processes.DeployedProcess
+) -> None:
+    """Write the workflow state, stage, status and open-task rows of a case."""
+    case.workflow_state = serialization.dump_state(workflow)
+    case.serializer_version = serialization.SERIALIZER_VERSION
+    case.stage = engine.stage(workflow)
+    case.outcome = engine.end_reached(workflow)
+    case.status = "closed" if workflow.is_completed() else "open"
+    case.timer_due_at = engine.next_timer_due(workflow)
+    case.updated_at = utcnow()
+    ready = {t.id: t for t in engine.human_tasks(workflow)}
+    for row in list(case.open_tasks):
+        if row.id not in ready:
+            case.open_tasks.remove(row)
+    have = {row.id for row in case.open_tasks}
+    today = date.today()
+    for task in ready.values():
+        if task.id in have:
+            continue
+        role = deployed.role_for_lane(task.lane)
+        case.open_tasks.append(
+            OpenTask(
+                id=task.id,
+                task_spec=task.spec_name,
+                name=task.name,
+                stage=task.stage,
+                lane=task.lane,
+                role=role,
+                agency=task.agency if role == "partner" else None,
+                due_on=_due_on(deployed, task.spec_name, case.received_on, today),
+            )
+        )
+    session.flush()
+
+
+def _due_on(deployed: processes.DeployedProcess, spec_name: str, received: date, today: date) -> date | None:
+    timescale = deployed.timescales.get(spec_name)
+    if timescale is None:
+        return None
+    start = received if timescale.counted_from == "received" else today
+    return calendar.add_working_days(start, timescale.days)
+
+
+def append_event(
+    session: Session,
+    case: Case,
+    actor: Actor,
+    kind: str,
+    *,
+    task: engine.HumanTask | None = None,
+    data: dict[str, Any] | None = None,
+    detail: dict[str, Any] | None = None,
+) -> Event:
+    """Append one event to the case's history, numbered after the last."""
+    seq = (session.scalar(select(func.max(Event.seq)).where(Event.case_id == case.id)) or 0) + 1
+    event = Event(
+        case_id=case.id,
+        seq=seq,
+        actor=actor.username,
+        kind=kind,
+        task_id=task.id if task else None,
+        task_spec=task.spec_name if task else None,
+        task_name=task.name if task else None,
+        data=data or {},
+        detail=detail or {},
+    )
+    session.add(event)
+    session.flush()
+    return event
+
+
+def step_detail(case: Case, report: engine.StepReport) -> dict[str, Any]:
+    return {
+        "automatic": report.automatic,
+        "stage": case.stage,
+        "status": case.status,
+        "outcome": case.outcome,
+        "ready": [{"id": t.id, "name": t.name} for t in case.open_tasks],
+    }
+
+
+def _locked_case(session: Session, reference: str) -> Case:
+    case = session.scalar(
+        select(Case).where(Case.reference == reference).with_for_update().execution_options(
+            populate_existing=True
+        )
+    )
+    if case is None:
+        raise NotFound(f"There is no case {reference}.")
+    return case
+
+
+def _not_open(session: Session, case: Case, task_id: str) -> Exception:
+    done = session.scalar(
+        select(Event).where(Event.case_id == case.id, Event.task_id == task_id, Event.kind == "task_completed")
+    )
+    if done is None:
+        return NotFound(f"Case {case.reference} has no task {task_id}.")
+    when = _format_time(done.occurred_at)
+    return TaskNotOpen(
+        f"'{done.task_name}' on case {case.reference} was already completed by {done.actor} at {when}. "
+        "Nothing you entered was saved.",
+        reference=case.reference,
+    )
+
+
+def _format_time(moment: datetime) -> str:
+    return moment.strftime("%H:%M on %d %B %Y")
+
+
+def _for_whom(task: OpenTask) -> str:
+    return f"the {task.agency} {task.role}" if task.agency else f"the {task.role}"
+
+
+def _next_reference(session: Session, prefix: str, year: int) -> str:
+    """Give out the next case number of the year, safe under concurrent submissions."""
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(
+        insert(ReferenceCounter).values(year=year, last_number=0).on_conflict_do_nothing()
+    )
+    counter = session.get(ReferenceCounter, year, with_for_update=True, populate_existing=True)
+    assert counter is not None
+    counter.last_number += 1
+    session.flush()
+    return f"{prefix}-{year}-{counter.last_number:04d}"
+
+
+def _result(case: Case) -> CaseResult:
+    return CaseResult(
+        reference=case.reference,
+        status=case.status,
+        stage=case.stage,
+        outcome=case.outcome,
+        open_tasks=[t.name for t in case.open_tasks],
+    )

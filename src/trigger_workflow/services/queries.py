@@ -1,0 +1,106 @@
+"""Read cases and tasks for pages and commands, without changing anything."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from trigger_workflow.engine import workflow as engine
+from trigger_workflow.errors import NotFound, NotPermitted
+from trigger_workflow.services import processes
+from trigger_workflow.services.actors import Actor
+from trigger_workflow.services.cases import load_workflow
+from trigger_workflow.store.models import Case, Event, OpenTask
+
+
+@dataclass(frozen=True)
+class TaskRow:
+    """One line of a task list."""
+
+    task: OpenTask
+    reference: str
+    applicant_name: str | None
+
+
+@dataclass(frozen=True)
+class TaskPage:
+    """Everything needed to show one open task and its form."""
+
+    case: Case
+    task: OpenTask
+    schema: dict[str, Any]
+    ui_schema: dict[str, Any] | None
+    instructions: str | None
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class CasePage:
+    """A case with its open tasks and its history."""
+
+    case: Case
+    open_tasks: list[OpenTask]
+    events: list[Event]
+
+
+def open_tasks_for(session: Session, actor: Actor, limit: int = 200) -> list[TaskRow]:
+    """Return the open tasks offered to this officer's role (and agency), soonest due first."""
+    query = (
+        select(OpenTask, Case.reference, Case.applicant_name)
+        .join(Case, Case.id == OpenTask.case_id)
+        .where(OpenTask.role == actor.role)
+        .order_by(OpenTask.due_on.is_(None), OpenTask.due_on, OpenTask.created_at)
+        .limit(limit)
+    )
+    if actor.role == "partner":
+        query = query.where(OpenTask.agency == actor.agency)
+    return [TaskRow(task, ref, name) for task, ref, name in session.execute(query)]
+
+
+def count_open_tasks(session: Session) -> int:
+    """Return how many human tasks are waiting across all cases."""
+    return session.scalar(select(func.count()).select_from(OpenTask)) or 0
+
+
+def task_page(session: Session, task_id: str, actor: Actor) -> TaskPage:
+    """Return an open task with its form and the case data it shows, if the actor may see it."""
+    task = session.get(OpenTask, task_id)
+    if task is None:
+        raise NotFound("This task does not exist or has already been completed.")
+    if not actor.may_do(task.role, task.agency):
+        raise NotPermitted(f"'{task.name}' is not offered to {actor.role}s" + (
+            f" of {actor.agency}." if actor.agency else "."))
+    case = task.case
+    deployed = processes.deployed(case.process_version)
+    workflow = load_workflow(case)
+    human = next((t for t in engine.human_tasks(workflow) if t.id == task_id), None)
+    if human is None:
+        raise NotFound("This task is no longer waiting.")
+    schema = deployed.form(human.form) or {"type": "object", "properties": {}}
+    return TaskPage(case, task, schema, deployed.form(human.ui_form), human.instructions, dict(human.data))
+
+
+def case_page(session: Session, reference: str) -> CasePage:
+    """Return a case with its open tasks and events, oldest event first."""
+    case = session.scalar(
+        select(Case).where(Case.reference == reference).options(selectinload(Case.open_tasks))
+    )
+    if case is None:
+        raise NotFound(f"There is no case {reference}.")
+    events = list(session.scalars(select(Event).where(Event.case_id == case.id).order_by(Event.seq)))
+    return CasePage(case, list(case.open_tasks), events)
+
+
+def recent_cases(session: Session, limit: int = 50) -> list[Case]:
+    """Return the most recently changed cases."""
+    return list(session.scalars(select(Case).order_by(Case.updated_at.desc()).limit(limit)))
+
+
+def application_form(session: Session) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """Return the application form (schema and UI schema) of the newest process version."""
+    deployed = processes.deployed(processes.latest_version(session))
+    task = deployed.application_task()
+    return deployed.form(task.form) or {"type": "object", "properties": {}}, deployed.form(task.ui_form)

@@ -1,0 +1,51 @@
+"""Fire the timers of cases whose timers are due: what the worker does."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from trigger_workflow.engine import workflow as engine
+from trigger_workflow.services import processes
+from trigger_workflow.services.actors import Actor
+from trigger_workflow.services.cases import append_event, restore_workflow, save_case, step_detail
+from trigger_workflow.store.models import Case
+
+WORKER = Actor(username="worker", role="system", display_name="Timer worker")
+
+
+def fire_due_timers(sessions: sessionmaker[Session], now: datetime | None = None, limit: int = 100) -> int:
+    """Fire due timers, one case per transaction; return how many cases moved on."""
+    now = now or datetime.now(timezone.utc)
+    with sessions() as session:
+        due = list(
+            session.scalars(
+                select(Case.id)
+                .where(Case.status == "open", Case.timer_due_at <= now)
+                .order_by(Case.timer_due_at)
+                .limit(limit)
+            )
+        )
+    fired = 0
+    for case_id in due:
+        with sessions() as session:
+            fired += _fire_case(session, case_id, now)
+    return fired
+
+
+def _fire_case(session: Session, case_id: int, now: datetime) -> int:
+    # SKIP LOCKED: on PostgreSQL each due case is taken by exactly one worker process.
+    case = session.scalar(
+        select(Case).where(Case.id == case_id).with_for_update(skip_locked=True)
+    )
+    if case is None or case.timer_due_at is None or case.timer_due_at > now:
+        return 0
+    deployed = processes.deployed(case.process_version)
+    workflow = restore_workflow(case, deployed)
+    report = engine.fire_timers(workflow)
+    save_case(session, case, workflow, deployed)
+    append_event(session, case, WORKER, "timer_fired", detail=step_detail(case, report))
+    session.commit()
+    return 1

@@ -1,0 +1,74 @@
+"""Read the application's settings from the environment, once."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "TRIGGER_WORKFLOW_"
+
+
+def _project_root() -> Path:
+    """Return the checkout this package runs from (src layout), or the working directory."""
+    here = Path(__file__).resolve()
+    for parent in here.parents:
+        if (parent / "processes").is_dir() and (parent / "forms").is_dir():
+            return parent
+    return Path.cwd()
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the application can be configured with; each field has an env variable."""
+
+    instance_path: Path = field(default_factory=lambda: Path.cwd() / "instance")
+    database_url: str = ""
+    processes_dir: Path = field(default_factory=lambda: _project_root() / "processes")
+    forms_dir: Path = field(default_factory=lambda: _project_root() / "forms")
+    assets_dir: Path = field(
+        default_factory=lambda: _project_root() / "node_modules" / "govuk-frontend" / "dist" / "govuk"
+    )
+    secret_key: str = ""
+    reference_prefix: str = "CT"
+    council_name: str = "Derby City Council"
+    testing: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.database_url:
+            path = self.instance_path / "trigger_workflow.sqlite"
+            object.__setattr__(self, "database_url", f"sqlite:///{path}")
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
+        """Build settings from TRIGGER_WORKFLOW_* variables, then apply overrides."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for name, kind in (
+            ("instance_path", Path),
+            ("database_url", str),
+            ("processes_dir", Path),
+            ("forms_dir", Path),
+            ("assets_dir", Path),
+            ("secret_key", str),
+            ("reference_prefix", str),
+            ("council_name", str),
+        ):
+            raw = env.get(ENV_PREFIX + name.upper())
+            if raw:
+                values[name] = kind(raw)
+        values.update(overrides)
+        return cls(**values)
+
+    def with_secret_key(self) -> Settings:
+        """Return settings whose secret key is set, kept in the instance folder if generated."""
+        if self.secret_key:
+            return self
+        key_file = self.instance_path / "secret_key"
+        if not key_file.exists():
+            self.instance_path.mkdir(parents=True, exist_ok=True)
+            key_file.write_text(secrets.token_hex(32))
+            key_file.chmod(0o600)
+        return replace(self, secret_key=key_file.read_text().strip())

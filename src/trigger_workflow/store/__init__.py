@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy models, sessions and migrations (knows nothing of SpiffWorkflow)."""

@@ -1,0 +1,76 @@
+"""Case pages: the list of cases, one case with its history, and applications entered by officers."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
+
+from trigger_workflow import schema_forms
+from trigger_workflow.errors import FormInvalid, NotPermitted
+from trigger_workflow.services import cases, processes, queries
+from trigger_workflow.web.acting import officer_required
+from trigger_workflow.web.database import get_session
+from trigger_workflow.web.form_pages import FormState
+
+bp = Blueprint("cases", __name__)
+EVENT_TITLES = {"case_started": "Case started"}
+
+
+@bp.get("/cases")
+@officer_required
+def index() -> str:
+    """List the most recently changed cases."""
+    return render_template("cases/index.html", cases=queries.recent_cases(get_session()))
+
+
+@bp.get("/cases/<reference>")
+@officer_required
+def show(reference: str) -> str:
+    """Show a case: summary, stage, open tasks and history."""
+    page = queries.case_page(get_session(), reference)
+    deployed = processes.deployed(page.case.process_version)
+    history = [
+        {
+            "event": event,
+            "title": event.task_name or EVENT_TITLES.get(event.kind, event.kind),
+            "rows": _rows(deployed, event.task_spec, event.data),
+        }
+        for event in page.events
+    ]
+    return render_template("cases/case.html", page=page, history=history, today=date.today())
+
+
+@bp.route("/cases/new", methods=["GET", "POST"])
+@officer_required
+def new_application() -> Any:
+    """Enter an application received by phone, letter, email or in person (R2)."""
+    if g.actor.role != "coordinator":
+        raise NotPermitted("Only the case review coordinator enters applications.")
+    schema, ui_schema = queries.application_form(get_session())
+    form = FormState(schema, ui_schema)
+    key = request.form.get("submission_key") or secrets.token_urlsafe(16)
+    if request.method == "POST" and form.read_post() and not form.errors:
+        prefix = current_app.extensions["trigger_workflow.settings"].reference_prefix
+        command = cases.SubmitApplication(form.data, g.actor, submission_key=key, reference_prefix=prefix)
+        try:
+            result = cases.submit_application(get_session(), command)
+        except FormInvalid as error:
+            form.refuse(error)
+        else:
+            flash(f"Application entered as case {result.reference}.")
+            return redirect(url_for("cases.show", reference=result.reference))
+    return form.render(
+        "public/apply.html", heading="Enter an application", submit_text="Save application",
+        hidden={"submission_key": key},
+    )
+
+
+def _rows(deployed: processes.DeployedProcess, task_spec: str | None, data: dict[str, Any]) -> list[Any]:
+    if not data:
+        return []
+    task = deployed.user_tasks.get(task_spec or "")
+    schema = (deployed.form(task.form) if task else None) or {"type": "object", "properties": {}}
+    return schema_forms.read_only_summary(schema, deployed.form(task.ui_form) if task else None, data)

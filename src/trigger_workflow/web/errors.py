@@ -1,0 +1,50 @@
+"""Turn errors into a page a person understands, or a JSON error for API callers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from trigger_workflow.errors import FormInvalid, TriggerWorkflowError
+
+
+def wants_json() -> bool:
+    """Return whether the caller is an API client rather than a browser."""
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def init_app(app: Flask) -> None:
+    """Register the error handlers."""
+
+    @app.errorhandler(TriggerWorkflowError)
+    def domain_error(error: TriggerWorkflowError) -> tuple[Any, int]:
+        return _respond(error.status, error.title, error.message, _details(error))
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> tuple[Any, int]:
+        status = error.code or 500
+        return _respond(status, error.name, error.description or "", [])
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception) -> tuple[Any, int]:
+        app.logger.exception("Unhandled error on %s", request.path)
+        return _respond(
+            500, "Sorry, there is a problem with the service",
+            "Nothing you entered was lost: the change was not saved. Try again later.", [],
+        )
+
+
+def _details(error: TriggerWorkflowError) -> list[dict[str, Any]]:
+    if isinstance(error, FormInvalid):
+        return [{"field": ".".join(map(str, p.path)), "message": p.message} for p in error.problems]
+    if "problems" in error.context:
+        return [{"message": str(p)} for p in error.context["problems"]]
+    return []
+
+
+def _respond(status: int, title: str, message: str, details: list[dict[str, Any]]) -> tuple[Any, int]:
+    if wants_json():
+        return {"error": title, "message": message, "details": details}, status
+    return render_template("error.html", title=title, message=message, details=details), status

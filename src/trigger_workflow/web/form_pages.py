@@ -1,0 +1,48 @@
+"""Render JSON Schema forms as GOV.UK pages and read their submissions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import render_template, request
+
+from trigger_workflow import schema_forms
+from trigger_workflow.errors import FormInvalid
+
+
+@dataclass
+class FormState:
+    """A form being filled in: its schema, what was entered, and what is wrong."""
+
+    schema: dict[str, Any]
+    ui_schema: dict[str, Any] | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+    raw: dict[str, Any] | None = None
+    errors: list[Any] = field(default_factory=list)
+    extra_rows: dict[str, int] = field(default_factory=dict)
+
+    def read_post(self) -> bool:
+        """Read the posted form; return True when the person asked to submit it."""
+        submission = schema_forms.parse_and_validate(self.schema, request.form)
+        self.data, self.raw, self.errors = submission.data, submission.raw, list(submission.errors)
+        extra = schema_forms.add_row_request(request.form)
+        if extra:
+            self.extra_rows = extra
+            self.errors = []
+            return False
+        return True
+
+    def refuse(self, error: FormInvalid) -> None:
+        """Show a service's validation problems beside the fields."""
+        self.errors = [schema_forms.FieldError(tuple(p.path), p.message) for p in error.problems]
+
+    def render(self, template: str, status: int = 200, **context: Any) -> tuple[str, int]:
+        """Render the page with its fields and, when there are errors, the error summary."""
+        fields = schema_forms.build_fields(
+            self.schema, self.ui_schema, self.data, self.raw, self.errors, self.extra_rows
+        )
+        summary = schema_forms.error_summary(fields) if self.errors else []
+        if self.errors and status == 200:
+            status = 422
+        return render_template(template, fields=fields, summary=summary, **context), status

@@ -1,0 +1,70 @@
+"""The public side: the start page and the application form, no sign-in needed."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from werkzeug.wrappers import Response
+
+from trigger_workflow.errors import FormInvalid
+from trigger_workflow.services import actors, cases, queries
+from trigger_workflow.web.database import get_session
+from trigger_workflow.web.form_pages import FormState
+
+bp = Blueprint("public", __name__)
+PUBLIC_UI = {"channel": {"ui:widget": "hidden"}}
+
+
+@bp.get("/")
+def home() -> str:
+    """Show the start page."""
+    return render_template("public/home.html")
+
+
+@bp.route("/apply", methods=["GET", "POST"])
+def apply() -> Any:
+    """Show the application form, or take an application and answer with its reference."""
+    schema, ui_schema = queries.application_form(get_session())
+    form = FormState(schema, _public_ui(ui_schema), data={"channel": "online"})
+    key = request.form.get("submission_key") or secrets.token_urlsafe(16)
+    if request.method == "POST" and form.read_post():
+        form.data["channel"] = "online"
+        if not form.errors:
+            command = cases.SubmitApplication(
+                form.data, actors.PUBLIC, submission_key=key,
+                reference_prefix=_prefix(),
+            )
+            try:
+                result = cases.submit_application(get_session(), command)
+            except FormInvalid as error:
+                form.refuse(error)
+            else:
+                session["submitted_reference"] = result.reference
+                return redirect(url_for("public.done"))
+    return form.render(
+        "public/apply.html", heading="Apply for an anti-social behaviour case review",
+        submit_text="Send application", hidden={"submission_key": key},
+    )
+
+
+@bp.get("/apply/done")
+def done() -> str | Response:
+    """Show the reference of the application just sent."""
+    reference = session.get("submitted_reference")
+    if not reference:
+        abort(404)
+    return render_template("public/done.html", reference=reference)
+
+
+def _public_ui(ui_schema: dict[str, Any] | None) -> dict[str, Any]:
+    merged = dict(ui_schema or {})
+    merged.update(PUBLIC_UI)
+    return merged
+
+
+def _prefix() -> str:
+    from flask import current_app
+
+    return str(current_app.extensions["trigger_workflow.settings"].reference_prefix)

@@ -1,0 +1,65 @@
+"""Officers' tasks: the list of open tasks and the page to complete one."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, flash, g, redirect, render_template, url_for
+from jinja2.sandbox import SandboxedEnvironment
+from jinja2 import TemplateError
+
+from trigger_workflow.errors import FormInvalid
+from trigger_workflow.services import cases, queries
+from trigger_workflow.web.acting import officer_required
+from trigger_workflow.web.database import get_session
+from trigger_workflow.web.form_pages import FormState
+
+bp = Blueprint("tasks", __name__)
+_instructions = SandboxedEnvironment(autoescape=True)
+
+
+@bp.get("/tasks")
+@officer_required
+def inbox() -> str:
+    """List the open tasks offered to the acting officer."""
+    rows = queries.open_tasks_for(get_session(), g.actor)
+    return render_template("tasks/inbox.html", rows=rows, today=date.today())
+
+
+@bp.route("/tasks/<task_id>", methods=["GET", "POST"])
+@officer_required
+def show(task_id: str) -> Any:
+    """Show a task's form, or complete the task with what was entered."""
+    from flask import request
+
+    page = queries.task_page(get_session(), task_id, g.actor)
+    form = FormState(page.schema, page.ui_schema, data=_prefill(page))
+    if request.method == "POST" and form.read_post() and not form.errors:
+        command = cases.CompleteTask(page.case.reference, task_id, form.data, g.actor)
+        try:
+            result = cases.complete_task(get_session(), command)
+        except FormInvalid as error:
+            form.refuse(error)
+        else:
+            flash(f"'{page.task.name}' is complete. The case is now at: {result.stage}.")
+            return redirect(url_for("cases.show", reference=result.reference))
+    return form.render(
+        "tasks/task.html", heading=page.task.name, submit_text="Save and continue",
+        case=page.case, task=page.task, instructions=_render_instructions(page), hidden={},
+    )
+
+
+def _prefill(page: queries.TaskPage) -> dict[str, Any]:
+    """Start the form with any answers the case already holds for its questions."""
+    names = page.schema.get("properties", {})
+    return {k: v for k, v in page.data.items() if k in names}
+
+
+def _render_instructions(page: queries.TaskPage) -> str | None:
+    if not page.instructions:
+        return None
+    try:
+        return _instructions.from_string(page.instructions).render(**page.data)
+    except TemplateError as error:
+        return f"(The instructions for this task could not be shown: {error})"

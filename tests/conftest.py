@@ -1,0 +1,125 @@
+"""Fixtures: a migrated database (SQLite file, or PostgreSQL when configured), the app, a client."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from trigger_workflow.app import create_app
+from trigger_workflow.services import actors, processes
+from trigger_workflow.settings import Settings
+from trigger_workflow.store import db
+from trigger_workflow.store.models import Base
+
+ROOT = Path(__file__).resolve().parents[1]
+PG_URL = os.environ.get("TRIGGER_WORKFLOW_TEST_DATABASE_URL", "")
+
+OFFICERS = [
+    ("carol", "Carol Coordinator", "coordinator", "council"),
+    ("pete", "Pete Police", "partner", "police"),
+    ("hana", "Hana Housing", "partner", "housing"),
+    ("heath", "Heath Health", "partner", "health"),
+    ("ingrid", "Ingrid Independent Chair", "chair", "independent"),
+    ("olu", "Olu OPCC", "opcc", "opcc"),
+]
+
+
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Migrate a database once: a SQLite file to copy, or the PostgreSQL database itself."""
+    if PG_URL:
+        engine = db.make_engine(PG_URL)
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+        db.upgrade(PG_URL)
+        return PG_URL
+    path = tmp_path_factory.mktemp("template") / "template.sqlite"
+    db.upgrade(f"sqlite:///{path}")
+    return str(path)
+
+
+@pytest.fixture
+def database_url(migrated_template: str, tmp_path: Path) -> Iterator[str]:
+    """Give each test an empty, migrated database."""
+    if PG_URL:
+        engine = db.make_engine(PG_URL)
+        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+        with engine.begin() as connection:
+            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        engine.dispose()
+        yield PG_URL
+        return
+    path = tmp_path / "test.sqlite"
+    shutil.copy(migrated_template, path)
+    yield f"sqlite:///{path}"
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    """Return an engine on the test database."""
+    engine = db.make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def sessions(engine: Engine) -> sessionmaker[Session]:
+    """Return a session factory on the test database."""
+    return db.make_session_factory(engine)
+
+
+@pytest.fixture
+def session(sessions: sessionmaker[Session]) -> Iterator[Session]:
+    """Return one session on the test database."""
+    with sessions() as session:
+        yield session
+
+
+@pytest.fixture
+def process_files() -> processes.loader.ProcessFiles:
+    """Return the project's own diagrams, tables and forms."""
+    return processes.read_process_files(ROOT / "processes", ROOT / "forms")
+
+
+@pytest.fixture
+def deployed(session: Session, process_files: processes.loader.ProcessFiles) -> processes.DeployResult:
+    """Deploy the project's process and add one officer per role."""
+    result = processes.deploy(session, process_files, "test")
+    for username, name, role, agency in OFFICERS:
+        actors.add_officer(session, username, name, role, agency)
+    return result
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    """Return settings for a test app."""
+    return Settings(
+        instance_path=tmp_path / "instance",
+        database_url=database_url,
+        secret_key="test-secret",
+        testing=True,
+    )
+
+
+@pytest.fixture
+def app(settings: Settings, deployed: processes.DeployResult) -> Iterator[Flask]:
+    """Return the application on a database with the process deployed."""
+    app = create_app(settings)
+    yield app
+    app.extensions["trigger_workflow.engine"].dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """Return a test client."""
+    return app.test_client()

@@ -1,0 +1,203 @@
+"""Drive a case through HTTP the way officers and applicants do, checking state after each step."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from trigger_workflow.engine import serialization
+from trigger_workflow.services.cases import load_workflow
+from trigger_workflow.store.models import Case
+
+FORMS = Path(__file__).resolve().parents[1] / "forms"
+
+APPLICATION = {
+    "basis": "victim",
+    "applicant": {
+        "name": "Alex Applicant",
+        "address": "1 Example Street, Derby",
+        "postcode": "DE1 1AA",
+        "email": "alex@example.org",
+        "preferred_contact": "email",
+    },
+    "asb_summary": "Loud music and shouting from the flat above most nights since March.",
+    "incidents": [
+        {
+            "behaviour_date": "2026-09-01",
+            "location": "Flat 2, Example Street",
+            "what_happened": "Music until 3am",
+            "reported_on": "2026-09-02",
+            "reported_to": "council",
+        },
+        {
+            "behaviour_date": "2026-09-20",
+            "location": "Flat 2, Example Street",
+            "what_happened": "Shouting and banging",
+            "reported_on": "2026-09-21",
+            "reported_to": "police",
+            "reference": "DP-1234",
+        },
+    ],
+    "impact": "I cannot sleep and my children are frightened.",
+    "desired_outcome": "For the noise to stop.",
+    "consent_to_share": True,
+    "declaration": True,
+}
+
+ANSWERS: dict[str, dict[str, Any]] = {
+    "Acknowledge application": {
+        "named_contact": "Carol Coordinator",
+        "acknowledged_on": "2026-11-24",
+        "acknowledgement_method": "email",
+    },
+    "Record qualifying complaints": {"qualifying_complaints": 3},
+    "Choose agencies": {"agencies": ["police", "housing"]},
+    "Answer information request": {
+        "information_response": {"known_issues": "Two reports logged.", "action_taken": "Warning letter."}
+    },
+    "Hold review meeting": {
+        "chair_name": "Ingrid Independent",
+        "chair_agency": "independent",
+        "conflict_of_interest": True,
+        "meeting_date": "2026-12-10",
+        "victim_participation": "invited_attended",
+        "issues_considered": "Noise nuisance; response so far.",
+        "recommendations": [
+            {"agency": "housing", "action": "Install noise monitoring", "target_date": "2027-01-15"}
+        ],
+    },
+    "Send outcome notice": {
+        "outcome_summary": "The review recommends noise monitoring.",
+        "outcome_sent_on": "2026-12-14",
+        "outcome_method": "email",
+    },
+    "Record appeal": {"appeal_received": False},
+}
+
+THRESHOLD_MET = {"threshold_outcome": "met", "threshold_reasons": "Three qualifying complaints."}
+THRESHOLD_NOT_MET = {"threshold_outcome": "not_met", "threshold_reasons": "Only one complaint."}
+REJECTED = {
+    "threshold_outcome": "rejected",
+    "threshold_reasons": "The application was made for a neighbour without their consent.",
+    "rejection_ground": "no_consent",
+}
+APPEAL = {"appeal_received": True, "appeal_received_on": "2026-12-20", "appeal_grounds": "Nothing changed."}
+
+ROLE_OF_TASK = {
+    "Acknowledge application": "carol",
+    "Record qualifying complaints": "carol",
+    "Decide threshold": "carol",
+    "Choose agencies": "carol",
+    "Hold review meeting": "ingrid",
+    "Send outcome notice": "carol",
+    "Record appeal": "carol",
+    "Decide appeal": "olu",
+}
+AGENCY_OFFICER = {"police": "pete", "housing": "hana", "health": "heath"}
+
+
+def form_schema(name: str) -> dict[str, Any]:
+    """Return one of the project's forms."""
+    return json.loads((FORMS / name).read_text())
+
+
+def encode(schema: dict[str, Any], data: Any, path: tuple[str | int, ...] = ()) -> list[tuple[str, str]]:
+    """Turn task data into the fields a browser would post for this schema."""
+    name = ".".join(map(str, path))
+    kind = schema.get("type")
+    if kind == "object":
+        return [f for k, v in data.items() for f in encode(schema["properties"][k], v, (*path, k))]
+    if kind == "array":
+        items = schema.get("items", {})
+        if items.get("type") == "object":
+            return [f for i, item in enumerate(data) for f in encode(items, item, (*path, i))]
+        return [(name, str(v)) for v in data]
+    if kind == "boolean":
+        return [(name, "true" if data else "false")]
+    if schema.get("format") == "date":
+        year, month, day = data.split("-")
+        return [(f"{name}-day", day), (f"{name}-month", month), (f"{name}-year", year)]
+    return [(name, str(data))]
+
+
+class CaseDriver:
+    """One case driven through the web pages, with the state checked after every step."""
+
+    def __init__(self, client: FlaskClient, sessions: sessionmaker[Session]) -> None:
+        self.client = client
+        self.sessions = sessions
+        self.reference = ""
+
+    def act_as(self, username: str) -> None:
+        """Choose the officer every following action is recorded under."""
+        response = self.client.post("/act-as", data={"username": username})
+        assert response.status_code == 302, response.text
+
+    def apply(self, data: dict[str, Any] | None = None) -> str:
+        """Send an application through the public form; return the case reference."""
+        self.client.post("/act-as/stop")
+        page = self.client.get("/apply")
+        assert page.status_code == 200
+        key = re.search(r'name="submission_key" value="([^"]+)"', page.text)
+        assert key is not None
+        fields = encode(form_schema("submit_application.json"), data or APPLICATION)
+        response = self.client.post("/apply", data=[*fields, ("submission_key", key.group(1))])
+        assert response.status_code == 302, _errors(response.text)
+        done = self.client.get("/apply/done")
+        found = re.search(r'id="case-reference">([^<]+)<', done.text)
+        assert found is not None
+        self.reference = found.group(1)
+        self.check_round_trip()
+        return self.reference
+
+    def case(self) -> dict[str, Any]:
+        """Return the case as the JSON API shows it."""
+        response = self.client.get(f"/api/cases/{self.reference}")
+        assert response.status_code == 200, response.text
+        result: dict[str, Any] = response.json
+        return result
+
+    def open_tasks(self) -> list[str]:
+        """Return the names of the case's open tasks, sorted."""
+        return sorted(t["name"] for t in self.case()["open_tasks"])
+
+    def complete(self, name: str, data: dict[str, Any], agency: str | None = None) -> None:
+        """Complete an open task through its web page as the officer whose role it is."""
+        self.act_as(AGENCY_OFFICER[agency] if agency else ROLE_OF_TASK[name])
+        task = self.task_id(name, agency)
+        page = self.client.get(f"/tasks/{task}")
+        assert page.status_code == 200, page.text
+        form = self._form_of(task)
+        response = self.client.post(f"/tasks/{task}", data=encode(form, data))
+        assert response.status_code == 302, _errors(response.text)
+        self.check_round_trip()
+
+    def task_id(self, name: str, agency: str | None = None) -> str:
+        """Return the id of the open task with this name (and agency)."""
+        for task in self.case()["open_tasks"]:
+            if task["name"] == name and (agency is None or task["agency"] == agency):
+                return str(task["id"])
+        raise AssertionError(f"no open task {name!r} ({agency}); open: {self.open_tasks()}")
+
+    def _form_of(self, task_id: str) -> dict[str, Any]:
+        task = next(t for t in self.case()["open_tasks"] if t["id"] == task_id)
+        return form_schema(f"{task['task']}.json")
+
+    def check_round_trip(self) -> None:
+        """Assert the stored workflow state survives a restore and a new dump unchanged."""
+        with self.sessions() as session:
+            case = session.scalar(select(Case).where(Case.reference == self.reference))
+            assert case is not None
+            restored = load_workflow(case)
+            assert json.loads(serialization.dump_state(restored)) == json.loads(case.workflow_state)
+
+
+def _errors(html: str) -> str:
+    found = re.findall(r'govuk-error-message">\s*<span[^>]*>[^<]*</span>([^<]+)<', html)
+    return "; ".join(found) or html[:2000]
