@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from flask.testing import FlaskClient
+from werkzeug.datastructures import MultiDict
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -147,7 +148,7 @@ class CaseDriver:
         key = re.search(r'name="submission_key" value="([^"]+)"', page.text)
         assert key is not None
         fields = encode(form_schema("submit_application.json"), data or APPLICATION)
-        response = self.client.post("/apply", data=[*fields, ("submission_key", key.group(1))])
+        response = self.client.post("/apply", data=MultiDict([*fields, ("submission_key", key.group(1))]))
         assert response.status_code == 302, _errors(response.text)
         done = self.client.get("/apply/done")
         found = re.search(r'id="case-reference">([^<]+)<', done.text)
@@ -174,7 +175,7 @@ class CaseDriver:
         page = self.client.get(f"/tasks/{task}")
         assert page.status_code == 200, page.text
         form = self._form_of(task)
-        response = self.client.post(f"/tasks/{task}", data=encode(form, data))
+        response = self.client.post(f"/tasks/{task}", data=MultiDict(encode(form, data)))
         assert response.status_code == 302, _errors(response.text)
         self.check_round_trip()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask.testing import FlaskClient
+from werkzeug.datastructures import MultiDict
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -89,7 +90,7 @@ def test_completed_task_cannot_be_completed_again(client: FlaskClient, sessions:
     """A second submission of a completed task is a 409 saying who completed it; nothing changes."""
     case = started(client, sessions)
     task = case.task_id("Acknowledge application")
-    form = encode(form_schema("acknowledge_application.json"), ANSWERS["Acknowledge application"])
+    form = MultiDict(encode(form_schema("acknowledge_application.json"), ANSWERS["Acknowledge application"]))
     assert client.post(f"/tasks/{task}", data=form).status_code == 302
     before = snapshot(sessions, case.reference)
     again = client.post(f"/api/cases/{case.reference}/tasks/{task}", json={"data": ANSWERS["Acknowledge application"]})
@@ -132,7 +133,7 @@ def test_public_application_missing_fields_keeps_input(client: FlaskClient, sess
     """The public form without a summary or declaration is shown again with errors; no case is made."""
     data = {k: v for k, v in APPLICATION.items() if k not in ("asb_summary", "declaration")}
     fields = encode(form_schema("submit_application.json"), data)
-    response = client.post("/apply", data=[*fields, ("submission_key", "k1")])
+    response = client.post("/apply", data=MultiDict([*fields, ("submission_key", "k1")]))
     assert response.status_code == 422
     assert 'href="#asb_summary"' in response.text
     assert "Alex Applicant" in response.text
@@ -142,7 +143,7 @@ def test_public_application_missing_fields_keeps_input(client: FlaskClient, sess
 
 def test_double_submitted_application_makes_one_case(client: FlaskClient, sessions: sessionmaker[Session]) -> None:
     """Pressing Send twice gives one case, and both answers show its reference."""
-    fields = [*encode(form_schema("submit_application.json"), APPLICATION), ("submission_key", "same-key")]
+    fields = MultiDict([*encode(form_schema("submit_application.json"), APPLICATION), ("submission_key", "same-key")])
     first = client.post("/apply", data=fields)
     second = client.post("/apply", data=fields)
     assert first.status_code == second.status_code == 302

@@ -11,6 +11,7 @@ from flask import Flask, render_template
 from jinja2 import ChoiceLoader, DictLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from werkzeug.datastructures import MultiDict
 
+import trigger_workflow
 from trigger_workflow import schema_forms
 from trigger_workflow.schema_forms import (
     FieldError,
@@ -23,7 +24,7 @@ from trigger_workflow.schema_forms import (
     validate,
 )
 
-TEMPLATES = Path(schema_forms.__file__).parent / "web" / "templates"
+TEMPLATES = Path(trigger_workflow.__file__).parent / "web" / "templates"
 
 APPLICATION: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -324,7 +325,7 @@ def test_month_may_be_given_as_a_name() -> None:
 def test_unticked_declaration_is_an_error() -> None:
     submission = parse_and_validate(APPLICATION, form(without=("declaration",)))
 
-    assert submission.data["declaration"] is False
+    assert "declaration" not in submission.data
     assert submission.errors == [FieldError(("declaration",), "Confirm the declaration")]
 
 
@@ -627,3 +628,29 @@ def test_read_only_summary_shows_titles_labels_and_long_dates() -> None:
         ("Qualifying complaints", "1200"),
         ("Declaration", "Yes"),
     ]
+
+
+# --- package interface ----------------------------------------------------------------------
+
+
+def test_package_re_exports_its_public_api() -> None:
+    assert set(schema_forms.__all__) == {
+        "ADD_ROW",
+        "MISSING",
+        "Choice",
+        "Field",
+        "FieldError",
+        "Path",
+        "Schema",
+        "Submission",
+        "add_row_request",
+        "build_fields",
+        "error_summary",
+        "field_id",
+        "field_name",
+        "parse_and_validate",
+        "parse_submission",
+        "read_only_summary",
+        "validate",
+    }
+    assert all(hasattr(schema_forms, name) for name in schema_forms.__all__)

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import click
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from trigger_workflow.errors import DiagramError, TriggerWorkflowError
@@ -19,13 +20,22 @@ class Context:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self._engine: Engine | None = None
         self._session: Session | None = None
 
     def session(self) -> Session:
         """Return the command's database session."""
         if self._session is None:
-            self._session = db.make_session_factory(db.make_engine(self.settings.database_url))()
+            self._engine = db.make_engine(self.settings.database_url)
+            self._session = db.make_session_factory(self._engine)()
         return self._session
+
+    def close(self) -> None:
+        """Close the session and its connections when the command ends."""
+        if self._session is not None:
+            self._session.close()
+        if self._engine is not None:
+            self._engine.dispose()
 
 
 pass_context = click.make_pass_decorator(Context)
@@ -38,6 +48,7 @@ def main(ctx: click.Context, database_url: str | None) -> None:
     """Run the Community Trigger (ASB case review) workflow service."""
     overrides = {"database_url": database_url} if database_url else {}
     ctx.obj = Context(Settings.from_env(None, **overrides))
+    ctx.call_on_close(ctx.obj.close)
 
 
 @main.command("init-db")

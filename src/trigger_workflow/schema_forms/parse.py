@@ -2,7 +2,7 @@
 
 Empty inputs are left out of the data; blank rows of repeated groups are dropped and the rest
 renumbered (``Submission.raw`` and error paths use the new numbers); an unticked
-``const: true`` checkbox reads as ``false``.
+``const: true`` checkbox is left out, so `required` decides whether it must be ticked.
 """
 
 from __future__ import annotations
@@ -141,7 +141,7 @@ class _FormReader:
             self.raw[field_name(path)] = [self._first(src)]
         text = self._first(src).replace("\r\n", "\n").strip()
         if shape == "declaration":
-            return _match_choice([(True, "")], text) if text else False
+            return _match_choice([(True, "")], text) if text else MISSING
         if not text:
             return MISSING
         if shape == "choice":

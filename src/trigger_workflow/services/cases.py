@@ -218,7 +218,10 @@ def _checked(
         for name in data
         if name not in known
     ]
-    problems += [FieldProblem(e.path, e.message) for e in schema_forms.validate(schema, data)]
+    unknown = {p.path for p in problems}
+    problems += [
+        FieldProblem(e.path, e.message) for e in schema_forms.validate(schema, data) if e.path not in unknown
+    ]
     if problems:
         raise FormInvalid(problems, raw=data)
     return data

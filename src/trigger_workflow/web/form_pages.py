@@ -21,10 +21,14 @@ class FormState:
     raw: dict[str, Any] | None = None
     errors: list[Any] = field(default_factory=list)
     extra_rows: dict[str, int] = field(default_factory=dict)
+    fixed: dict[str, str] = field(default_factory=dict)
 
     def read_post(self) -> bool:
         """Read the posted form; return True when the person asked to submit it."""
-        submission = schema_forms.parse_and_validate(self.schema, request.form)
+        posted = request.form.copy()
+        for name, value in self.fixed.items():
+            posted[name] = value  # set by the server, whatever the browser sent
+        submission = schema_forms.parse_and_validate(self.schema, posted)
         self.data, self.raw, self.errors = submission.data, submission.raw, list(submission.errors)
         extra = schema_forms.add_row_request(request.form)
         if extra:

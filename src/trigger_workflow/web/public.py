@@ -15,6 +15,7 @@ from trigger_workflow.web.form_pages import FormState
 
 bp = Blueprint("public", __name__)
 PUBLIC_UI = {"channel": {"ui:widget": "hidden"}}
+ONLINE = {"channel": "online"}  # R2: the channel of the public form is recorded, never chosen
 
 
 @bp.get("/")
@@ -27,22 +28,19 @@ def home() -> str:
 def apply() -> Any:
     """Show the application form, or take an application and answer with its reference."""
     schema, ui_schema = queries.application_form(get_session())
-    form = FormState(schema, _public_ui(ui_schema), data={"channel": "online"})
+    form = FormState(schema, _public_ui(ui_schema), data=dict(ONLINE), fixed=dict(ONLINE))
     key = request.form.get("submission_key") or secrets.token_urlsafe(16)
-    if request.method == "POST" and form.read_post():
-        form.data["channel"] = "online"
-        if not form.errors:
-            command = cases.SubmitApplication(
-                form.data, actors.PUBLIC, submission_key=key,
-                reference_prefix=_prefix(),
-            )
-            try:
-                result = cases.submit_application(get_session(), command)
-            except FormInvalid as error:
-                form.refuse(error)
-            else:
-                session["submitted_reference"] = result.reference
-                return redirect(url_for("public.done"))
+    if request.method == "POST" and form.read_post() and not form.errors:
+        command = cases.SubmitApplication(
+            form.data, actors.PUBLIC, submission_key=key, reference_prefix=_prefix()
+        )
+        try:
+            result = cases.submit_application(get_session(), command)
+        except FormInvalid as error:
+            form.refuse(error)
+        else:
+            session["submitted_reference"] = result.reference
+            return redirect(url_for("public.done"))
     return form.render(
         "public/apply.html", heading="Apply for an anti-social behaviour case review",
         submit_text="Send application", hidden={"submission_key": key},
