@@ -92,7 +92,9 @@ def process_files() -> processes.loader.ProcessFiles:
 
 
 @pytest.fixture
-def deployed(session: Session, process_files: processes.loader.ProcessFiles) -> processes.DeployResult:
+def deployed(
+    session: Session, process_files: processes.loader.ProcessFiles
+) -> processes.DeployResult:
     """Deploy the project's process and add one officer per role."""
     result = processes.deploy(session, process_files, "test")
     for username, name, role, agency in OFFICERS:

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from flask.testing import FlaskClient
-from werkzeug.datastructures import MultiDict
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.datastructures import MultiDict
 
 from trigger_workflow.engine import serialization
 from trigger_workflow.services.cases import load_workflow
@@ -60,7 +60,10 @@ ANSWERS: dict[str, dict[str, Any]] = {
     "Record qualifying complaints": {"qualifying_complaints": 3},
     "Choose agencies": {"agencies": ["police", "housing"]},
     "Answer information request": {
-        "information_response": {"known_issues": "Two reports logged.", "action_taken": "Warning letter."}
+        "information_response": {
+            "known_issues": "Two reports logged.",
+            "action_taken": "Warning letter.",
+        }
     },
     "Hold review meeting": {
         "chair_name": "Ingrid Independent",
@@ -88,7 +91,11 @@ REJECTED = {
     "threshold_reasons": "The application was made for a neighbour without their consent.",
     "rejection_ground": "no_consent",
 }
-APPEAL = {"appeal_received": True, "appeal_received_on": "2026-12-20", "appeal_grounds": "Nothing changed."}
+APPEAL = {
+    "appeal_received": True,
+    "appeal_received_on": "2026-12-20",
+    "appeal_grounds": "Nothing changed.",
+}
 
 ROLE_OF_TASK = {
     "Acknowledge application": "carol",
@@ -108,7 +115,9 @@ def form_schema(name: str) -> dict[str, Any]:
     return json.loads((FORMS / name).read_text())
 
 
-def encode(schema: dict[str, Any], data: Any, path: tuple[str | int, ...] = ()) -> list[tuple[str, str]]:
+def encode(
+    schema: dict[str, Any], data: Any, path: tuple[str | int, ...] = ()
+) -> list[tuple[str, str]]:
     """Turn task data into the fields a browser would post for this schema."""
     name = ".".join(map(str, path))
     kind = schema.get("type")
@@ -148,7 +157,9 @@ class CaseDriver:
         key = re.search(r'name="submission_key" value="([^"]+)"', page.text)
         assert key is not None
         fields = encode(form_schema("submit_application.json"), data or APPLICATION)
-        response = self.client.post("/apply", data=MultiDict([*fields, ("submission_key", key.group(1))]))
+        response = self.client.post(
+            "/apply", data=MultiDict([*fields, ("submission_key", key.group(1))])
+        )
         assert response.status_code == 302, _errors(response.text)
         done = self.client.get("/apply/done")
         found = re.search(r'id="case-reference">([^<]+)<', done.text)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask.testing import FlaskClient
-from werkzeug.datastructures import MultiDict
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.datastructures import MultiDict
 
 from tests.scenario import ANSWERS, APPLICATION, CaseDriver, encode, form_schema
 from trigger_workflow.store.models import Case, Event
@@ -18,7 +18,9 @@ def snapshot(sessions: sessionmaker[Session], reference: str) -> tuple[Any, ...]
     with sessions() as session:
         case = session.scalar(select(Case).where(Case.reference == reference))
         assert case is not None
-        events = session.scalar(select(func.count()).select_from(Event).where(Event.case_id == case.id))
+        events = session.scalar(
+            select(func.count()).select_from(Event).where(Event.case_id == case.id)
+        )
         return case.lock_version, case.workflow_state, events, sorted(t.id for t in case.open_tasks)
 
 
@@ -46,7 +48,9 @@ def test_task_form_missing_fields_shows_errors_beside_fields_and_keeps_input(
     assert snapshot(sessions, case.reference) == before
 
 
-def test_task_form_wrong_type_is_refused(client: FlaskClient, sessions: sessionmaker[Session]) -> None:
+def test_task_form_wrong_type_is_refused(
+    client: FlaskClient, sessions: sessionmaker[Session]
+) -> None:
     """A number field given words is refused with a message naming the field."""
     case = started(client, sessions)
     case.complete("Acknowledge application", ANSWERS["Acknowledge application"])
@@ -59,7 +63,9 @@ def test_task_form_wrong_type_is_refused(client: FlaskClient, sessions: sessionm
     assert snapshot(sessions, case.reference) == before
 
 
-def test_api_refuses_fields_the_form_does_not_ask(client: FlaskClient, sessions: sessionmaker[Session]) -> None:
+def test_api_refuses_fields_the_form_does_not_ask(
+    client: FlaskClient, sessions: sessionmaker[Session]
+) -> None:
     """Submitted data cannot set workflow variables the task's form does not ask for."""
     case = started(client, sessions)
     before = snapshot(sessions, case.reference)
@@ -68,7 +74,10 @@ def test_api_refuses_fields_the_form_does_not_ask(client: FlaskClient, sessions:
     response = client.post(f"/api/cases/{case.reference}/tasks/{task}", json={"data": data})
     assert response.status_code == 422
     assert response.json["details"] == [
-        {"field": "threshold_outcome", "message": "'threshold_outcome' is not a question on this form."}
+        {
+            "field": "threshold_outcome",
+            "message": "'threshold_outcome' is not a question on this form.",
+        }
     ]
     assert snapshot(sessions, case.reference) == before
 
@@ -79,21 +88,29 @@ def test_unknown_task_is_not_found(client: FlaskClient, sessions: sessionmaker[S
     before = snapshot(sessions, case.reference)
     assert client.get("/tasks/00000000-0000-4000-8000-000000000000").status_code == 404
     response = client.post(
-        f"/api/cases/{case.reference}/tasks/not-a-task", json={"data": ANSWERS["Acknowledge application"]}
+        f"/api/cases/{case.reference}/tasks/not-a-task",
+        json={"data": ANSWERS["Acknowledge application"]},
     )
     assert response.status_code == 404
     assert response.json["error"] == "Page not found"
     assert snapshot(sessions, case.reference) == before
 
 
-def test_completed_task_cannot_be_completed_again(client: FlaskClient, sessions: sessionmaker[Session]) -> None:
+def test_completed_task_cannot_be_completed_again(
+    client: FlaskClient, sessions: sessionmaker[Session]
+) -> None:
     """A second submission of a completed task is a 409 saying who completed it; nothing changes."""
     case = started(client, sessions)
     task = case.task_id("Acknowledge application")
-    form = MultiDict(encode(form_schema("acknowledge_application.json"), ANSWERS["Acknowledge application"]))
+    form = MultiDict(
+        encode(form_schema("acknowledge_application.json"), ANSWERS["Acknowledge application"])
+    )
     assert client.post(f"/tasks/{task}", data=form).status_code == 302
     before = snapshot(sessions, case.reference)
-    again = client.post(f"/api/cases/{case.reference}/tasks/{task}", json={"data": ANSWERS["Acknowledge application"]})
+    again = client.post(
+        f"/api/cases/{case.reference}/tasks/{task}",
+        json={"data": ANSWERS["Acknowledge application"]},
+    )
     assert again.status_code == 409
     assert "already completed by carol" in again.json["message"]
     page = client.post(f"/tasks/{task}", data=form)
@@ -101,7 +118,9 @@ def test_completed_task_cannot_be_completed_again(client: FlaskClient, sessions:
     assert snapshot(sessions, case.reference) == before
 
 
-def test_malformed_api_request_is_a_clear_json_error(client: FlaskClient, sessions: sessionmaker[Session]) -> None:
+def test_malformed_api_request_is_a_clear_json_error(
+    client: FlaskClient, sessions: sessionmaker[Session]
+) -> None:
     """A body that is not JSON, or JSON without data, is refused with a 400 explaining the shape."""
     case = started(client, sessions)
     before = snapshot(sessions, case.reference)
@@ -117,19 +136,26 @@ def test_malformed_api_request_is_a_clear_json_error(client: FlaskClient, sessio
     assert snapshot(sessions, case.reference) == before
 
 
-def test_task_of_another_role_is_refused(client: FlaskClient, sessions: sessionmaker[Session]) -> None:
+def test_task_of_another_role_is_refused(
+    client: FlaskClient, sessions: sessionmaker[Session]
+) -> None:
     """A police officer cannot open or complete the coordinator's task."""
     case = started(client, sessions)
     before = snapshot(sessions, case.reference)
     task = case.task_id("Acknowledge application")
     case.act_as("pete")
     assert client.get(f"/tasks/{task}").status_code == 403
-    response = client.post(f"/api/cases/{case.reference}/tasks/{task}", json={"data": ANSWERS["Acknowledge application"]})
+    response = client.post(
+        f"/api/cases/{case.reference}/tasks/{task}",
+        json={"data": ANSWERS["Acknowledge application"]},
+    )
     assert response.status_code == 403
     assert snapshot(sessions, case.reference) == before
 
 
-def test_public_application_missing_fields_keeps_input(client: FlaskClient, sessions: sessionmaker[Session]) -> None:
+def test_public_application_missing_fields_keeps_input(
+    client: FlaskClient, sessions: sessionmaker[Session]
+) -> None:
     """The public form without a summary or declaration is shown again with errors; no case is made."""
     data = {k: v for k, v in APPLICATION.items() if k not in ("asb_summary", "declaration")}
     fields = encode(form_schema("submit_application.json"), data)
@@ -141,9 +167,16 @@ def test_public_application_missing_fields_keeps_input(client: FlaskClient, sess
         assert session.scalar(select(func.count()).select_from(Case)) == 0
 
 
-def test_double_submitted_application_makes_one_case(client: FlaskClient, sessions: sessionmaker[Session]) -> None:
+def test_double_submitted_application_makes_one_case(
+    client: FlaskClient, sessions: sessionmaker[Session]
+) -> None:
     """Pressing Send twice gives one case, and both answers show its reference."""
-    fields = MultiDict([*encode(form_schema("submit_application.json"), APPLICATION), ("submission_key", "same-key")])
+    fields = MultiDict(
+        [
+            *encode(form_schema("submit_application.json"), APPLICATION),
+            ("submission_key", "same-key"),
+        ]
+    )
     first = client.post("/apply", data=fields)
     second = client.post("/apply", data=fields)
     assert first.status_code == second.status_code == 302

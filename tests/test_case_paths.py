@@ -53,14 +53,20 @@ def completed_tasks(case: CaseDriver) -> list[tuple[str, str]]:
     return [(e["actor"], e["task"]) for e in case.case()["events"] if e["kind"] == "task_completed"]
 
 
-def test_threshold_met_review_outcome_no_appeal(client: FlaskClient, sessions: sessionmaker[Session]) -> None:
+def test_threshold_met_review_outcome_no_appeal(
+    client: FlaskClient, sessions: sessionmaker[Session]
+) -> None:
     """R6, R14-R18: threshold met, review held, outcome sent, no appeal: the case closes."""
     case = start_case(client, sessions)
     case.complete("Decide threshold", THRESHOLD_MET)
     review(case)
     case.complete("Record appeal", ANSWERS["Record appeal"])
     final = case.case()
-    assert (final["status"], final["stage"], final["outcome"]) == ("closed", "Closed", "Closed: no appeal")
+    assert (final["status"], final["stage"], final["outcome"]) == (
+        "closed",
+        "Closed",
+        "Closed: no appeal",
+    )
     assert final["open_tasks"] == []
     assert completed_tasks(case) == [
         ("public", "submit_application"),
@@ -77,9 +83,15 @@ def test_threshold_met_review_outcome_no_appeal(client: FlaskClient, sessions: s
     assert [e["seq"] for e in final["events"]] == list(range(1, len(final["events"]) + 1))
     threshold = next(e for e in final["events"] if e["task"] == "decide_threshold")
     assert threshold["data"] == THRESHOLD_MET
+    # R21: the event keeps exactly what was submitted, though the diagram's script then tags the
+    # answer with its agency inside the workflow.
+    answers = [e["data"] for e in final["events"] if e["task"] == "answer_information_request"]
+    assert answers == [ANSWERS["Answer information request"]] * 2
 
 
-def test_threshold_not_met_closes_case(client: FlaskClient, sessions: sessionmaker[Session]) -> None:
+def test_threshold_not_met_closes_case(
+    client: FlaskClient, sessions: sessionmaker[Session]
+) -> None:
     """R6, R13: fewer than three qualifying complaints and no discretion: threshold not met."""
     case = start_case(client, sessions)
     case.complete("Decide threshold", THRESHOLD_NOT_MET)
@@ -89,7 +101,9 @@ def test_threshold_not_met_closes_case(client: FlaskClient, sessions: sessionmak
     assert completed_tasks(case)[-1] == ("carol", "decide_threshold")
 
 
-def test_application_rejected_closes_case(client: FlaskClient, sessions: sessionmaker[Session]) -> None:
+def test_application_rejected_closes_case(
+    client: FlaskClient, sessions: sessionmaker[Session]
+) -> None:
     """R10: an application made without the victim's consent is rejected, with the ground recorded."""
     case = start_case(client, sessions)
     case.complete("Decide threshold", REJECTED)
@@ -106,13 +120,17 @@ def test_appeal_confirmed_closes_case(client: FlaskClient, sessions: sessionmake
     review(case)
     case.complete("Record appeal", APPEAL)
     assert case.open_tasks() == ["Decide appeal"]
-    case.complete("Decide appeal", {"appeal_decision": "confirmed", "appeal_findings": "Handled properly."})
+    case.complete(
+        "Decide appeal", {"appeal_decision": "confirmed", "appeal_findings": "Handled properly."}
+    )
     final = case.case()
     assert (final["status"], final["outcome"]) == ("closed", "Closed: appeal confirmed")
     assert completed_tasks(case)[-1] == ("olu", "decide_appeal")
 
 
-def test_appeal_upheld_sends_case_to_fresh_review(client: FlaskClient, sessions: sessionmaker[Session]) -> None:
+def test_appeal_upheld_sends_case_to_fresh_review(
+    client: FlaskClient, sessions: sessionmaker[Session]
+) -> None:
     """R19: the OPCC upholds the appeal; a fresh review runs with the findings, then the case closes."""
     case = start_case(client, sessions)
     case.complete("Decide threshold", THRESHOLD_MET)

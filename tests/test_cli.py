@@ -10,8 +10,18 @@ from click.testing import CliRunner
 from trigger_workflow.cli import main
 
 COMMANDS = [
-    [], ["init-db"], ["deploy"], ["demo"], ["serve"], ["worker"],
-    ["officers"], ["officers", "add"], ["officers", "list"], ["cases"], ["cases", "list"], ["cases", "show"],
+    [],
+    ["init-db"],
+    ["deploy"],
+    ["demo"],
+    ["serve"],
+    ["worker"],
+    ["officers"],
+    ["officers", "add"],
+    ["officers", "list"],
+    ["cases"],
+    ["cases", "list"],
+    ["cases", "show"],
 ]
 
 
@@ -37,7 +47,9 @@ def test_operator_sets_up_deploys_adds_officer_and_loads_demo(database_url: str)
     assert "up to date" in run("init-db")
     assert "Deployed new version 1" in run("deploy")
     assert "Already deployed: version 1" in run("deploy")
-    assert "Added dee" in run("officers", "add", "dee", "--name", "Dee Police", "--role", "partner", "--agency", "police")
+    assert "Added dee" in run(
+        "officers", "add", "dee", "--name", "Dee Police", "--role", "partner", "--agency", "police"
+    )
     assert "dee" in run("officers", "list")
     assert "3 new cases" in run("demo", "--cases", "3")
     listing = run("cases", "list")
@@ -66,6 +78,8 @@ def test_officer_with_unknown_role_is_refused(database_url: str) -> None:
     """A partner without an agency is refused with a message, not a traceback."""
     runner = CliRunner()
     env = {"TRIGGER_WORKFLOW_DATABASE_URL": database_url}
-    result = runner.invoke(main, ["officers", "add", "x", "--name", "X", "--role", "partner"], env=env)
+    result = runner.invoke(
+        main, ["officers", "add", "x", "--name", "X", "--role", "partner"], env=env
+    )
     assert result.exit_code == 1
     assert "needs an agency" in result.output

@@ -8,8 +8,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 from lxml import etree
-from sqlalchemy.orm import Session
 from SpiffWorkflow.spiff.parser import VALIDATOR
+from sqlalchemy.orm import Session
 
 from trigger_workflow.engine.loader import ProcessFiles
 from trigger_workflow.errors import DiagramError
@@ -22,7 +22,14 @@ NS = {
     "bpmndi": "http://www.omg.org/spec/BPMN/20100524/DI",
     "spiff": "http://spiffworkflow.org/bpmn/schema/1.0/core",
 }
-STAGES = ["application", "acknowledgement", "threshold_decision", "case_review", "outcome_notice", "appeal"]
+STAGES = [
+    "application",
+    "acknowledgement",
+    "threshold_decision",
+    "case_review",
+    "outcome_notice",
+    "appeal",
+]
 
 
 @pytest.mark.parametrize("path", BPMN, ids=lambda p: p.name)
@@ -34,7 +41,9 @@ def test_diagram_is_valid_bpmn_with_diagram_interchange(path: Path) -> None:
     drawn |= {e.get("bpmnElement") for e in tree.iterfind(".//bpmndi:BPMNEdge", NS)}
     process = tree.find(".//bpmn:process", NS)
     assert process is not None
-    elements = {e.get("id") for e in process if e.get("id") and etree.QName(e).localname != "laneSet"}
+    elements = {
+        e.get("id") for e in process if e.get("id") and etree.QName(e).localname != "laneSet"
+    }
     assert elements - drawn == set(), f"not drawn: {elements - drawn}"
 
 
@@ -70,26 +79,50 @@ def test_application_form_asks_what_r3_lists(process_files: ProcessFiles) -> Non
     assert schema is not None
     asked = set(schema["properties"])
     assert {
-        "basis", "applicant", "victim", "needs", "vulnerabilities", "asb_summary", "incidents",
-        "impact", "desired_outcome", "consent_to_share", "declaration", "channel",
+        "basis",
+        "applicant",
+        "victim",
+        "needs",
+        "vulnerabilities",
+        "asb_summary",
+        "incidents",
+        "impact",
+        "desired_outcome",
+        "consent_to_share",
+        "declaration",
+        "channel",
     } <= asked
     incident = set(schema["properties"]["incidents"]["items"]["properties"])
-    assert {"behaviour_date", "location", "what_happened", "reported_on", "reported_to", "reference", "action_taken"} <= incident
+    assert {
+        "behaviour_date",
+        "location",
+        "what_happened",
+        "reported_on",
+        "reported_to",
+        "reference",
+        "action_taken",
+    } <= incident
 
 
-def test_deploy_creates_a_version_only_when_content_changes(session: Session, process_files: ProcessFiles) -> None:
+def test_deploy_creates_a_version_only_when_content_changes(
+    session: Session, process_files: ProcessFiles
+) -> None:
     """The same files deploy once; a changed file makes version 2."""
     first = processes.deploy(session, process_files, "owner")
     again = processes.deploy(session, process_files, "owner")
     assert first.created and not again.created
     assert again.version.id == first.version.id
     changed = dict(process_files.files)
-    changed["timescales.toml"] = changed["timescales.toml"].replace("days = 5\nfrom = \"received\"", "days = 3\nfrom = \"received\"")
+    changed["timescales.toml"] = changed["timescales.toml"].replace(
+        'days = 5\nfrom = "received"', 'days = 3\nfrom = "received"'
+    )
     second = processes.deploy(session, ProcessFiles(changed), "owner")
     assert second.created and second.version.number == 2
 
 
-def test_broken_diagram_is_refused_with_file_and_line(session: Session, process_files: ProcessFiles) -> None:
+def test_broken_diagram_is_refused_with_file_and_line(
+    session: Session, process_files: ProcessFiles
+) -> None:
     """A diagram that is not well-formed XML is refused, naming the file and line; nothing is deployed."""
     broken = dict(process_files.files)
     broken["appeal.bpmn"] = broken["appeal.bpmn"].replace("</bpmn:process>", "</bpmn:proces>")

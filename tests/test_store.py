@@ -8,9 +8,8 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from trigger_workflow.store.models import AppendOnlyError, Base, Event
-
 from tests.scenario import CaseDriver
+from trigger_workflow.store.models import AppendOnlyError, Base, Event
 
 
 def test_migrations_match_the_models(engine: Engine) -> None:

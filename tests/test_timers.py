@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from unittest import mock
 
 from trigger_workflow.engine import workflow as engine
@@ -30,10 +30,10 @@ def test_due_timer_fires_and_workflow_finishes() -> None:
     workflow, _ = engine.start(spec, subs)
     due = engine.next_timer_due(workflow)
     assert due is not None
-    assert timedelta(days=4, hours=23) < due - datetime.now(timezone.utc) <= timedelta(days=5)
+    assert timedelta(days=4, hours=23) < due - datetime.now(UTC) <= timedelta(days=5)
     engine.fire_timers(workflow)
     assert not workflow.is_completed()
-    later = datetime.now(timezone.utc) + timedelta(days=6)
+    later = datetime.now(UTC) + timedelta(days=6)
     with mock.patch("SpiffWorkflow.bpmn.specs.event_definitions.timer.datetime") as clock:
         clock.now.return_value = later
         clock.fromisoformat = datetime.fromisoformat

@@ -42,7 +42,11 @@ pass_context = click.make_pass_decorator(Context)
 
 
 @click.group()
-@click.option("--database-url", envvar="TRIGGER_WORKFLOW_DATABASE_URL", help="Database URL (default: SQLite in ./instance).")
+@click.option(
+    "--database-url",
+    envvar="TRIGGER_WORKFLOW_DATABASE_URL",
+    help="Database URL (default: SQLite in ./instance).",
+)
 @click.pass_context
 def main(ctx: click.Context, database_url: str | None) -> None:
     """Run the Community Trigger (ASB case review) workflow service."""
@@ -62,7 +66,9 @@ def init_db(ctx: Context) -> None:
 @main.command()
 @click.option("--processes-dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--forms-dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--as", "actor", default="cli", show_default=True, help="Who the deployment is recorded under.")
+@click.option(
+    "--as", "actor", default="cli", show_default=True, help="Who the deployment is recorded under."
+)
 @pass_context
 def deploy(ctx: Context, processes_dir: Path | None, forms_dir: Path | None, actor: str) -> None:
     """Check and deploy the diagrams, decision tables and forms as a new version."""
@@ -80,7 +86,9 @@ def deploy(ctx: Context, processes_dir: Path | None, forms_dir: Path | None, act
 
 
 @main.command("demo")
-@click.option("--cases", "count", default=8, show_default=True, help="How many demo cases to create.")
+@click.option(
+    "--cases", "count", default=8, show_default=True, help="How many demo cases to create."
+)
 @pass_context
 def demo_command(ctx: Context, count: int) -> None:
     """Set up the database, deploy the processes, and add demo officers and cases."""
@@ -88,7 +96,9 @@ def demo_command(ctx: Context, count: int) -> None:
     files = processes.read_process_files(ctx.settings.processes_dir, ctx.settings.forms_dir)
     processes.deploy(ctx.session(), files, "demo")
     created = demo.load(ctx.session(), count)
-    click.echo(f"Demo data ready: {len(created)} new cases, {len(actors.list_officers(ctx.session()))} officers.")
+    click.echo(
+        f"Demo data ready: {len(created)} new cases, {len(actors.list_officers(ctx.session()))} officers."
+    )
 
 
 @main.command()
@@ -114,9 +124,13 @@ def officers() -> None:
 @click.argument("username")
 @click.option("--name", "display_name", required=True, help="Full name shown on tasks and events.")
 @click.option("--role", required=True, type=click.Choice(sorted(actors.ROLES)))
-@click.option("--agency", type=click.Choice(sorted(actors.AGENCIES)), help="Required for partner officers.")
+@click.option(
+    "--agency", type=click.Choice(sorted(actors.AGENCIES)), help="Required for partner officers."
+)
 @pass_context
-def officers_add(ctx: Context, username: str, display_name: str, role: str, agency: str | None) -> None:
+def officers_add(
+    ctx: Context, username: str, display_name: str, role: str, agency: str | None
+) -> None:
     """Add an officer with a role (and agency)."""
     try:
         actors.add_officer(ctx.session(), username, display_name, role, agency)
@@ -130,7 +144,9 @@ def officers_add(ctx: Context, username: str, display_name: str, role: str, agen
 def officers_list(ctx: Context) -> None:
     """List officers with their roles and agencies."""
     for officer in actors.list_officers(ctx.session()):
-        click.echo(f"{officer.username:20} {officer.role:14} {officer.agency or '':22} {officer.display_name}")
+        click.echo(
+            f"{officer.username:20} {officer.role:14} {officer.agency or '':22} {officer.display_name}"
+        )
 
 
 @main.group()
@@ -144,7 +160,9 @@ def cases() -> None:
 def cases_list(ctx: Context, limit: int) -> None:
     """List the most recently changed cases."""
     for case in queries.recent_cases(ctx.session(), limit):
-        click.echo(f"{case.reference:14} {case.status:7} {case.stage:28} {case.applicant_name or ''}")
+        click.echo(
+            f"{case.reference:14} {case.status:7} {case.stage:28} {case.applicant_name or ''}"
+        )
 
 
 @cases.command("show")
@@ -157,11 +175,17 @@ def cases_show(ctx: Context, reference: str) -> None:
     except TriggerWorkflowError as error:
         raise click.ClickException(error.message) from error
     case = page.case
-    click.echo(f"{case.reference}  {case.status}  stage: {case.stage}  outcome: {case.outcome or '-'}")
+    click.echo(
+        f"{case.reference}  {case.status}  stage: {case.stage}  outcome: {case.outcome or '-'}"
+    )
     for task in page.open_tasks:
-        click.echo(f"  open: {task.name} [{task.role}{'/' + task.agency if task.agency else ''}] due {task.due_on or '-'}  id {task.id}")
+        click.echo(
+            f"  open: {task.name} [{task.role}{'/' + task.agency if task.agency else ''}] due {task.due_on or '-'}  id {task.id}"
+        )
     for event in page.events:
-        click.echo(f"  {event.seq:3} {event.occurred_at:%Y-%m-%d %H:%M} {event.actor:16} {event.kind} {event.task_name or ''}")
+        click.echo(
+            f"  {event.seq:3} {event.occurred_at:%Y-%m-%d %H:%M} {event.actor:16} {event.kind} {event.task_name or ''}"
+        )
 
 
 def _safe_url(url: str) -> str:
@@ -171,7 +195,9 @@ def _safe_url(url: str) -> str:
 
 
 @main.command()
-@click.option("--interval", default=30.0, show_default=True, help="Seconds between looks for due timers.")
+@click.option(
+    "--interval", default=30.0, show_default=True, help="Seconds between looks for due timers."
+)
 @click.option("--once", is_flag=True, help="Fire what is due now and stop.")
 @pass_context
 def worker(ctx: Context, interval: float, once: bool) -> None:

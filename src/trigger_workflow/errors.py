@@ -108,6 +108,8 @@ class Problems:
 
     items: list[DiagramProblem] = field(default_factory=list)
 
-    def add(self, file: str, message: str, line: int | None = None, element_id: str | None = None) -> None:
+    def add(
+        self, file: str, message: str, line: int | None = None, element_id: str | None = None
+    ) -> None:
         """Record one problem."""
         self.items.append(DiagramProblem(file, message, line, element_id))

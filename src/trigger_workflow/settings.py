@@ -29,7 +29,9 @@ class Settings:
     processes_dir: Path = field(default_factory=lambda: _project_root() / "processes")
     forms_dir: Path = field(default_factory=lambda: _project_root() / "forms")
     assets_dir: Path = field(
-        default_factory=lambda: _project_root() / "node_modules" / "govuk-frontend" / "dist" / "govuk"
+        default_factory=lambda: (
+            _project_root() / "node_modules" / "govuk-frontend" / "dist" / "govuk"
+        )
     )
     secret_key: str = ""
     reference_prefix: str = "CT"

@@ -44,7 +44,9 @@ class ProcessFiles:
 def parse_xml(name: str, text: str, problems: Problems) -> etree._Element | None:
     """Parse one XML file, recording a problem (with line) when it is not well formed."""
     try:
-        return etree.fromstring(text.encode("utf-8"), parser=etree.XMLParser(resolve_entities=False))
+        return etree.fromstring(
+            text.encode("utf-8"), parser=etree.XMLParser(resolve_entities=False)
+        )
     except etree.XMLSyntaxError as error:
         problems.add(name, f"The file is not well-formed XML: {error.msg}", line=error.lineno)
         return None

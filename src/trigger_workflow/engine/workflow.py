@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -53,7 +54,9 @@ class StepReport:
         return True
 
 
-def start(spec: Any, subprocess_specs: dict[str, Any], data: dict[str, Any] | None = None) -> tuple[BpmnWorkflow, StepReport]:
+def start(
+    spec: Any, subprocess_specs: dict[str, Any], data: dict[str, Any] | None = None
+) -> tuple[BpmnWorkflow, StepReport]:
     """Create a workflow and run it to its first wait."""
     workflow = BpmnWorkflow(spec, subprocess_specs)
     if data:
@@ -64,7 +67,9 @@ def start(spec: Any, subprocess_specs: dict[str, Any], data: dict[str, Any] | No
 
 def human_tasks(workflow: BpmnWorkflow) -> list[HumanTask]:
     """Return every READY user task, in the workflow's order."""
-    return [_human_task(workflow, t) for t in workflow.get_tasks(state=TaskState.READY, manual=True)]
+    return [
+        _human_task(workflow, t) for t in workflow.get_tasks(state=TaskState.READY, manual=True)
+    ]
 
 
 def find_task(workflow: BpmnWorkflow, task_id: str) -> Task:
@@ -88,7 +93,8 @@ def find_task(workflow: BpmnWorkflow, task_id: str) -> Task:
 def complete(workflow: BpmnWorkflow, task_id: str, data: dict[str, Any]) -> StepReport:
     """Complete a READY human task with the submitted data and run on to the next wait."""
     task = find_task(workflow, task_id)
-    task.data.update(data)
+    # A copy: scripts may change task data, and the caller keeps a record of what was submitted.
+    task.data.update(copy.deepcopy(data))
     name = task.task_spec.bpmn_name or task.task_spec.bpmn_id
     try:
         task.run()
@@ -123,7 +129,7 @@ def next_timer_due(workflow: BpmnWorkflow) -> datetime | None:
             value = value.get("next")
         if event.event_type.endswith("TimerEventDefinition") and isinstance(value, str):
             moment = datetime.fromisoformat(value)
-            due.append(moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc))
+            due.append(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
     return min(due, default=None)
 
 
@@ -175,7 +181,9 @@ def _human_task(workflow: BpmnWorkflow, task: Task) -> HumanTask:
         stage=_stage_of(workflow, task),
         form=properties.get("formJsonSchemaFilename"),
         ui_form=properties.get("formUiSchemaFilename"),
-        instructions=spec.extensions.get("instructionsForEndUser") if hasattr(spec, "extensions") else None,
+        instructions=spec.extensions.get("instructionsForEndUser")
+        if hasattr(spec, "extensions")
+        else None,
         data=task.data,
     )
 

@@ -76,7 +76,9 @@ def add_officer(
     if role not in ROLES:
         raise TriggerWorkflowError(f"Unknown role '{role}': choose one of {', '.join(ROLES)}.")
     if agency is not None and agency not in AGENCIES:
-        raise TriggerWorkflowError(f"Unknown agency '{agency}': choose one of {', '.join(AGENCIES)}.")
+        raise TriggerWorkflowError(
+            f"Unknown agency '{agency}': choose one of {', '.join(AGENCIES)}."
+        )
     if role == "partner" and agency is None:
         raise TriggerWorkflowError("A partner agency officer needs an agency.")
     if session.scalar(select(Officer).where(Officer.username == username)) is not None:

@@ -106,17 +106,26 @@ def submit_application(session: Session, command: SubmitApplication) -> CaseResu
         _insert_case(session, case, command.reference_prefix, command.actor, version, start_report)
         save_case(session, case, workflow, deployed)
         append_event(
-            session, case, command.actor, "task_completed",
-            task=application, data=data, detail=step_detail(case, report),
+            session,
+            case,
+            command.actor,
+            "task_completed",
+            task=application,
+            data=data,
+            detail=step_detail(case, report),
         )
         session.commit()
     except IntegrityError as error:
         session.rollback()
         if command.submission_key:
-            existing = session.scalar(select(Case).where(Case.submission_key == command.submission_key))
+            existing = session.scalar(
+                select(Case).where(Case.submission_key == command.submission_key)
+            )
             if existing is not None:
                 return _result(existing)
-        raise ConcurrentChange("The application could not be saved; please submit it again.") from error
+        raise ConcurrentChange(
+            "The application could not be saved; please submit it again."
+        ) from error
     return _result(case)
 
 
@@ -133,7 +142,11 @@ def start_case(session: Session, command: StartCase) -> CaseResult:
 
 
 def _insert_case(
-    session: Session, case: Case, prefix: str, actor: Actor, version: ProcessVersion,
+    session: Session,
+    case: Case,
+    prefix: str,
+    actor: Actor,
+    version: ProcessVersion,
     report: engine.StepReport,
 ) -> None:
     case.reference = _next_reference(session, prefix, case.received_on.year)
@@ -142,7 +155,9 @@ def _insert_case(
     session.add(case)
     session.flush()
     detail = {"process_version": version.number, "process_version_id": version.id}
-    append_event(session, case, actor, "case_started", detail=detail | {"automatic": report.automatic})
+    append_event(
+        session, case, actor, "case_started", detail=detail | {"automatic": report.automatic}
+    )
 
 
 def complete_task(session: Session, command: CompleteTask) -> CaseResult:
@@ -165,7 +180,12 @@ def complete_task(session: Session, command: CompleteTask) -> CaseResult:
         report = engine.complete(workflow, task_id=str(task.id), data=data)
         save_case(session, case, workflow, deployed)
         append_event(
-            session, case, command.actor, "task_completed", task=human, data=data,
+            session,
+            case,
+            command.actor,
+            "task_completed",
+            task=human,
+            data=data,
             detail=step_detail(case, report),
         )
         session.commit()
@@ -173,7 +193,8 @@ def complete_task(session: Session, command: CompleteTask) -> CaseResult:
         session.rollback()
         raise ConcurrentChange(
             "Someone else changed this case at the same moment. Nothing you entered was saved: "
-            "reload the case and try again.", reference=command.reference,
+            "reload the case and try again.",
+            reference=command.reference,
         ) from error
     except OperationalError as error:
         session.rollback()
@@ -195,10 +216,14 @@ def load_workflow(case: Case) -> BpmnWorkflow:
 
 
 def restore_workflow(case: Case, deployed: processes.DeployedProcess) -> BpmnWorkflow:
-    return serialization.load_state(case.workflow_state, deployed.spec_json, case.serializer_version)
+    return serialization.load_state(
+        case.workflow_state, deployed.spec_json, case.serializer_version
+    )
 
 
-def _application_task(workflow: BpmnWorkflow, deployed: processes.DeployedProcess) -> engine.HumanTask:
+def _application_task(
+    workflow: BpmnWorkflow, deployed: processes.DeployedProcess
+) -> engine.HumanTask:
     for task in engine.human_tasks(workflow):
         if deployed.role_for_lane(task.lane) == APPLICATION_ROLE:
             return task
@@ -220,7 +245,9 @@ def _checked(
     ]
     unknown = {p.path for p in problems}
     problems += [
-        FieldProblem(e.path, e.message) for e in schema_forms.validate(schema, data) if e.path not in unknown
+        FieldProblem(e.path, e.message)
+        for e in schema_forms.validate(schema, data)
+        if e.path not in unknown
     ]
     if problems:
         raise FormInvalid(problems, raw=data)
@@ -263,7 +290,9 @@ def save_case(
     session.flush()
 
 
-def _due_on(deployed: processes.DeployedProcess, spec_name: str, received: date, today: date) -> date | None:
+def _due_on(
+    deployed: processes.DeployedProcess, spec_name: str, received: date, today: date
+) -> date | None:
     timescale = deployed.timescales.get(spec_name)
     if timescale is None:
         return None
@@ -311,9 +340,10 @@ def step_detail(case: Case, report: engine.StepReport) -> dict[str, Any]:
 
 def _locked_case(session: Session, reference: str) -> Case:
     case = session.scalar(
-        select(Case).where(Case.reference == reference).with_for_update().execution_options(
-            populate_existing=True
-        )
+        select(Case)
+        .where(Case.reference == reference)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     )
     if case is None:
         raise NotFound(f"There is no case {reference}.")
@@ -322,7 +352,9 @@ def _locked_case(session: Session, reference: str) -> Case:
 
 def _not_open(session: Session, case: Case, task_id: str) -> Exception:
     done = session.scalar(
-        select(Event).where(Event.case_id == case.id, Event.task_id == task_id, Event.kind == "task_completed")
+        select(Event).where(
+            Event.case_id == case.id, Event.task_id == task_id, Event.kind == "task_completed"
+        )
     )
     if done is None:
         return NotFound(f"Case {case.reference} has no task {task_id}.")

@@ -20,9 +20,14 @@ OFFICERS = [
     ("olu", "Olu OPCC", "opcc", "opcc"),
 ]
 NAMES = [
-    ("Alex Morgan", "DE1 1AA"), ("Sam Patel", "DE22 3BB"), ("Jo Williams", "DE23 8CC"),
-    ("Chris Lee", "DE24 9DD"), ("Priya Shah", "DE21 4EE"), ("Dan Brown", "DE3 0FF"),
-    ("Maria Nowak", "DE1 2GG"), ("Tom Hughes", "DE73 5HH"),
+    ("Alex Morgan", "DE1 1AA"),
+    ("Sam Patel", "DE22 3BB"),
+    ("Jo Williams", "DE23 8CC"),
+    ("Chris Lee", "DE24 9DD"),
+    ("Priya Shah", "DE21 4EE"),
+    ("Dan Brown", "DE3 0FF"),
+    ("Maria Nowak", "DE1 2GG"),
+    ("Tom Hughes", "DE73 5HH"),
 ]
 
 
@@ -32,8 +37,11 @@ def application(name: str, postcode: str, received: date) -> dict[str, Any]:
         "channel": "online",
         "basis": "victim",
         "applicant": {
-            "name": name, "address": "12 Example Road, Derby", "postcode": postcode,
-            "email": f"{name.split()[0].lower()}@example.org", "preferred_contact": "email",
+            "name": name,
+            "address": "12 Example Road, Derby",
+            "postcode": postcode,
+            "email": f"{name.split()[0].lower()}@example.org",
+            "preferred_contact": "email",
         },
         "asb_summary": "Repeated noise, shouting and intimidation from a neighbouring property.",
         "incidents": [
@@ -61,12 +69,32 @@ ACK = {"named_contact": "Carol Coordinator", "acknowledgement_method": "email"}
 PLAN: list[tuple[str, dict[str, Any], str | None]] = [
     ("acknowledge_application", ACK, None),
     ("record_complaints", {"qualifying_complaints": 3}, None),
-    ("decide_threshold", {"threshold_outcome": "met", "threshold_reasons": "Three qualifying complaints."}, None),
+    (
+        "decide_threshold",
+        {"threshold_outcome": "met", "threshold_reasons": "Three qualifying complaints."},
+        None,
+    ),
     ("choose_agencies", {"agencies": ["police", "housing"]}, None),
-    ("answer_information_request", {"information_response": {
-        "known_issues": "Reports logged and a visit made.", "action_taken": "Warning given."}}, "police"),
-    ("answer_information_request", {"information_response": {
-        "known_issues": "Tenancy file shows two complaints.", "action_taken": "Letter to tenant."}}, "housing"),
+    (
+        "answer_information_request",
+        {
+            "information_response": {
+                "known_issues": "Reports logged and a visit made.",
+                "action_taken": "Warning given.",
+            }
+        },
+        "police",
+    ),
+    (
+        "answer_information_request",
+        {
+            "information_response": {
+                "known_issues": "Tenancy file shows two complaints.",
+                "action_taken": "Letter to tenant.",
+            }
+        },
+        "housing",
+    ),
 ]
 AGENCY_OFFICER = {"police": "pete", "housing": "hana"}
 # Case n stops after this many steps of PLAN (so the demo shows every stage).

@@ -69,7 +69,9 @@ class DeployedProcess:
     def role_for_lane(self, lane: str | None) -> str:
         """Return the role whose officers do the tasks of this lane."""
         if lane is None or lane not in self.lanes:
-            raise DiagramError(loader_problem(LANES_FILE, f"Lane '{lane}' is not mapped to a role."))
+            raise DiagramError(
+                loader_problem(LANES_FILE, f"Lane '{lane}' is not mapped to a role.")
+            )
         return self.lanes[lane]
 
 
@@ -93,7 +95,9 @@ def read_process_files(processes_dir: Path, forms_dir: Path) -> loader.ProcessFi
     return loader.ProcessFiles(files)
 
 
-def check(files: loader.ProcessFiles, process_id: str = MAIN_PROCESS) -> tuple[str, dict[str, str], dict[str, Timescale]]:
+def check(
+    files: loader.ProcessFiles, process_id: str = MAIN_PROCESS
+) -> tuple[str, dict[str, str], dict[str, Timescale]]:
     """Parse and check a set of process files; return the spec JSON, lanes and timescales."""
     spec, subprocess_specs = loader.load_specs(files, process_id)
     problems = Problems()
@@ -133,7 +137,12 @@ def _user_task_specs(spec: Any, subprocess_specs: dict[str, Any]) -> list[tuple[
 
 
 def _check_form(
-    files: loader.ProcessFiles, file: str, element: str, form_name: str, key: str, problems: Problems
+    files: loader.ProcessFiles,
+    file: str,
+    element: str,
+    form_name: str,
+    key: str,
+    problems: Problems,
 ) -> None:
     text = files.files.get(FORMS_PREFIX + form_name)
     if text is None:
@@ -149,7 +158,9 @@ def _check_form(
             jsonschema.Draft202012Validator.check_schema(schema)
         except jsonschema.SchemaError as error:
             where = "/".join(str(p) for p in error.path) or "the top level"
-            problems.add(f"forms/{form_name}", f"Not a valid JSON Schema at {where}: {error.message}")
+            problems.add(
+                f"forms/{form_name}", f"Not a valid JSON Schema at {where}: {error.message}"
+            )
 
 
 def _lanes(files: loader.ProcessFiles, problems: Problems) -> dict[str, str]:
@@ -169,7 +180,7 @@ def _timescales(files: loader.ProcessFiles, problems: Problems) -> dict[str, Tim
         if not isinstance(days, int) or days < 0 or counted_from not in ("ready", "received"):
             problems.add(
                 TIMESCALES_FILE,
-                f"[tasks.{task}] needs days = a whole number and from = \"ready\" or \"received\".",
+                f'[tasks.{task}] needs days = a whole number and from = "ready" or "received".',
             )
             continue
         result[task] = Timescale(days, counted_from)
@@ -201,7 +212,9 @@ def deploy(
 ) -> DeployResult:
     """Store the files as a new version unless the same content is already deployed."""
     content_hash = files.content_hash()
-    existing = session.scalar(select(ProcessVersion).where(ProcessVersion.content_hash == content_hash))
+    existing = session.scalar(
+        select(ProcessVersion).where(ProcessVersion.content_hash == content_hash)
+    )
     if existing is not None:
         return DeployResult(existing, created=False)
     spec_json, _, _ = check(files, process_id)

@@ -71,8 +71,10 @@ def task_page(session: Session, task_id: str, actor: Actor) -> TaskPage:
     if task is None:
         raise NotFound("This task does not exist or has already been completed.")
     if not actor.may_do(task.role, task.agency):
-        raise NotPermitted(f"'{task.name}' is not offered to {actor.role}s" + (
-            f" of {actor.agency}." if actor.agency else "."))
+        raise NotPermitted(
+            f"'{task.name}' is not offered to {actor.role}s"
+            + (f" of {actor.agency}." if actor.agency else ".")
+        )
     case = task.case
     deployed = processes.deployed(case.process_version)
     workflow = load_workflow(case)
@@ -80,7 +82,9 @@ def task_page(session: Session, task_id: str, actor: Actor) -> TaskPage:
     if human is None:
         raise NotFound("This task is no longer waiting.")
     schema = deployed.form(human.form) or {"type": "object", "properties": {}}
-    return TaskPage(case, task, schema, deployed.form(human.ui_form), human.instructions, dict(human.data))
+    return TaskPage(
+        case, task, schema, deployed.form(human.ui_form), human.instructions, dict(human.data)
+    )
 
 
 def case_page(session: Session, reference: str) -> CasePage:
@@ -90,7 +94,9 @@ def case_page(session: Session, reference: str) -> CasePage:
     )
     if case is None:
         raise NotFound(f"There is no case {reference}.")
-    events = list(session.scalars(select(Event).where(Event.case_id == case.id).order_by(Event.seq)))
+    events = list(
+        session.scalars(select(Event).where(Event.case_id == case.id).order_by(Event.seq))
+    )
     return CasePage(case, list(case.open_tasks), events)
 
 
@@ -103,4 +109,6 @@ def application_form(session: Session) -> tuple[dict[str, Any], dict[str, Any] |
     """Return the application form (schema and UI schema) of the newest process version."""
     deployed = processes.deployed(processes.latest_version(session))
     task = deployed.application_task()
-    return deployed.form(task.form) or {"type": "object", "properties": {}}, deployed.form(task.ui_form)
+    return deployed.form(task.form) or {"type": "object", "properties": {}}, deployed.form(
+        task.ui_form
+    )

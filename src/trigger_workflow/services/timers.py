@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -16,9 +16,11 @@ from trigger_workflow.store.models import Case
 WORKER = Actor(username="worker", role="system", display_name="Timer worker")
 
 
-def fire_due_timers(sessions: sessionmaker[Session], now: datetime | None = None, limit: int = 100) -> int:
+def fire_due_timers(
+    sessions: sessionmaker[Session], now: datetime | None = None, limit: int = 100
+) -> int:
     """Fire due timers, one case per transaction; return how many cases moved on."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     with sessions() as session:
         due = list(
             session.scalars(
@@ -37,9 +39,7 @@ def fire_due_timers(sessions: sessionmaker[Session], now: datetime | None = None
 
 def _fire_case(session: Session, case_id: int, now: datetime) -> int:
     # SKIP LOCKED: on PostgreSQL each due case is taken by exactly one worker process.
-    case = session.scalar(
-        select(Case).where(Case.id == case_id).with_for_update(skip_locked=True)
-    )
+    case = session.scalar(select(Case).where(Case.id == case_id).with_for_update(skip_locked=True))
     if case is None or case.timer_due_at is None or case.timer_due_at > now:
         return 0
     deployed = processes.deployed(case.process_version)

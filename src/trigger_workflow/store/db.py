@@ -16,14 +16,21 @@ MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 def make_engine(url: str) -> Engine:
     """Create an engine; SQLite gets WAL, foreign keys and a busy timeout."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    if _ensure_sqlite_folder(url):
         engine = create_engine(url, connect_args={"timeout": 30})
         event.listen(engine, "connect", _configure_sqlite)
         return engine
     return create_engine(url, pool_pre_ping=True)
+
+
+def _ensure_sqlite_folder(url: str) -> bool:
+    """Create the folder of a SQLite database file; return whether the URL is SQLite."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return False
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    return True
 
 
 def _configure_sqlite(dbapi_connection: Any, connection_record: Any) -> None:
@@ -49,4 +56,5 @@ def alembic_config(url: str) -> Config:
 
 def upgrade(url: str) -> None:
     """Bring the database schema to the newest migration."""
+    _ensure_sqlite_folder(url)
     command.upgrade(alembic_config(url), "head")

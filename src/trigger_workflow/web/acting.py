@@ -54,12 +54,16 @@ def choose() -> str | Response:
     if request.method == "POST":
         username = request.form.get("username", "")
         if username not in {o.username for o in officers}:
-            return render_template("acting/choose.html", officers=officers, error="Select who you are")
+            return render_template(
+                "acting/choose.html", officers=officers, error="Select who you are"
+            )
         session.clear()
         session["username"] = username
         flash(f"You are acting as {username}.")
         target = request.args.get("next", "")
-        return redirect(target if target.startswith("/") and not target.startswith("//") else "/tasks")
+        return redirect(
+            target if target.startswith("/") and not target.startswith("//") else "/tasks"
+        )
     return render_template("acting/choose.html", officers=officers, error=None)
 
 

@@ -25,13 +25,25 @@ def case(reference: str) -> dict[str, Any]:
         "outcome": page.case.outcome,
         "lock_version": page.case.lock_version,
         "open_tasks": [
-            {"id": t.id, "task": t.task_spec, "name": t.name, "role": t.role, "agency": t.agency,
-             "due_on": t.due_on.isoformat() if t.due_on else None}
+            {
+                "id": t.id,
+                "task": t.task_spec,
+                "name": t.name,
+                "role": t.role,
+                "agency": t.agency,
+                "due_on": t.due_on.isoformat() if t.due_on else None,
+            }
             for t in page.open_tasks
         ],
         "events": [
-            {"seq": e.seq, "kind": e.kind, "actor": e.actor, "task": e.task_spec, "data": e.data,
-             "at": e.occurred_at.isoformat()}
+            {
+                "seq": e.seq,
+                "kind": e.kind,
+                "actor": e.actor,
+                "task": e.task_spec,
+                "data": e.data,
+                "at": e.occurred_at.isoformat(),
+            }
             for e in page.events
         ],
     }
@@ -43,10 +55,19 @@ def complete(reference: str, task_id: str) -> tuple[dict[str, Any], int]:
     _require_actor()
     body = request.get_json(silent=True)
     if not isinstance(body, dict) or not isinstance(body.get("data"), dict):
-        raise TriggerWorkflowError('Send a JSON object like {"data": {...}} with the task\'s answers.')
-    result = cases.complete_task(get_session(), cases.CompleteTask(reference, task_id, body["data"], g.actor))
-    return {"reference": result.reference, "status": result.status, "stage": result.stage,
-            "outcome": result.outcome, "open_tasks": result.open_tasks}, 200
+        raise TriggerWorkflowError(
+            'Send a JSON object like {"data": {...}} with the task\'s answers.'
+        )
+    result = cases.complete_task(
+        get_session(), cases.CompleteTask(reference, task_id, body["data"], g.actor)
+    )
+    return {
+        "reference": result.reference,
+        "status": result.status,
+        "stage": result.stage,
+        "outcome": result.outcome,
+        "open_tasks": result.open_tasks,
+    }, 200
 
 
 def _require_actor() -> None:

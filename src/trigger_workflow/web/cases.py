@@ -54,7 +54,9 @@ def new_application() -> Any:
     key = request.form.get("submission_key") or secrets.token_urlsafe(16)
     if request.method == "POST" and form.read_post() and not form.errors:
         prefix = current_app.extensions["trigger_workflow.settings"].reference_prefix
-        command = cases.SubmitApplication(form.data, g.actor, submission_key=key, reference_prefix=prefix)
+        command = cases.SubmitApplication(
+            form.data, g.actor, submission_key=key, reference_prefix=prefix
+        )
         try:
             result = cases.submit_application(get_session(), command)
         except FormInvalid as error:
@@ -63,14 +65,20 @@ def new_application() -> Any:
             flash(f"Application entered as case {result.reference}.")
             return redirect(url_for("cases.show", reference=result.reference))
     return form.render(
-        "public/apply.html", heading="Enter an application", submit_text="Save application",
+        "public/apply.html",
+        heading="Enter an application",
+        submit_text="Save application",
         hidden={"submission_key": key},
     )
 
 
-def _rows(deployed: processes.DeployedProcess, task_spec: str | None, data: dict[str, Any]) -> list[Any]:
+def _rows(
+    deployed: processes.DeployedProcess, task_spec: str | None, data: dict[str, Any]
+) -> list[Any]:
     if not data:
         return []
     task = deployed.user_tasks.get(task_spec or "")
     schema = (deployed.form(task.form) if task else None) or {"type": "object", "properties": {}}
-    return schema_forms.read_only_summary(schema, deployed.form(task.ui_form) if task else None, data)
+    return schema_forms.read_only_summary(
+        schema, deployed.form(task.ui_form) if task else None, data
+    )

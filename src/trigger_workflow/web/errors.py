@@ -31,8 +31,10 @@ def init_app(app: Flask) -> None:
     def unexpected(error: Exception) -> tuple[Any, int]:
         app.logger.exception("Unhandled error on %s", request.path)
         return _respond(
-            500, "Sorry, there is a problem with the service",
-            "Nothing you entered was lost: the change was not saved. Try again later.", [],
+            500,
+            "Sorry, there is a problem with the service",
+            "Nothing you entered was lost: the change was not saved. Try again later.",
+            [],
         )
 
 
@@ -44,7 +46,9 @@ def _details(error: TriggerWorkflowError) -> list[dict[str, Any]]:
     return []
 
 
-def _respond(status: int, title: str, message: str, details: list[dict[str, Any]]) -> tuple[Any, int]:
+def _respond(
+    status: int, title: str, message: str, details: list[dict[str, Any]]
+) -> tuple[Any, int]:
     if wants_json():
         return {"error": title, "message": message, "details": details}, status
     return render_template("error.html", title=title, message=message, details=details), status

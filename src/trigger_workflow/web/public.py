@@ -42,8 +42,10 @@ def apply() -> Any:
             session["submitted_reference"] = result.reference
             return redirect(url_for("public.done"))
     return form.render(
-        "public/apply.html", heading="Apply for an anti-social behaviour case review",
-        submit_text="Send application", hidden={"submission_key": key},
+        "public/apply.html",
+        heading="Apply for an anti-social behaviour case review",
+        submit_text="Send application",
+        hidden={"submission_key": key},
     )
 
 

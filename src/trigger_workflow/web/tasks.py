@@ -6,8 +6,8 @@ from datetime import date
 from typing import Any
 
 from flask import Blueprint, flash, g, redirect, render_template, url_for
-from jinja2.sandbox import SandboxedEnvironment
 from jinja2 import TemplateError
+from jinja2.sandbox import SandboxedEnvironment
 
 from trigger_workflow.errors import FormInvalid
 from trigger_workflow.services import cases, queries
@@ -45,8 +45,13 @@ def show(task_id: str) -> Any:
             flash(f"'{page.task.name}' is complete. The case is now at: {result.stage}.")
             return redirect(url_for("cases.show", reference=result.reference))
     return form.render(
-        "tasks/task.html", heading=page.task.name, submit_text="Save and continue",
-        case=page.case, task=page.task, instructions=_render_instructions(page), hidden={},
+        "tasks/task.html",
+        heading=page.task.name,
+        submit_text="Save and continue",
+        case=page.case,
+        task=page.task,
+        instructions=_render_instructions(page),
+        hidden={},
     )
 
 
