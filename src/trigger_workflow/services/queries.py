@@ -15,6 +15,8 @@ from trigger_workflow.services.actors import Actor
 from trigger_workflow.services.cases import load_workflow
 from trigger_workflow.store.models import Case, Event, OpenTask
 
+EVENT_TITLES = {"case_started": "Case started", "timer_fired": "Timer fired"}
+
 
 @dataclass(frozen=True)
 class TaskRow:
@@ -38,12 +40,39 @@ class TaskPage:
 
 
 @dataclass(frozen=True)
+class HistoryEntry:
+    """One event of a case, with the form its data was entered on (for labels)."""
+
+    event: Event
+    title: str
+    schema: dict[str, Any]
+    ui_schema: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
 class CasePage:
     """A case with its open tasks and its history."""
 
     case: Case
     open_tasks: list[OpenTask]
     events: list[Event]
+
+    def history(self) -> list[HistoryEntry]:
+        """Return the events with the forms of the case's process version."""
+        deployed = processes.deployed(self.case.process_version)
+        entries = []
+        for event in self.events:
+            task = deployed.user_tasks.get(event.task_spec or "")
+            schema = deployed.form(task.form) if task else None
+            entries.append(
+                HistoryEntry(
+                    event,
+                    event.task_name or EVENT_TITLES.get(event.kind, event.kind),
+                    schema or {"type": "object", "properties": {}},
+                    deployed.form(task.ui_form) if task else None,
+                )
+            )
+        return entries
 
 
 def open_tasks_for(session: Session, actor: Actor, limit: int = 200) -> list[TaskRow]:

@@ -10,13 +10,12 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, r
 
 from trigger_workflow import schema_forms
 from trigger_workflow.errors import FormInvalid, NotPermitted
-from trigger_workflow.services import cases, processes, queries
+from trigger_workflow.services import cases, queries
 from trigger_workflow.web.acting import officer_required
 from trigger_workflow.web.database import get_session
 from trigger_workflow.web.form_pages import FormState
 
 bp = Blueprint("cases", __name__)
-EVENT_TITLES = {"case_started": "Case started"}
 
 
 @bp.get("/cases")
@@ -31,14 +30,15 @@ def index() -> str:
 def show(reference: str) -> str:
     """Show a case: summary, stage, open tasks and history."""
     page = queries.case_page(get_session(), reference)
-    deployed = processes.deployed(page.case.process_version)
     history = [
         {
-            "event": event,
-            "title": event.task_name or EVENT_TITLES.get(event.kind, event.kind),
-            "rows": _rows(deployed, event.task_spec, event.data),
+            "event": entry.event,
+            "title": entry.title,
+            "rows": schema_forms.read_only_summary(entry.schema, entry.ui_schema, entry.event.data)
+            if entry.event.data
+            else [],
         }
-        for event in page.events
+        for entry in page.history()
     ]
     return render_template("cases/case.html", page=page, history=history, today=date.today())
 
@@ -69,16 +69,4 @@ def new_application() -> Any:
         heading="Enter an application",
         submit_text="Save application",
         hidden={"submission_key": key},
-    )
-
-
-def _rows(
-    deployed: processes.DeployedProcess, task_spec: str | None, data: dict[str, Any]
-) -> list[Any]:
-    if not data:
-        return []
-    task = deployed.user_tasks.get(task_spec or "")
-    schema = (deployed.form(task.form) if task else None) or {"type": "object", "properties": {}}
-    return schema_forms.read_only_summary(
-        schema, deployed.form(task.ui_form) if task else None, data
     )

@@ -5,7 +5,16 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from werkzeug.wrappers import Response
 
 from trigger_workflow.errors import FormInvalid
@@ -65,6 +74,4 @@ def _public_ui(ui_schema: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def _prefix() -> str:
-    from flask import current_app
-
     return str(current_app.extensions["trigger_workflow.settings"].reference_prefix)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, flash, g, redirect, render_template, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from jinja2 import TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
@@ -31,8 +31,6 @@ def inbox() -> str:
 @officer_required
 def show(task_id: str) -> Any:
     """Show a task's form, or complete the task with what was entered."""
-    from flask import request
-
     page = queries.task_page(get_session(), task_id, g.actor)
     form = FormState(page.schema, page.ui_schema, data=_prefill(page))
     if request.method == "POST" and form.read_post() and not form.errors:

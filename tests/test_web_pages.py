@@ -1,0 +1,125 @@
+"""The pages people use: the public form, task lists, task pages and the case page."""
+
+from __future__ import annotations
+
+import re
+
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.datastructures import MultiDict
+
+from tests.scenario import ANSWERS, APPLICATION, THRESHOLD_MET, CaseDriver, encode, form_schema
+
+
+def test_public_pages_need_no_sign_in(client: FlaskClient) -> None:
+    """The start page and the application form open for anyone, with GOV.UK styling linked."""
+    home = client.get("/")
+    assert home.status_code == 200
+    assert "Start now" in home.text
+    form = client.get("/apply")
+    assert form.status_code == 200
+    assert 'href="/govuk/govuk-frontend.min.css"' in form.text
+    assert 'name="applicant.name"' in form.text
+    assert 'name="incidents.0.behaviour_date-day"' in form.text
+
+
+def test_add_another_incident_keeps_answers_and_adds_a_row(client: FlaskClient) -> None:
+    """'Add another incident' shows the form again with one more row and no errors."""
+    fields = encode(form_schema("submit_application.json"), {"applicant": {"name": "Sam"}})
+    response = client.post("/apply", data=MultiDict([*fields, ("_add", "incidents")]))
+    assert response.status_code == 200
+    assert "There is a problem" not in response.text
+    assert 'value="Sam"' in response.text
+    assert 'name="incidents.1.location"' in response.text
+
+
+def test_officer_enters_application_received_by_phone(
+    client: FlaskClient, sessions: sessionmaker[Session]
+) -> None:
+    """R2: a coordinator enters an application taken by phone; the channel is recorded."""
+    case = CaseDriver(client, sessions)
+    case.act_as("carol")
+    page = client.get("/cases/new")
+    key = re.search(r'name="submission_key" value="([^"]+)"', page.text)
+    assert key is not None
+    data = dict(APPLICATION, channel="phone")
+    fields = encode(form_schema("submit_application.json"), data)
+    response = client.post(
+        "/cases/new", data=MultiDict([*fields, ("submission_key", key.group(1))])
+    )
+    assert response.status_code == 302
+    case.reference = response.headers["Location"].rsplit("/", 1)[-1]
+    events = case.case()["events"]
+    assert events[1]["actor"] == "carol"
+    assert events[1]["data"]["channel"] == "phone"
+    assert "(phone)" in client.get(f"/cases/{case.reference}").text
+
+
+def test_partner_cannot_enter_applications(
+    client: FlaskClient, sessions: sessionmaker[Session]
+) -> None:
+    """Only the coordinator enters applications for others."""
+    CaseDriver(client, sessions).act_as("pete")
+    assert client.get("/cases/new").status_code == 403
+
+
+def test_task_lists_offer_each_task_to_its_role_and_agency(
+    client: FlaskClient, sessions: sessionmaker[Session]
+) -> None:
+    """R14, R22: the coordinator sees coordinator tasks; each agency sees only its own request."""
+    case = CaseDriver(client, sessions)
+    case.apply()
+    case.complete("Acknowledge application", ANSWERS["Acknowledge application"])
+    case.complete("Record qualifying complaints", ANSWERS["Record qualifying complaints"])
+    case.complete("Decide threshold", THRESHOLD_MET)
+    case.complete("Choose agencies", ANSWERS["Choose agencies"])
+    case.act_as("carol")
+    assert "Answer information request" not in client.get("/tasks").text
+    case.act_as("pete")
+    police = client.get("/tasks").text
+    assert police.count("Answer information request") == 1
+    assert case.reference in police
+    housing_task = case.task_id("Answer information request", "housing")
+    assert client.get(f"/tasks/{housing_task}").status_code == 403
+    case.act_as("heath")
+    assert "There are no open tasks for you." in client.get("/tasks").text
+
+
+def test_task_page_shows_instructions_from_case_data(
+    client: FlaskClient, sessions: sessionmaker[Session]
+) -> None:
+    """The decide-threshold page shows the count and what the DMN rule said (R6, R8)."""
+    case = CaseDriver(client, sessions)
+    case.apply()
+    case.complete("Acknowledge application", ANSWERS["Acknowledge application"])
+    case.complete("Record qualifying complaints", ANSWERS["Record qualifying complaints"])
+    page = client.get(f"/tasks/{case.task_id('Decide threshold')}")
+    instructions = re.search(r'id="instructions"[^>]*>(.*?)</div>', page.text, re.S)
+    assert instructions is not None
+    assert "Qualifying complaints: 3" in instructions.group(1)
+    assert "Count rule (3 or more): met." in instructions.group(1)
+
+
+def test_case_page_shows_stage_open_tasks_and_history(
+    client: FlaskClient, sessions: sessionmaker[Session]
+) -> None:
+    """The case page has the stage, each open task with its due date, and who did what."""
+    case = CaseDriver(client, sessions)
+    case.apply()
+    case.complete("Acknowledge application", ANSWERS["Acknowledge application"])
+    page = client.get(f"/cases/{case.reference}").text
+    assert re.search(r'id="case-stage">Threshold decision<', page)
+    assert re.search(
+        r"Record qualifying complaints</a>\s*– Case review coordinator, due \d+ \w+ \d{4}", page
+    )
+    assert "Acknowledge application" in page and "Carol Coordinator" in page
+    assert "Alex Applicant" in page
+    assert client.get("/cases").status_code == 200
+
+
+def test_unknown_case_is_a_404_page(client: FlaskClient, sessions: sessionmaker[Session]) -> None:
+    """A reference that does not exist gives a page saying so."""
+    CaseDriver(client, sessions).act_as("carol")
+    response = client.get("/cases/CT-1999-0001")
+    assert response.status_code == 404
+    assert "There is no case CT-1999-0001." in response.text
