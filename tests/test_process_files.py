@@ -150,3 +150,11 @@ def test_missing_form_is_refused(process_files: ProcessFiles) -> None:
     with pytest.raises(DiagramError) as raised:
         processes.check(ProcessFiles(files))
     assert any("decide_appeal.json" in str(p) for p in raised.value.problems)
+
+
+def test_missing_main_diagram_is_refused(process_files: ProcessFiles) -> None:
+    """Without the main diagram there is nothing to run: the error names the process."""
+    files = {k: v for k, v in process_files.files.items() if k != "community_trigger.bpmn"}
+    with pytest.raises(DiagramError) as raised:
+        processes.check(ProcessFiles(files))
+    assert "community_trigger" in str(raised.value)

@@ -12,7 +12,7 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser import VALIDATOR, SpiffBpmnParser
 
-from trigger_workflow.errors import DiagramError, Problems
+from trigger_workflow.errors import DiagramError, DiagramProblem, Problems
 
 BPMN_SUFFIXES = (".bpmn", ".bpmn20.xml")
 DMN_SUFFIXES = (".dmn",)
@@ -98,23 +98,12 @@ def load_specs(files: ProcessFiles, process_id: str) -> tuple[Any, dict[str, Any
     """Return the top spec and every spec it calls, or raise DiagramError."""
     parser = build_parser(files)
     try:
-        spec = parser.get_spec(process_id)
-        subprocess_specs = parser.get_subprocess_specs(process_id)
+        return parser.get_spec(process_id), parser.get_subprocess_specs(process_id)
     except ValidationException as error:
-        raise DiagramError(
-            [
-                _problem(error, f"process '{process_id}'"),
-            ]
-        ) from error
-    return spec, subprocess_specs
-
-
-def _problem(error: ValidationException, fallback: str) -> Any:
-    problems = Problems()
-    problems.add(
-        error.file_name or fallback,
-        _plain(str(error)),
-        line=_int(error.line_number),
-        element_id=error.id or None,
-    )
-    return problems.items[0]
+        problem = DiagramProblem(
+            error.file_name or f"process '{process_id}'",
+            _plain(str(error)),
+            line=_int(error.line_number),
+            element_id=error.id or None,
+        )
+        raise DiagramError([problem]) from error

@@ -47,8 +47,3 @@ def load_state(state: str, spec_json: str, serializer_version: str) -> BpmnWorkf
     dct[SERIALIZER.VERSION_KEY] = serializer_version
     SERIALIZER.migrate(dct)
     return SERIALIZER.from_dict(dct)
-
-
-def canonical_state(workflow: BpmnWorkflow) -> dict[str, Any]:
-    """Return the workflow as a plain dict, for comparing two states."""
-    return json.loads(dump_state(workflow))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from trigger_workflow.engine import workflow as engine
@@ -87,11 +87,6 @@ def open_tasks_for(session: Session, actor: Actor, limit: int = 200) -> list[Tas
     if actor.role == "partner":
         query = query.where(OpenTask.agency == actor.agency)
     return [TaskRow(task, ref, name) for task, ref, name in session.execute(query)]
-
-
-def count_open_tasks(session: Session) -> int:
-    """Return how many human tasks are waiting across all cases."""
-    return session.scalar(select(func.count()).select_from(OpenTask)) or 0
 
 
 def task_page(session: Session, task_id: str, actor: Actor) -> TaskPage:

@@ -1,0 +1,318 @@
+"""Benchmark the project against bare SpiffWorkflow: main path, eight-forms, and the task list.
+
+Run with `python bench/run.py --help`; the output is also written to bench/results/latest.txt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from importlib import metadata
+from pathlib import Path
+
+import database
+import layers
+import tasklist
+from timing import Report, median, ms, p95, progress, ratio
+from workload import (
+    EIGHT_FORMS,
+    EIGHT_FORMS_PROCESS,
+    EIGHT_STEPS,
+    MAIN_PATH,
+    MAIN_PROCESS,
+    PROCESSES,
+    ROOT,
+    Step,
+    prepare_eight_forms,
+)
+
+RESULTS = Path(__file__).resolve().parent / "results" / "latest.txt"
+PEERS_README = EIGHT_FORMS.parent / "README.md"
+BARE_FACTOR = 10  # bare runs are cheap: run this many times more instances for steadier figures
+
+
+@dataclass
+class Samples:
+    """What one layer measured over many cases, in ms."""
+
+    name: str
+    start: list[float] = field(default_factory=list)
+    by_step: dict[str, list[float]] = field(default_factory=dict)
+    cases: int = 0
+    total_ms: float = 0.0
+
+    @property
+    def tasks(self) -> list[float]:
+        """Return every task completion measured (the application included, if any)."""
+        return [sample for samples in self.by_step.values() for sample in samples]
+
+    def per_second(self) -> float:
+        """Return instances per second over the time spent in the timed operations."""
+        return self.cases / (self.total_ms / 1000) if self.total_ms else 0.0
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Read the command line."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=20, help="cases per layer (default 20)")
+    parser.add_argument(
+        "--sizes", default="10000,100000", help="case counts for the task list (default 10000,100000)"
+    )
+    parser.add_argument(
+        "--database-url",
+        default="",
+        help="run (c), (d) and the task list on this database (its tables are dropped) "
+        "instead of a temporary SQLite file",
+    )
+    parser.add_argument("--skip-tasklist", action="store_true", help="leave out the task list part")
+    parser.add_argument(
+        "--runs", type=int, default=50, help="timed runs per task-list measurement (default 50)"
+    )
+    args = parser.parse_args(argv)
+    args.sizes = sorted(int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip())
+    if args.database_url:
+        database.check_url(args.database_url)
+    return args
+
+
+def run_cases(layer: layers.Layer, steps: list[Step], count: int, application: bool) -> Samples:
+    """Run `count` cases through a layer after one warm-up case; collect each timed part."""
+    samples = Samples(layer.name)
+    first, rest = (steps[0], steps[1:]) if application else (None, steps)
+    for index in range(count + 1):
+        case, took = layer.begin(first)
+        times = [layer.complete(case, step) for step in rest]
+        if index == 0:
+            continue  # warm-up: caches, compiled templates, first connections
+        samples.cases += 1
+        samples.start.append(took)
+        if first is not None:
+            samples.by_step.setdefault(first.label, []).append(took)
+        for step, step_took in zip(rest, times, strict=True):
+            samples.by_step.setdefault(step.label, []).append(step_took)
+        samples.total_ms += took + sum(times)
+    return samples
+
+
+def header(report: Report, args: argparse.Namespace, db: database.BenchDatabase) -> None:
+    """Print what ran, where, and on what."""
+    report.line(f"trigger_workflow benchmark — {datetime.now().isoformat(timespec='seconds')}")
+    report.line(f"  Python {platform.python_version()} ({platform.python_implementation()})")
+    report.line(f"  {platform.platform()}")
+    report.line(f"  CPUs: {os.cpu_count()} (usable by this process: {len(os.sched_getaffinity(0))})")
+    versions = ", ".join(
+        f"{name} {metadata.version(name)}" for name in ("SpiffWorkflow", "SQLAlchemy", "Flask")
+    )
+    report.line(f"  {versions}")
+    report.line(f"  database for (c), (d) and the task list: {database.server_version(db.engine)}")
+    report.line(f"    {db.engine.url.render_as_string(hide_password=True)}")
+    report.line(f"  project: {_git_state()}")
+    report.line(f"  options: --cases {args.cases} --sizes {','.join(map(str, args.sizes))}")
+
+
+def _git_state() -> str:
+    """Return the commit the project is at, and whether src/ has uncommitted changes."""
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(ROOT), "status", "--porcelain", "--", "src", "processes", "forms"],
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "not a git checkout"
+    return f"commit {commit}" + (" with uncommitted changes in src/processes/forms" if dirty else "")
+
+
+def main_path(report: Report, db: database.BenchDatabase, tmp: Path, count: int) -> None:
+    """Part 1: the Community Trigger main path through the four layers."""
+    spec = layers.parse_specs(
+        sorted(PROCESSES.glob("*.bpmn")), sorted(PROCESSES.glob("*.dmn")), MAIN_PROCESS
+    )
+    app = layers.make_app(db, tmp / "instance-main")
+    http = layers.Http(db, app, MAIN_PROCESS)
+    runners: list[layers.Layer] = [
+        layers.BareMemory(*spec),
+        layers.BareSerialized(*spec),
+        layers.Services(db, MAIN_PROCESS),
+        http,
+    ]
+    results = []
+    for layer in runners:
+        progress(f"main path: {layer.name}, {count} cases")
+        results.append(run_cases(layer, MAIN_PATH, count, application=True))
+    app.extensions["trigger_workflow.engine"].dispose()
+
+    report.line()
+    report.line(
+        f"1. Main path — threshold met → review (police, housing) → outcome → no appeal: {count} "
+        f"cases × {len(MAIN_PATH)} task completions each (application included); one warm-up case "
+        "per layer not counted"
+    )
+    bare = median(results[1].tasks)
+    rows = [
+        [
+            r.name, ms(median(r.tasks)), ms(p95(r.tasks)), ms(median(r.start)),
+            ratio(median(r.tasks), bare),
+        ]
+        for r in results
+    ]
+    report.table(["layer", "per task median", "p95", "application median", "÷ (b)"], rows)
+    report.line(
+        f"  ratios of per-task medians: (c)/(b) = {ratio(median(results[2].tasks), bare)}, "
+        f"(d)/(b) = {ratio(median(results[3].tasks), bare)}  (project aim: (d)/(b) ≤ 2)"
+    )
+    report.line(
+        f"  (d) after each task post the browser loads the case page it is sent to: "
+        f"median {ms(median(http.after))}, p95 {ms(p95(http.after))} (not counted above)"
+    )
+    report.line("  median per task:")
+    labels = list(results[0].by_step)
+    report.table(
+        ["task", "(a)", "(b)", "(c)", "(d)"],
+        [[label, *(ms(median(r.by_step[label])) for r in results)] for label in labels],
+    )
+
+
+def eight_forms(
+    report: Report, db: database.BenchDatabase, tmp: Path, count: int
+) -> None:
+    """Part 2: the peers' eight-forms diagram, in the columns of their table."""
+    spec = layers.parse_specs([EIGHT_FORMS / "eight_forms.bpmn"], [], EIGHT_FORMS_PROCESS)
+    app = layers.make_app(db, tmp / "instance-eight")
+    plan: list[tuple[layers.Layer, int]] = [
+        (layers.BareMemory(*spec), count * BARE_FACTOR),
+        (layers.BareSerialized(*spec), count * BARE_FACTOR),
+        (layers.Services(db, EIGHT_FORMS_PROCESS), count),
+        (layers.Http(db, app, EIGHT_FORMS_PROCESS), count),
+    ]
+    results = []
+    for layer, instances in plan:
+        progress(f"eight-forms: {layer.name}, {instances} instances")
+        results.append(run_cases(layer, EIGHT_STEPS, instances, application=False))
+    app.extensions["trigger_workflow.engine"].dispose()
+
+    where = "PostgreSQL" if db.dialect == "postgresql" else "SQLite file"
+    report.line()
+    report.line(
+        f"2. eight-forms ({EIGHT_FORMS_PROCESS}: 8 sequential user tasks, 3-field forms) — "
+        f"instances: {count * BARE_FACTOR} for (a)/(b), {count} for (c)/(d); one warm-up not counted"
+    )
+    names = {
+        "(c)": f"(c) project services ({where})",
+        "(d)": f"(d) project HTTP, Flask test client ({where}); start via services",
+    }
+    rows = [
+        [
+            names.get(r.name[:3], r.name),
+            ms(median(r.tasks)),
+            ms(median(r.start)),
+            f"{r.per_second():,.1f}" if r.per_second() < 100 else f"{r.per_second():,.0f}",
+        ]
+        for r in results
+    ]
+    header = [
+        "system, on eight-forms", "per task completion, median", "instance start, median",
+        "instances/s, one process",
+    ]
+    bare = median(results[1].tasks)
+    peers = [["peers, same machine kind (/work/shared/bench/README.md):", "", "", ""]]
+    report.table(header, rows + peers + [["  " + r[0], *r[1:]] for r in peer_rows()])
+    report.line(
+        f"  ratios of per-task medians: (c)/(b) = {ratio(median(results[2].tasks), bare)}, "
+        f"(d)/(b) = {ratio(median(results[3].tasks), bare)}"
+    )
+
+
+def peer_rows() -> list[list[str]]:
+    """Return the peers' rows of the shared README's eight-forms table."""
+    if not PEERS_README.exists():
+        return [["(peers' README not found)", "", "", ""]]
+    rows = []
+    for line in PEERS_README.read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.startswith("|") and len(cells) == 4 and not re.match(r"^-+$|^system", cells[0]):
+            rows.append(cells)
+    return rows
+
+
+def task_list(report: Report, url: str, tmp: Path, sizes: list[int], runs: int) -> None:
+    """Part 3: the task list query and inbox page with many cases in the database."""
+    progress("task list: fresh database")
+    db = database.fresh(url)
+    app = layers.make_app(db, tmp / "instance-tasks")
+    coordinator, police = db.officers["carol"], db.officers["pete"]
+    report.line()
+    report.line(
+        f"3. Task list — queries.open_tasks_for (limit 200, fresh session per call) and GET /tasks "
+        f"(signed in as the coordinator); {runs} timed runs each after 5 warm-up runs; "
+        f"{tasklist.OPEN_SHARE:.0%} of cases open with 1–2 open tasks"
+    )
+    rows = []
+    for size in sizes:
+        progress(f"task list: inserting up to {size:,} cases")
+        filled = tasklist.fill(db, size)
+        progress(f"task list: timing at {size:,} cases")
+        query_c = tasklist.time_query(db, coordinator, runs)
+        query_p = tasklist.time_query(db, police, runs)
+        page = tasklist.time_inbox(app, "carol", runs)
+        rows.append(
+            [
+                f"{size:,}",
+                f"+{filled.cases:,} cases, +{filled.open_tasks:,} tasks in {filled.seconds:.1f} s",
+                *_timing_cells(query_c),
+                *_timing_cells(query_p),
+                *_timing_cells(page),
+            ]
+        )
+    app.extensions["trigger_workflow.engine"].dispose()
+    db.dispose()
+    report.table(
+        [
+            "cases", "bulk insert (Core executemany)", "coordinator query median", "p95", "rows",
+            "police query median", "p95", "rows", "GET /tasks median", "p95", "rows",
+        ],
+        rows,
+    )
+    report.line("  project aim: the task list under 20 ms at 100,000 cases")
+
+
+def _timing_cells(timing: tasklist.Timing) -> list[str]:
+    return [ms(timing.median), ms(timing.p95), str(timing.rows)]
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run every part and write the report."""
+    args = parse_args(argv)
+    began = time.perf_counter()
+    report = Report(RESULTS)
+    with tempfile.TemporaryDirectory(prefix="trigger-bench-") as name:
+        tmp = Path(name)
+        eight_dirs = prepare_eight_forms(tmp / "eight-forms")
+        url = args.database_url or database.sqlite_url(tmp, "paths")
+        progress("migrating and deploying")
+        db = database.fresh(url, eight_dirs)
+        header(report, args, db)
+        main_path(report, db, tmp, args.cases)
+        eight_forms(report, db, tmp, args.cases)
+        db.dispose()
+        if not args.skip_tasklist:
+            url = args.database_url or database.sqlite_url(tmp, "tasklist")
+            task_list(report, url, tmp, args.sizes, args.runs)
+    report.line()
+    report.line(f"total run time {time.perf_counter() - began:.0f} s; written to {RESULTS}")
+    report.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,202 @@
+"""Fill the database with synthetic cases and time the task list (query and inbox page)."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
+
+from database import BenchDatabase
+from flask import Flask
+from sqlalchemy import func, insert, select, text
+from timing import median, p95, timed
+
+from trigger_workflow.engine.serialization import SERIALIZER_VERSION
+from trigger_workflow.services import processes, queries
+from trigger_workflow.services.actors import Actor
+from trigger_workflow.store.models import Case, OpenTask
+
+BATCH = 5_000
+OPEN_SHARE = 0.30
+PARTNER_AGENCIES = [
+    "police",
+    "housing",
+    "environmental_health",
+    "adult_social_care",
+    "childrens_social_care",
+    "health",
+]
+# (task_spec, name, stage, lane, role, weight): where open cases wait, roughly as in practice.
+WAITING = [
+    ("acknowledge_application", "Acknowledge application", "Acknowledgement", "Coordinator",
+     "coordinator", 15),
+    ("record_complaints", "Record qualifying complaints", "Threshold decision", "Coordinator",
+     "coordinator", 10),
+    ("decide_threshold", "Decide threshold", "Threshold decision", "Coordinator", "coordinator", 10),
+    ("choose_agencies", "Choose agencies", "Multi-agency case review", "Coordinator",
+     "coordinator", 8),
+    ("answer_information_request", "Answer information request", "Multi-agency case review",
+     "Partner agency", "partner", 25),
+    ("hold_review_meeting", "Hold review meeting", "Multi-agency case review", "Review chair",
+     "chair", 10),
+    ("send_outcome_notice", "Send outcome notice", "Outcome notice", "Coordinator", "coordinator", 7),
+    ("record_appeal", "Record appeal", "Appeal", "Coordinator", "coordinator", 10),
+    ("decide_appeal", "Decide appeal", "Appeal", "OPCC appeals officer", "opcc", 5),
+]
+OUTCOMES = ["Closed: no appeal", "Threshold not met", "Application rejected", "Closed: appeal confirmed"]
+
+
+@dataclass(frozen=True)
+class Fill:
+    """How many rows one fill added, and how long it took."""
+
+    cases: int
+    open_tasks: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Median and p95 in ms of one timed call, and how many rows it returned."""
+
+    median: float
+    p95: float
+    rows: int
+
+
+def fill(database: BenchDatabase, total: int, seed: int = 1) -> Fill:
+    """Bulk-insert synthetic cases (Core executemany, in batches) until there are `total`."""
+    with database.sessions() as session:
+        have = session.scalar(select(func.max(Case.id))) or 0
+        version_id = processes.latest_version(session).id
+    rng = random.Random(seed + have)
+    today = date.today()
+    added_tasks = 0
+
+    def load() -> None:
+        nonlocal added_tasks
+        with database.engine.begin() as connection:
+            for case_rows, task_rows in _batches(rng, have + 1, total, version_id, today):
+                connection.execute(insert(Case), case_rows)
+                if task_rows:
+                    connection.execute(insert(OpenTask), task_rows)
+                added_tasks += len(task_rows)
+            _after_load(connection, database.dialect)
+
+    _, took = timed(load)
+    return Fill(total - have, added_tasks, took / 1000)
+
+
+def _after_load(connection: Any, dialect: str) -> None:
+    """On PostgreSQL move the id sequence past the inserted ids and refresh planner statistics."""
+    if dialect != "postgresql":
+        return
+    connection.execute(
+        text("SELECT setval(pg_get_serial_sequence('\"case\"', 'id'), (SELECT max(id) FROM \"case\"))")
+    )
+    connection.execute(text('ANALYZE "case"'))
+    connection.execute(text("ANALYZE open_task"))
+
+
+def _batches(
+    rng: random.Random, first: int, last: int, version_id: int, today: date
+) -> Iterator[tuple[list[dict[str, Any]], list[dict[str, Any]]]]:
+    """Yield case rows and their open-task rows, BATCH cases at a time."""
+    for start in range(first, last + 1, BATCH):
+        case_rows: list[dict[str, Any]] = []
+        task_rows: list[dict[str, Any]] = []
+        for case_id in range(start, min(start + BATCH, last + 1)):
+            is_open = rng.random() < OPEN_SHARE
+            waiting = rng.choices(WAITING, weights=[w[-1] for w in WAITING])[0] if is_open else None
+            case_rows.append(_case_row(rng, case_id, version_id, today, waiting))
+            if waiting is not None:
+                task_rows += _task_rows(rng, case_id, today, waiting)
+        yield case_rows, task_rows
+
+
+def _case_row(
+    rng: random.Random, case_id: int, version_id: int, today: date, waiting: tuple[Any, ...] | None
+) -> dict[str, Any]:
+    """Return one synthetic case: recent and open at a stage, or older and closed."""
+    received = today - timedelta(days=rng.randint(0, 60) if waiting else rng.randint(30, 730))
+    created = datetime.combine(received, time(9), tzinfo=timezone.utc)
+    return {
+        "id": case_id,
+        "reference": f"BX-{received.year}-{case_id:07d}",
+        "process_version_id": version_id,
+        "status": "open" if waiting else "closed",
+        "stage": waiting[2] if waiting else "Closed",
+        "outcome": None if waiting else rng.choice(OUTCOMES),
+        "applicant_name": f"Applicant {case_id}",
+        "applicant_postcode": "DE1 1AA",
+        "channel": rng.choice(["online", "phone", "email", "letter", "in_person"]),
+        "submission_key": None,
+        "received_on": received,
+        "created_at": created,
+        "updated_at": created + timedelta(days=rng.randint(0, 20)),
+        "timer_due_at": None,
+        "workflow_state": "{}",
+        "serializer_version": SERIALIZER_VERSION,
+        "lock_version": 1,
+    }
+
+
+def _task_rows(
+    rng: random.Random, case_id: int, today: date, waiting: tuple[Any, ...]
+) -> list[dict[str, Any]]:
+    """Return the one open task of a case, or two information requests to different agencies."""
+    spec, name, stage, lane, role, _ = waiting
+    agencies = rng.sample(PARTNER_AGENCIES, rng.choice([1, 2])) if role == "partner" else [None]
+    rows = []
+    for agency in agencies:
+        ready = today - timedelta(days=rng.randint(0, 25))
+        rows.append(
+            {
+                "id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+                "case_id": case_id,
+                "task_spec": spec,
+                "name": name,
+                "stage": stage,
+                "lane": lane,
+                "role": role,
+                "agency": agency,
+                "assignee": None,
+                "due_on": ready + timedelta(days=rng.choice([5, 7, 14, 21, 28])),
+                "created_at": datetime.combine(ready, time(10), tzinfo=timezone.utc),
+            }
+        )
+    return rows
+
+
+def time_query(database: BenchDatabase, actor: Actor, runs: int, warmup: int = 5) -> Timing:
+    """Time queries.open_tasks_for in a fresh session per call, after a warm-up."""
+
+    def once() -> int:
+        with database.sessions() as session:
+            return len(queries.open_tasks_for(session, actor))
+
+    for _ in range(warmup):
+        once()
+    samples = [timed(once) for _ in range(runs)]
+    return Timing(median([s[1] for s in samples]), p95([s[1] for s in samples]), samples[0][0])
+
+
+def time_inbox(app: Flask, username: str, runs: int, warmup: int = 5) -> Timing:
+    """Time GET /tasks through the test client, signed in as the officer."""
+    client = app.test_client()
+    if client.post("/act-as", data={"username": username}).status_code != 302:
+        raise RuntimeError(f"could not act as {username}")
+
+    def once() -> int:
+        response = client.get("/tasks")
+        if response.status_code != 200:
+            raise RuntimeError(f"GET /tasks answered {response.status_code}")
+        return response.text.count('href="/tasks/')
+
+    for _ in range(warmup):
+        once()
+    samples = [timed(once) for _ in range(runs)]
+    return Timing(median([s[1] for s in samples]), p95([s[1] for s in samples]), samples[0][0])
