@@ -158,3 +158,17 @@ def test_missing_main_diagram_is_refused(process_files: ProcessFiles) -> None:
     with pytest.raises(DiagramError) as raised:
         processes.check(ProcessFiles(files))
     assert "community_trigger" in str(raised.value)
+
+
+def test_task_without_timescale_is_refused(process_files: ProcessFiles) -> None:
+    """Every officer's task needs a due date: no entry and no [default] is a deployment error."""
+    files = dict(process_files.files)
+    text = files["timescales.toml"]
+    text = text.replace('[default]\ndays = 5\nfrom = "ready"\n', "")
+    text = text.replace("[tasks.decide_appeal]", "[tasks.not_a_task]")
+    files["timescales.toml"] = text
+    with pytest.raises(DiagramError) as raised:
+        processes.check(ProcessFiles(files))
+    messages = [str(p) for p in raised.value.problems]
+    assert [p.element_id for p in raised.value.problems] == ["decide_appeal", None]
+    assert "[tasks.not_a_task] names a task that no diagram has." in messages[1]

@@ -89,7 +89,7 @@ def submit_application(session: Session, command: SubmitApplication) -> CaseResu
             return _result(existing)
     version = processes.latest_version(session)
     deployed = processes.deployed(version)
-    workflow, start_report = engine.start(*serialization.load_specs(deployed.spec_json))
+    workflow, start_report = engine.start(deployed.specs.spec, deployed.specs.subprocess_specs)
     application = _application_task(workflow, deployed)
     data = _checked(deployed, application, command.data)
     report = engine.complete(workflow, application.id, data)
@@ -133,7 +133,7 @@ def start_case(session: Session, command: StartCase) -> CaseResult:
     """Start a case of a process that has no application form (benchmarks, diagram tests)."""
     version = processes.latest_version(session, command.process_id)
     deployed = processes.deployed(version)
-    workflow, start_report = engine.start(*serialization.load_specs(deployed.spec_json))
+    workflow, start_report = engine.start(deployed.specs.spec, deployed.specs.subprocess_specs)
     case = Case(process_version_id=version.id, received_on=command.received_on or date.today())
     _insert_case(session, case, command.reference_prefix, command.actor, version, start_report)
     save_case(session, case, workflow, deployed)
@@ -216,9 +216,7 @@ def load_workflow(case: Case) -> BpmnWorkflow:
 
 
 def restore_workflow(case: Case, deployed: processes.DeployedProcess) -> BpmnWorkflow:
-    return serialization.load_state(
-        case.workflow_state, deployed.spec_json, case.serializer_version
-    )
+    return serialization.load_state(case.workflow_state, deployed.specs, case.serializer_version)
 
 
 def _application_task(
@@ -293,7 +291,7 @@ def save_case(
 def _due_on(
     deployed: processes.DeployedProcess, spec_name: str, received: date, today: date
 ) -> date | None:
-    timescale = deployed.timescales.get(spec_name)
+    timescale = deployed.timescale(spec_name)
     if timescale is None:
         return None
     start = received if timescale.counted_from == "received" else today

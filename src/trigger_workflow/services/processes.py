@@ -50,7 +50,7 @@ class DeployedProcess:
     number: int
     content_hash: str
     files: loader.ProcessFiles
-    spec_json: str
+    specs: serialization.Specs
     lanes: dict[str, str]
     timescales: dict[str, Timescale]
     user_tasks: dict[str, UserTaskForm]
@@ -61,6 +61,10 @@ class DeployedProcess:
             if self.lanes.get(task.lane or "") == "applicant":
                 return task
         raise NotFound("The process has no task in a lane mapped to the applicant.")
+
+    def timescale(self, task: str) -> Timescale | None:
+        """Return the working days a task is given: its own entry, else the [default]."""
+        return _timescale(self.timescales, task)
 
     def form(self, name: str | None) -> dict[str, Any] | None:
         """Return a form (JSON Schema or UI schema) of this version by file name."""
@@ -111,6 +115,16 @@ def check(
                 f"which {LANES_FILE} does not map to a role.",
                 element_id=task_spec.bpmn_id,
             )
+        if (
+            lanes.get(task_spec.lane) != "applicant"
+            and _timescale(timescales, task_spec.bpmn_id) is None
+        ):
+            problems.add(
+                TIMESCALES_FILE,
+                f"User task '{task_spec.bpmn_name}' has no timescale: add [tasks.{task_spec.bpmn_id}] "
+                "or a [default] with days and from.",
+                element_id=task_spec.bpmn_id,
+            )
         properties = task_spec.extensions.get("properties", {})
         for key in ("formJsonSchemaFilename", "formUiSchemaFilename"):
             form_name = properties.get(key)
@@ -122,6 +136,9 @@ def check(
                 f"User task '{task_spec.bpmn_name}' names no form (formJsonSchemaFilename).",
                 element_id=task_spec.bpmn_id,
             )
+    task_ids = {task_spec.bpmn_id for _, task_spec in _user_task_specs(spec, subprocess_specs)}
+    for task in sorted(set(timescales) - task_ids - {DEFAULT_TIMESCALE}):
+        problems.add(TIMESCALES_FILE, f"[tasks.{task}] names a task that no diagram has.")
     if problems.items:
         raise DiagramError(problems.items)
     return serialization.dump_spec(spec, subprocess_specs), lanes, timescales
@@ -172,19 +189,31 @@ def _lanes(files: loader.ProcessFiles, problems: Problems) -> dict[str, str]:
     return {str(k): str(v) for k, v in lanes.items()}
 
 
+DEFAULT_TIMESCALE = "[default]"
+
+
 def _timescales(files: loader.ProcessFiles, problems: Problems) -> dict[str, Timescale]:
-    table = _toml(files, TIMESCALES_FILE, problems).get("tasks", {})
+    """Read timescales.toml: [tasks.<task id>] entries, and an optional [default]."""
+    table = _toml(files, TIMESCALES_FILE, problems)
+    entries = {f"[tasks.{task}]": entry for task, entry in table.get("tasks", {}).items()}
+    if "default" in table:
+        entries[DEFAULT_TIMESCALE] = table["default"]
     result = {}
-    for task, entry in table.items():
+    for name, entry in entries.items():
         days, counted_from = entry.get("days"), entry.get("from", "ready")
         if not isinstance(days, int) or days < 0 or counted_from not in ("ready", "received"):
             problems.add(
                 TIMESCALES_FILE,
-                f'[tasks.{task}] needs days = a whole number and from = "ready" or "received".',
+                f'{name} needs days = a whole number and from = "ready" or "received".',
             )
             continue
-        result[task] = Timescale(days, counted_from)
+        key = name if name == DEFAULT_TIMESCALE else name[len("[tasks.") : -1]
+        result[key] = Timescale(days, counted_from)
     return result
+
+
+def _timescale(timescales: dict[str, Timescale], task: str) -> Timescale | None:
+    return timescales.get(task) or timescales.get(DEFAULT_TIMESCALE)
 
 
 def _toml(files: loader.ProcessFiles, name: str, problems: Problems) -> dict[str, Any]:
@@ -262,26 +291,26 @@ def deployed(version: ProcessVersion) -> DeployedProcess:
     if cached is not None and cached.content_hash == version.content_hash:
         return cached
     files = loader.ProcessFiles(dict(version.files))
+    specs = serialization.load_specs(version.spec)
     problems = Problems()
     result = DeployedProcess(
         version_id=version.id,
         number=version.number,
         content_hash=version.content_hash,
         files=files,
-        spec_json=version.spec,
+        specs=specs,
         lanes=_lanes(files, problems),
         timescales=_timescales(files, problems),
-        user_tasks=_user_task_forms(version.spec),
+        user_tasks=_user_task_forms(specs),
     )
     with _cache_lock:
         _cache[version.id] = result
     return result
 
 
-def _user_task_forms(spec_json: str) -> dict[str, UserTaskForm]:
-    spec, subprocess_specs = serialization.load_specs(spec_json)
+def _user_task_forms(specs: serialization.Specs) -> dict[str, UserTaskForm]:
     forms = {}
-    for _, task_spec in _user_task_specs(spec, subprocess_specs):
+    for _, task_spec in _user_task_specs(specs.spec, specs.subprocess_specs):
         properties = task_spec.extensions.get("properties", {})
         forms[task_spec.bpmn_id] = UserTaskForm(
             bpmn_id=task_spec.bpmn_id,

@@ -88,7 +88,7 @@ class OpenTask(Base):
 
     __tablename__ = "open_task"
     __table_args__ = (
-        Index("ix_open_task_role_agency_due", "role", "agency", "due_on"),
+        Index("ix_open_task_role_agency_due", "role", "agency", "due_on", "created_at"),
         Index("ix_open_task_assignee_due", "assignee", "due_on"),
     )
 

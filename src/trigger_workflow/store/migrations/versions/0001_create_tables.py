@@ -124,7 +124,7 @@ def upgrade() -> None:
         batch_op.create_index("ix_open_task_assignee_due", ["assignee", "due_on"], unique=False)
         batch_op.create_index(batch_op.f("ix_open_task_case_id"), ["case_id"], unique=False)
         batch_op.create_index(
-            "ix_open_task_role_agency_due", ["role", "agency", "due_on"], unique=False
+            "ix_open_task_role_agency_due", ["role", "agency", "due_on", "created_at"], unique=False
         )
 
     # ### end Alembic commands ###
