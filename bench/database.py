@@ -32,6 +32,11 @@ class BenchDatabase:
         """Return the backend name: sqlite or postgresql."""
         return self.engine.dialect.name
 
+    @property
+    def where(self) -> str:
+        """Return a short description of the database for tables."""
+        return "PostgreSQL" if self.dialect == "postgresql" else "SQLite file"
+
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
@@ -46,15 +51,16 @@ def check_url(url: str) -> None:
     """Refuse databases the bench must not drop tables in."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "postgresql" and parsed.database in PROTECTED:
-        raise SystemExit(f"Refusing to use the database '{parsed.database}': it belongs to the tests.")
+        raise SystemExit(
+            f"Refusing to use the database '{parsed.database}': it belongs to the tests."
+        )
 
 
 def fresh(url: str, eight_forms: tuple[Path, Path] | None = None) -> BenchDatabase:
     """Empty and migrate the database, deploy the processes and add one officer per role."""
     check_url(url)
     engine = db.make_engine(url)
-    if engine.dialect.name != "sqlite":
-        _drop_tables(engine)
+    _drop_tables(engine)
     db.upgrade(url)
     sessions = db.make_session_factory(engine)
     with sessions() as session:

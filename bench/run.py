@@ -10,7 +10,6 @@ import os
 import platform
 import re
 import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -64,7 +63,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=20, help="cases per layer (default 20)")
     parser.add_argument(
-        "--sizes", default="10000,100000", help="case counts for the task list (default 10000,100000)"
+        "--sizes",
+        default="10000,100000",
+        help="case counts for the task list (default 10000,100000)",
     )
     parser.add_argument(
         "--database-url",
@@ -83,23 +84,44 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def run_cases(layer: layers.Layer, steps: list[Step], count: int, application: bool) -> Samples:
-    """Run `count` cases through a layer after one warm-up case; collect each timed part."""
-    samples = Samples(layer.name)
+def run_case(
+    layer: layers.Layer, steps: list[Step], application: bool
+) -> tuple[float, list[float]]:
+    """Run one case through a layer; return its start time and each task's time."""
     first, rest = (steps[0], steps[1:]) if application else (None, steps)
-    for index in range(count + 1):
-        case, took = layer.begin(first)
-        times = [layer.complete(case, step) for step in rest]
-        if index == 0:
-            continue  # warm-up: caches, compiled templates, first connections
-        samples.cases += 1
-        samples.start.append(took)
-        if first is not None:
-            samples.by_step.setdefault(first.label, []).append(took)
-        for step, step_took in zip(rest, times, strict=True):
-            samples.by_step.setdefault(step.label, []).append(step_took)
-        samples.total_ms += took + sum(times)
-    return samples
+    case, took = layer.begin(first)
+    return took, [layer.complete(case, step) for step in rest]
+
+
+def record(samples: Samples, steps: list[Step], took: float, times: list[float]) -> None:
+    """Add one case's times to a layer's samples."""
+    samples.cases += 1
+    samples.start.append(took)
+    labels = [step.label for step in steps]
+    if len(times) < len(steps):  # the first step was the application, timed as the start
+        samples.by_step.setdefault(labels.pop(0), []).append(took)
+    for label, step_took in zip(labels, times, strict=True):
+        samples.by_step.setdefault(label, []).append(step_took)
+    samples.total_ms += took + sum(times)
+
+
+def run_interleaved(
+    plan: list[tuple[layers.Layer, int]], steps: list[Step], rounds: int, application: bool
+) -> list[Samples]:
+    """Run rounds of cases, each layer its share per round, so load changes hit all alike.
+
+    Round 0 is a warm-up (caches, compiled templates, first connections) and is not counted.
+    """
+    results = [Samples(layer.name) for layer, _ in plan]
+    for number in range(rounds + 1):
+        if number in (0, 1, rounds // 2):
+            progress(f"round {number} of {rounds}" + (" (warm-up)" if number == 0 else ""))
+        for (layer, per_round), samples in zip(plan, results, strict=True):
+            for _ in range(per_round):
+                took, times = run_case(layer, steps, application)
+                if number:
+                    record(samples, steps, took, times)
+    return results
 
 
 def header(report: Report, args: argparse.Namespace, db: database.BenchDatabase) -> None:
@@ -107,7 +129,9 @@ def header(report: Report, args: argparse.Namespace, db: database.BenchDatabase)
     report.line(f"trigger_workflow benchmark — {datetime.now().isoformat(timespec='seconds')}")
     report.line(f"  Python {platform.python_version()} ({platform.python_implementation()})")
     report.line(f"  {platform.platform()}")
-    report.line(f"  CPUs: {os.cpu_count()} (usable by this process: {len(os.sched_getaffinity(0))})")
+    report.line(
+        f"  CPUs: {os.cpu_count()} (usable by this process: {len(os.sched_getaffinity(0))})"
+    )
     versions = ", ".join(
         f"{name} {metadata.version(name)}" for name in ("SpiffWorkflow", "SQLAlchemy", "Flask")
     )
@@ -123,15 +147,21 @@ def _git_state() -> str:
     try:
         commit = subprocess.run(
             ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
-            capture_output=True, text=True, check=True,
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout.strip()
         dirty = subprocess.run(
             ["git", "-C", str(ROOT), "status", "--porcelain", "--", "src", "processes", "forms"],
-            capture_output=True, text=True, check=True,
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "not a git checkout"
-    return f"commit {commit}" + (" with uncommitted changes in src/processes/forms" if dirty else "")
+    return f"commit {commit}" + (
+        " with uncommitted changes in src/processes/forms" if dirty else ""
+    )
 
 
 def main_path(report: Report, db: database.BenchDatabase, tmp: Path, count: int) -> None:
@@ -141,28 +171,30 @@ def main_path(report: Report, db: database.BenchDatabase, tmp: Path, count: int)
     )
     app = layers.make_app(db, tmp / "instance-main")
     http = layers.Http(db, app, MAIN_PROCESS)
+    http.name = f"(d) HTTP, Flask test client ({db.where})"
     runners: list[layers.Layer] = [
         layers.BareMemory(*spec),
         layers.BareSerialized(*spec),
-        layers.Services(db, MAIN_PROCESS),
+        layers.Services(db, MAIN_PROCESS, name=f"(c) project services ({db.where})"),
         http,
     ]
-    results = []
-    for layer in runners:
-        progress(f"main path: {layer.name}, {count} cases")
-        results.append(run_cases(layer, MAIN_PATH, count, application=True))
+    progress(f"main path: {count} cases per layer, interleaved")
+    results = run_interleaved([(layer, 1) for layer in runners], MAIN_PATH, count, True)
     app.extensions["trigger_workflow.engine"].dispose()
 
     report.line()
     report.line(
         f"1. Main path — threshold met → review (police, housing) → outcome → no appeal: {count} "
-        f"cases × {len(MAIN_PATH)} task completions each (application included); one warm-up case "
-        "per layer not counted"
+        f"cases × {len(MAIN_PATH)} task completions each (application included); layers "
+        "interleaved case by case after a warm-up case each"
     )
     bare = median(results[1].tasks)
     rows = [
         [
-            r.name, ms(median(r.tasks)), ms(p95(r.tasks)), ms(median(r.start)),
+            r.name,
+            ms(median(r.tasks)),
+            ms(p95(r.tasks)),
+            ms(median(r.start)),
             ratio(median(r.tasks), bare),
         ]
         for r in results
@@ -184,37 +216,30 @@ def main_path(report: Report, db: database.BenchDatabase, tmp: Path, count: int)
     )
 
 
-def eight_forms(
-    report: Report, db: database.BenchDatabase, tmp: Path, count: int
-) -> None:
+def eight_forms(report: Report, db: database.BenchDatabase, tmp: Path, count: int) -> None:
     """Part 2: the peers' eight-forms diagram, in the columns of their table."""
     spec = layers.parse_specs([EIGHT_FORMS / "eight_forms.bpmn"], [], EIGHT_FORMS_PROCESS)
     app = layers.make_app(db, tmp / "instance-eight")
     plan: list[tuple[layers.Layer, int]] = [
-        (layers.BareMemory(*spec), count * BARE_FACTOR),
-        (layers.BareSerialized(*spec), count * BARE_FACTOR),
-        (layers.Services(db, EIGHT_FORMS_PROCESS), count),
-        (layers.Http(db, app, EIGHT_FORMS_PROCESS), count),
+        (layers.BareMemory(*spec), BARE_FACTOR),
+        (layers.BareSerialized(*spec), BARE_FACTOR),
+        (layers.Services(db, EIGHT_FORMS_PROCESS, f"(c) project services ({db.where})"), 1),
+        (layers.Http(db, app, EIGHT_FORMS_PROCESS, f"(d) project HTTP ({db.where})"), 1),
     ]
-    results = []
-    for layer, instances in plan:
-        progress(f"eight-forms: {layer.name}, {instances} instances")
-        results.append(run_cases(layer, EIGHT_STEPS, instances, application=False))
+    progress(f"eight-forms: {count} rounds, interleaved")
+    results = run_interleaved(plan, EIGHT_STEPS, count, application=False)
     app.extensions["trigger_workflow.engine"].dispose()
 
-    where = "PostgreSQL" if db.dialect == "postgresql" else "SQLite file"
     report.line()
     report.line(
         f"2. eight-forms ({EIGHT_FORMS_PROCESS}: 8 sequential user tasks, 3-field forms) — "
-        f"instances: {count * BARE_FACTOR} for (a)/(b), {count} for (c)/(d); one warm-up not counted"
+        f"{count * BARE_FACTOR} instances for (a)/(b), {count} for (c)/(d), interleaved, after a "
+        "warm-up round; (d) starts instances through the services (there is no HTTP start for them); "
+        "instances/s = instances ÷ time spent in the timed operations"
     )
-    names = {
-        "(c)": f"(c) project services ({where})",
-        "(d)": f"(d) project HTTP, Flask test client ({where}); start via services",
-    }
     rows = [
         [
-            names.get(r.name[:3], r.name),
+            r.name,
             ms(median(r.tasks)),
             ms(median(r.start)),
             f"{r.per_second():,.1f}" if r.per_second() < 100 else f"{r.per_second():,.0f}",
@@ -222,11 +247,13 @@ def eight_forms(
         for r in results
     ]
     header = [
-        "system, on eight-forms", "per task completion, median", "instance start, median",
+        "system, on eight-forms",
+        "per task completion, median",
+        "instance start, median",
         "instances/s, one process",
     ]
     bare = median(results[1].tasks)
-    peers = [["peers, same machine kind (/work/shared/bench/README.md):", "", "", ""]]
+    peers = [["peers, same machine kind (../shared/bench/README.md):", "", "", ""]]
     report.table(header, rows + peers + [["  " + r[0], *r[1:]] for r in peer_rows()])
     report.line(
         f"  ratios of per-task medians: (c)/(b) = {ratio(median(results[2].tasks), bare)}, "
@@ -279,8 +306,17 @@ def task_list(report: Report, url: str, tmp: Path, sizes: list[int], runs: int) 
     db.dispose()
     report.table(
         [
-            "cases", "bulk insert (Core executemany)", "coordinator query median", "p95", "rows",
-            "police query median", "p95", "rows", "GET /tasks median", "p95", "rows",
+            "cases",
+            "bulk insert (Core executemany)",
+            "coordinator query median",
+            "p95",
+            "rows",
+            "police query median",
+            "p95",
+            "rows",
+            "GET /tasks median",
+            "p95",
+            "rows",
         ],
         rows,
     )
@@ -315,4 +351,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

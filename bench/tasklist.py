@@ -6,7 +6,7 @@ import random
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from database import BenchDatabase
@@ -20,6 +20,9 @@ from trigger_workflow.services.actors import Actor
 from trigger_workflow.store.models import Case, OpenTask
 
 BATCH = 5_000
+SET_SEQUENCE = (
+    """SELECT setval(pg_get_serial_sequence('"case"', 'id'), (SELECT max(id) FROM "case"))"""
+)
 OPEN_SHARE = 0.30
 PARTNER_AGENCIES = [
     "police",
@@ -29,24 +32,31 @@ PARTNER_AGENCIES = [
     "childrens_social_care",
     "health",
 ]
-# (task_spec, name, stage, lane, role, weight): where open cases wait, roughly as in practice.
-WAITING = [
-    ("acknowledge_application", "Acknowledge application", "Acknowledgement", "Coordinator",
-     "coordinator", 15),
-    ("record_complaints", "Record qualifying complaints", "Threshold decision", "Coordinator",
-     "coordinator", 10),
-    ("decide_threshold", "Decide threshold", "Threshold decision", "Coordinator", "coordinator", 10),
-    ("choose_agencies", "Choose agencies", "Multi-agency case review", "Coordinator",
-     "coordinator", 8),
-    ("answer_information_request", "Answer information request", "Multi-agency case review",
-     "Partner agency", "partner", 25),
-    ("hold_review_meeting", "Hold review meeting", "Multi-agency case review", "Review chair",
-     "chair", 10),
-    ("send_outcome_notice", "Send outcome notice", "Outcome notice", "Coordinator", "coordinator", 7),
-    ("record_appeal", "Record appeal", "Appeal", "Coordinator", "coordinator", 10),
-    ("decide_appeal", "Decide appeal", "Appeal", "OPCC appeals officer", "opcc", 5),
+# Where open cases wait, roughly as in practice: task spec → (role, stage, share of open cases).
+WAITING = {
+    "acknowledge_application": ("coordinator", "Acknowledgement", 15),
+    "record_complaints": ("coordinator", "Threshold decision", 10),
+    "decide_threshold": ("coordinator", "Threshold decision", 10),
+    "choose_agencies": ("coordinator", "Multi-agency case review", 8),
+    "answer_information_request": ("partner", "Multi-agency case review", 25),
+    "hold_review_meeting": ("chair", "Multi-agency case review", 10),
+    "send_outcome_notice": ("coordinator", "Outcome notice", 7),
+    "record_appeal": ("coordinator", "Appeal", 10),
+    "decide_appeal": ("opcc", "Appeal", 5),
+}
+LANES = {
+    "coordinator": "Coordinator",
+    "partner": "Partner agency",
+    "chair": "Review chair",
+    "opcc": "OPCC appeals officer",
+}
+SPECS, WEIGHTS = list(WAITING), [weight for _, _, weight in WAITING.values()]
+OUTCOMES = [
+    "Closed: no appeal",
+    "Closed: appeal confirmed",
+    "Threshold not met",
+    "Application rejected",
 ]
-OUTCOMES = ["Closed: no appeal", "Threshold not met", "Application rejected", "Closed: appeal confirmed"]
 
 
 @dataclass(frozen=True)
@@ -94,9 +104,7 @@ def _after_load(connection: Any, dialect: str) -> None:
     """On PostgreSQL move the id sequence past the inserted ids and refresh planner statistics."""
     if dialect != "postgresql":
         return
-    connection.execute(
-        text("SELECT setval(pg_get_serial_sequence('\"case\"', 'id'), (SELECT max(id) FROM \"case\"))")
-    )
+    connection.execute(text(SET_SEQUENCE))
     connection.execute(text('ANALYZE "case"'))
     connection.execute(text("ANALYZE open_task"))
 
@@ -110,7 +118,7 @@ def _batches(
         task_rows: list[dict[str, Any]] = []
         for case_id in range(start, min(start + BATCH, last + 1)):
             is_open = rng.random() < OPEN_SHARE
-            waiting = rng.choices(WAITING, weights=[w[-1] for w in WAITING])[0] if is_open else None
+            waiting = rng.choices(SPECS, weights=WEIGHTS)[0] if is_open else None
             case_rows.append(_case_row(rng, case_id, version_id, today, waiting))
             if waiting is not None:
                 task_rows += _task_rows(rng, case_id, today, waiting)
@@ -118,17 +126,17 @@ def _batches(
 
 
 def _case_row(
-    rng: random.Random, case_id: int, version_id: int, today: date, waiting: tuple[Any, ...] | None
+    rng: random.Random, case_id: int, version_id: int, today: date, waiting: str | None
 ) -> dict[str, Any]:
     """Return one synthetic case: recent and open at a stage, or older and closed."""
     received = today - timedelta(days=rng.randint(0, 60) if waiting else rng.randint(30, 730))
-    created = datetime.combine(received, time(9), tzinfo=timezone.utc)
+    created = datetime.combine(received, time(9), tzinfo=UTC)
     return {
         "id": case_id,
         "reference": f"BX-{received.year}-{case_id:07d}",
         "process_version_id": version_id,
         "status": "open" if waiting else "closed",
-        "stage": waiting[2] if waiting else "Closed",
+        "stage": WAITING[waiting][1] if waiting else "Closed",
         "outcome": None if waiting else rng.choice(OUTCOMES),
         "applicant_name": f"Applicant {case_id}",
         "applicant_postcode": "DE1 1AA",
@@ -144,11 +152,9 @@ def _case_row(
     }
 
 
-def _task_rows(
-    rng: random.Random, case_id: int, today: date, waiting: tuple[Any, ...]
-) -> list[dict[str, Any]]:
-    """Return the one open task of a case, or two information requests to different agencies."""
-    spec, name, stage, lane, role, _ = waiting
+def _task_rows(rng: random.Random, case_id: int, today: date, spec: str) -> list[dict[str, Any]]:
+    """Return the open task of a case, or information requests to one or two agencies."""
+    role, stage, _ = WAITING[spec]
     agencies = rng.sample(PARTNER_AGENCIES, rng.choice([1, 2])) if role == "partner" else [None]
     rows = []
     for agency in agencies:
@@ -158,14 +164,14 @@ def _task_rows(
                 "id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
                 "case_id": case_id,
                 "task_spec": spec,
-                "name": name,
+                "name": spec.replace("_", " ").capitalize(),
                 "stage": stage,
-                "lane": lane,
+                "lane": LANES[role],
                 "role": role,
                 "agency": agency,
                 "assignee": None,
                 "due_on": ready + timedelta(days=rng.choice([5, 7, 14, 21, 28])),
-                "created_at": datetime.combine(ready, time(10), tzinfo=timezone.utc),
+                "created_at": datetime.combine(ready, time(10), tzinfo=UTC),
             }
         )
     return rows

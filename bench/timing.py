@@ -6,8 +6,7 @@ import math
 import statistics
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, TypeVar
 
@@ -19,15 +18,6 @@ def timed(call: Callable[[], T]) -> tuple[T, float]:
     start = time.perf_counter()
     result = call()
     return result, (time.perf_counter() - start) * 1000
-
-
-@contextmanager
-def stopwatch() -> Iterator[list[float]]:
-    """Time a block; the yielded list holds its duration in ms once the block ends."""
-    box: list[float] = []
-    start = time.perf_counter()
-    yield box
-    box.append((time.perf_counter() - start) * 1000)
 
 
 def median(samples: list[float]) -> float:

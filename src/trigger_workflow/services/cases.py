@@ -7,11 +7,11 @@ from datetime import date, datetime
 from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from trigger_workflow import schema_forms
@@ -151,6 +151,8 @@ def _insert_case(
 ) -> None:
     case.reference = _next_reference(session, prefix, case.received_on.year)
     case.status, case.stage, case.workflow_state = "open", "", ""
+    case.events_recorded = 0
+    case.open_tasks = []  # known to be empty: no lazy load (and autoflush) when tasks are added
     case.serializer_version = serialization.SERIALIZER_VERSION
     session.add(case)
     session.flush()
@@ -164,8 +166,8 @@ def complete_task(session: Session, command: CompleteTask) -> CaseResult:
     """Complete one open task of a case, or change nothing and say why."""
     try:
         case = _locked_case(session, command.reference)
-        open_task = session.get(OpenTask, command.task_id)
-        if open_task is None or open_task.case_id != case.id:
+        open_task = next((t for t in case.open_tasks if t.id == command.task_id), None)
+        if open_task is None:
             raise _not_open(session, case, command.task_id)
         if not command.actor.may_do(open_task.role, open_task.agency):
             raise NotPermitted(
@@ -285,7 +287,6 @@ def save_case(
                 due_on=_due_on(deployed, task.spec_name, case.received_on, today),
             )
         )
-    session.flush()
 
 
 def _due_on(
@@ -309,7 +310,8 @@ def append_event(
     detail: dict[str, Any] | None = None,
 ) -> Event:
     """Append one event to the case's history, numbered after the last."""
-    seq = (session.scalar(select(func.max(Event.seq)).where(Event.case_id == case.id)) or 0) + 1
+    case.events_recorded += 1
+    seq = case.events_recorded
     event = Event(
         case_id=case.id,
         seq=seq,
@@ -322,7 +324,6 @@ def append_event(
         detail=detail or {},
     )
     session.add(event)
-    session.flush()
     return event
 
 
@@ -341,6 +342,7 @@ def _locked_case(session: Session, reference: str) -> Case:
         select(Case)
         .where(Case.reference == reference)
         .with_for_update()
+        .options(selectinload(Case.open_tasks))
         .execution_options(populate_existing=True)
     )
     if case is None:

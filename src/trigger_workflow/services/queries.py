@@ -28,13 +28,19 @@ class TaskRow:
 
 
 @dataclass(frozen=True)
-class TaskPage:
-    """Everything needed to show one open task and its form."""
+class TaskForm:
+    """An open task and the form it asks, read without restoring the workflow."""
 
     case: Case
     task: OpenTask
     schema: dict[str, Any]
     ui_schema: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class TaskPage(TaskForm):
+    """An open task with its form, its instructions and the case data it shows."""
+
     instructions: str | None
     data: dict[str, Any]
 
@@ -94,8 +100,8 @@ def open_tasks_for(session: Session, actor: Actor, limit: int = 200) -> list[Tas
     return [TaskRow(task, ref, name) for task, ref, name in session.execute(query)]
 
 
-def task_page(session: Session, task_id: str, actor: Actor) -> TaskPage:
-    """Return an open task with its form and the case data it shows, if the actor may see it."""
+def task_form(session: Session, task_id: str, actor: Actor) -> TaskForm:
+    """Return an open task and its form, if the actor may work on it."""
     task = session.get(OpenTask, task_id)
     if task is None:
         raise NotFound("This task does not exist or has already been completed.")
@@ -104,15 +110,22 @@ def task_page(session: Session, task_id: str, actor: Actor) -> TaskPage:
             f"'{task.name}' is not offered to {actor.role}s"
             + (f" of {actor.agency}." if actor.agency else ".")
         )
-    case = task.case
-    deployed = processes.deployed(case.process_version)
-    workflow = load_workflow(case)
+    deployed = processes.deployed(task.case.process_version)
+    user_task = deployed.user_tasks.get(task.task_spec)
+    schema = deployed.form(user_task.form) if user_task else None
+    ui_schema = deployed.form(user_task.ui_form) if user_task else None
+    return TaskForm(task.case, task, schema or {"type": "object", "properties": {}}, ui_schema)
+
+
+def task_page(session: Session, task_id: str, actor: Actor) -> TaskPage:
+    """Return an open task with its form, instructions and case data, if the actor may see it."""
+    form = task_form(session, task_id, actor)
+    workflow = load_workflow(form.case)
     human = next((t for t in engine.human_tasks(workflow) if t.id == task_id), None)
     if human is None:
         raise NotFound("This task is no longer waiting.")
-    schema = deployed.form(human.form) or {"type": "object", "properties": {}}
     return TaskPage(
-        case, task, schema, deployed.form(human.ui_form), human.instructions, dict(human.data)
+        form.case, form.task, form.schema, form.ui_schema, human.instructions, dict(human.data)
     )
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -41,8 +42,10 @@ class ProcessVersion(Base):
     process_id: Mapped[str] = mapped_column(String(100))
     number: Mapped[int]
     content_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    files: Mapped[dict[str, Any]]
-    spec: Mapped[str] = mapped_column(Text)
+    # Loaded only when asked for: a case needs its version's id and hash far more often than its
+    # files (about 100 KB) or spec (about 40 KB), which the process cache keeps once parsed.
+    files: Mapped[dict[str, Any]] = mapped_column(deferred=True)
+    spec: Mapped[str] = mapped_column(Text, deferred=True)
     serializer_version: Mapped[str] = mapped_column(String(20))
     deployed_by: Mapped[str] = mapped_column(String(100))
     deployed_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -74,6 +77,7 @@ class Case(Base):
     workflow_state: Mapped[str] = mapped_column(Text)
     serializer_version: Mapped[str] = mapped_column(String(20))
     lock_version: Mapped[int] = mapped_column(Integer, default=1)
+    events_recorded: Mapped[int] = mapped_column(Integer, default=0)
 
     process_version: Mapped[ProcessVersion] = relationship()
     open_tasks: Mapped[list[OpenTask]] = relationship(
@@ -88,7 +92,18 @@ class OpenTask(Base):
 
     __tablename__ = "open_task"
     __table_args__ = (
+        # A partner agency's list: role, agency, soonest due first.
         Index("ix_open_task_role_agency_due", "role", "agency", "due_on", "created_at"),
+        # Everyone else's list (tasks with no agency): the same walk; PostgreSQL cannot use
+        # "agency IS NULL" to read the index above in order, so it gets a partial index of its own.
+        Index(
+            "ix_open_task_role_due_unscoped",
+            "role",
+            "due_on",
+            "created_at",
+            postgresql_where=text("agency IS NULL"),
+            sqlite_where=text("agency IS NULL"),
+        ),
         Index("ix_open_task_assignee_due", "assignee", "due_on"),
     )
 

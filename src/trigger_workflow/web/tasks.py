@@ -31,17 +31,26 @@ def inbox() -> str:
 @officer_required
 def show(task_id: str) -> Any:
     """Show a task's form, or complete the task with what was entered."""
+    if request.method == "POST":
+        # Read and complete without restoring the workflow for display: that is only needed
+        # when the form has to be shown again.
+        task = queries.task_form(get_session(), task_id, g.actor)
+        form = FormState(task.schema, task.ui_schema)
+        if form.read_post() and not form.errors:
+            command = cases.CompleteTask(task.case.reference, task_id, form.data, g.actor)
+            try:
+                result = cases.complete_task(get_session(), command)
+            except FormInvalid as error:
+                form.refuse(error)
+            else:
+                flash(f"'{task.task.name}' is complete. The case is now at: {result.stage}.")
+                return redirect(url_for("cases.show", reference=result.reference))
+        return _render(form, queries.task_page(get_session(), task_id, g.actor))
     page = queries.task_page(get_session(), task_id, g.actor)
-    form = FormState(page.schema, page.ui_schema, data=_prefill(page))
-    if request.method == "POST" and form.read_post() and not form.errors:
-        command = cases.CompleteTask(page.case.reference, task_id, form.data, g.actor)
-        try:
-            result = cases.complete_task(get_session(), command)
-        except FormInvalid as error:
-            form.refuse(error)
-        else:
-            flash(f"'{page.task.name}' is complete. The case is now at: {result.stage}.")
-            return redirect(url_for("cases.show", reference=result.reference))
+    return _render(FormState(page.schema, page.ui_schema, data=_prefill(page)), page)
+
+
+def _render(form: FormState, page: queries.TaskPage) -> tuple[str, int]:
     return form.render(
         "tasks/task.html",
         heading=page.task.name,
