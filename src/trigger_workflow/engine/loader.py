@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +17,14 @@ from SpiffWorkflow.spiff.parser import VALIDATOR, SpiffBpmnParser
 from trigger_workflow.errors import DiagramError, DiagramProblem, Problems
 
 BPMN_SUFFIXES = (".bpmn", ".bpmn20.xml")
+XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*?encoding=["']([A-Za-z0-9._-]+)["']""")
+NAMESPACE_PREFIXES = {
+    "http://www.omg.org/spec/BPMN/20100524/MODEL": "bpmn",
+    "http://www.omg.org/spec/BPMN/20100524/DI": "bpmndi",
+    "http://www.omg.org/spec/DD/20100524/DC": "dc",
+    "http://www.omg.org/spec/DD/20100524/DI": "di",
+    "https://www.omg.org/spec/DMN/20191111/MODEL/": "dmn",
+}
 DMN_SUFFIXES = (".dmn",)
 
 
@@ -41,12 +51,26 @@ class ProcessFiles:
         return None if text is None else json.loads(text)
 
 
+def decode_xml(raw: bytes) -> str:
+    """Return an XML file's text, honouring a BOM or the encoding its declaration names."""
+    if raw.startswith(codecs.BOM_UTF8):
+        raw = raw[len(codecs.BOM_UTF8) :]
+    declared = XML_ENCODING.search(raw[:200])
+    encoding = declared.group(1).decode("ascii") if declared else "utf-8"
+    try:
+        return raw.decode(encoding)
+    except (LookupError, UnicodeDecodeError):
+        # A file that lies about its encoding: keep every byte readable rather than fail here;
+        # the parser then reports whatever else is wrong with it.
+        return raw.decode("latin-1")
+
+
 def parse_xml(name: str, text: str, problems: Problems) -> etree._Element | None:
     """Parse one XML file, recording a problem (with line) when it is not well formed."""
+    # The text is Unicode now, so the encoding its declaration names no longer applies.
+    data = XML_ENCODING.sub(b'<?xml version="1.0" encoding="UTF-8"', text.encode("utf-8"), count=1)
     try:
-        return etree.fromstring(
-            text.encode("utf-8"), parser=etree.XMLParser(resolve_entities=False)
-        )
+        return etree.fromstring(data, parser=etree.XMLParser(resolve_entities=False))
     except etree.XMLSyntaxError as error:
         problems.add(name, f"The file is not well-formed XML: {error.msg}", line=error.lineno)
         return None
@@ -84,6 +108,9 @@ def _add(problems: Problems, name: str, add: Any) -> None:
 
 
 def _plain(message: str) -> str:
+    """Squeeze whitespace and write namespaces as the prefixes people see in their files."""
+    for uri, prefix in NAMESPACE_PREFIXES.items():
+        message = message.replace("{" + uri + "}", prefix + ":")
     return " ".join(message.split())
 
 

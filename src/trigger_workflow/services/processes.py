@@ -90,9 +90,9 @@ def read_process_files(processes_dir: Path, forms_dir: Path) -> loader.ProcessFi
     """Read the diagrams, tables, lane and timescale settings and forms from disk."""
     files: dict[str, str] = {}
     for path in sorted(processes_dir.iterdir()):
-        if path.is_file() and path.name.endswith(
-            (*loader.BPMN_SUFFIXES, *loader.DMN_SUFFIXES, ".toml")
-        ):
+        if path.is_file() and path.name.endswith((*loader.BPMN_SUFFIXES, *loader.DMN_SUFFIXES)):
+            files[path.name] = loader.decode_xml(path.read_bytes())
+        elif path.is_file() and path.name.endswith(".toml"):
             files[path.name] = path.read_text(encoding="utf-8")
     for path in sorted(forms_dir.glob("*.json")):
         files[FORMS_PREFIX + path.name] = path.read_text(encoding="utf-8")
