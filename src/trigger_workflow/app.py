@@ -4,25 +4,22 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from flask import Flask
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
+from trigger_workflow.engine import calendar
 from trigger_workflow.settings import Settings
 from trigger_workflow.web import acting, api, assets, cases, database, errors, public, tasks
 
 TEMPLATES = Path(__file__).parent / "web" / "templates"
 
 
-UK_TIME = ZoneInfo("Europe/London")
-
-
 def local_time(moment: datetime) -> str:
     """Show a stored UTC time as UK local time, e.g. '23 November 2026, 14:05'."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UK_TIME).strftime("%-d %B %Y, %H:%M")
+    return moment.astimezone(calendar.UK_TIME).strftime("%-d %B %Y, %H:%M")
 
 
 def create_app(settings: Settings | None = None) -> Flask:

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 import holidays
+
+UK_TIME = ZoneInfo("Europe/London")
+
+
+def today() -> date:
+    """Return today's date in England and Wales (not the server's time zone)."""
+    return datetime.now(UK_TIME).date()
 
 
 @lru_cache(maxsize=64)

@@ -100,7 +100,7 @@ def submit_application(session: Session, command: SubmitApplication) -> CaseResu
         applicant_postcode=applicant.get("postcode"),
         channel=data.get("channel"),
         submission_key=command.submission_key,
-        received_on=command.received_on or date.today(),
+        received_on=command.received_on or calendar.today(),
     )
     try:
         _insert_case(session, case, command.reference_prefix, command.actor, version, start_report)
@@ -126,6 +126,9 @@ def submit_application(session: Session, command: SubmitApplication) -> CaseResu
         raise ConcurrentChange(
             "The application could not be saved; please submit it again."
         ) from error
+    except BaseException:
+        session.rollback()
+        raise
     return _result(case)
 
 
@@ -134,7 +137,7 @@ def start_case(session: Session, command: StartCase) -> CaseResult:
     version = processes.latest_version(session, command.process_id)
     deployed = processes.deployed(version)
     workflow, start_report = engine.start(deployed.specs.spec, deployed.specs.subprocess_specs)
-    case = Case(process_version_id=version.id, received_on=command.received_on or date.today())
+    case = Case(process_version_id=version.id, received_on=command.received_on or calendar.today())
     _insert_case(session, case, command.reference_prefix, command.actor, version, start_report)
     save_case(session, case, workflow, deployed)
     session.commit()
@@ -270,7 +273,7 @@ def save_case(
         if row.id not in ready:
             case.open_tasks.remove(row)
     have = {row.id for row in case.open_tasks}
-    today = date.today()
+    today = calendar.today()
     for task in ready.values():
         if task.id in have:
             continue

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from trigger_workflow.engine import calendar
 from trigger_workflow.services import actors, cases
 from trigger_workflow.store.models import Case, Officer
 
@@ -112,7 +113,7 @@ def load(session: Session, count: int) -> list[str]:
     created = []
     for index in range(count):
         name, postcode = NAMES[index % len(NAMES)]
-        received = date.today() - timedelta(days=2 * index)
+        received = calendar.today() - timedelta(days=2 * index)
         data = application(name, postcode, received)
         ack = dict(ACK, acknowledged_on=received.isoformat())
         result = cases.submit_application(

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import secrets
-from datetime import date
 from typing import Any
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 
 from trigger_workflow import schema_forms
+from trigger_workflow.engine import calendar
 from trigger_workflow.errors import FormInvalid, NotPermitted
 from trigger_workflow.services import cases, queries
 from trigger_workflow.web.acting import officer_required
@@ -40,7 +40,7 @@ def show(reference: str) -> str:
         }
         for entry in page.history()
     ]
-    return render_template("cases/case.html", page=page, history=history, today=date.today())
+    return render_template("cases/case.html", page=page, history=history, today=calendar.today())
 
 
 @bp.route("/cases/new", methods=["GET", "POST"])

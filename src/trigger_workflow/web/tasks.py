@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from jinja2 import TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
+from trigger_workflow.engine import calendar
 from trigger_workflow.errors import FormInvalid
 from trigger_workflow.services import cases, queries
 from trigger_workflow.web.acting import officer_required
@@ -24,7 +24,7 @@ _instructions = SandboxedEnvironment(autoescape=True)
 def inbox() -> str:
     """List the open tasks offered to the acting officer."""
     rows = queries.open_tasks_for(get_session(), g.actor)
-    return render_template("tasks/inbox.html", rows=rows, today=date.today())
+    return render_template("tasks/inbox.html", rows=rows, today=calendar.today())
 
 
 @bp.route("/tasks/<task_id>", methods=["GET", "POST"])
