@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.datastructures import MultiDict
 
 from tests.scenario import ANSWERS, APPLICATION, CaseDriver, encode, form_schema
+from trigger_workflow.engine.loader import ProcessFiles
+from trigger_workflow.services import processes
 from trigger_workflow.store.models import Case, Event
 
 
@@ -191,3 +194,55 @@ def test_officer_pages_need_someone_acting(client: FlaskClient) -> None:
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/act-as")
     assert client.get("/api/cases/CT-2026-0001").status_code == 403
+
+
+def test_decision_that_raises_changes_nothing_and_is_logged(
+    client: FlaskClient,
+    sessions: sessionmaker[Session],
+    process_files: ProcessFiles,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A decision table that fails on a live case: a clear error, the case unchanged, a log line."""
+    files = dict(process_files.files)
+    files["threshold.dmn"] = files["threshold.dmn"].replace(
+        "<text>qualifying_complaints</text>", "<text>qualifying_complaints / 0</text>"
+    )
+    with sessions() as session:
+        assert processes.deploy(session, ProcessFiles(files), "owner").created
+    case = started(client, sessions)
+    case.complete("Acknowledge application", ANSWERS["Acknowledge application"])
+    before = snapshot(sessions, case.reference)
+    task = case.task_id("Record qualifying complaints")
+    response = client.post(
+        f"/api/cases/{case.reference}/tasks/{task}", json={"data": {"qualifying_complaints": 3}}
+    )
+    assert response.status_code == 500
+    assert response.json["error"] == "The process could not continue"
+    assert "Rule failed on row 1" in response.json["message"]
+    assert "Apply threshold rule" in response.json["message"]
+    assert snapshot(sessions, case.reference) == before
+    assert "The process could not continue on /api/cases/" in caplog.text
+
+
+def test_instructions_show_case_data_escaped_once(
+    client: FlaskClient, sessions: sessionmaker[Session]
+) -> None:
+    """Names with quotes, ampersands and tags appear as written, and no markup gets through."""
+    case = CaseDriver(client, sessions)
+    applicant = dict(APPLICATION["applicant"], name="O'Brien & <b>Sons</b>")
+    case.apply(dict(APPLICATION, applicant=applicant))
+    case.act_as("carol")
+    page = client.get(f"/tasks/{case.task_id('Acknowledge application')}").text
+    assert "O&#39;Brien &amp; &lt;b&gt;Sons&lt;/b&gt;" in page
+    assert "&amp;#39;" not in page and "&amp;amp;" not in page
+    assert "<b>Sons</b>" not in page
+
+
+@pytest.mark.parametrize(
+    "target", ["//evil.example", "/%09/evil.example", "https://evil.example/", "/\\evil.example"]
+)
+def test_choosing_an_officer_never_redirects_off_site(client: FlaskClient, target: str) -> None:
+    """The 'next' address after choosing an officer stays on this site."""
+    response = client.post(f"/act-as?next={target}", data={"username": "carol"})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/tasks"

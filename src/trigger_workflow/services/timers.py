@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 
 from sqlalchemy import select
@@ -13,6 +14,7 @@ from trigger_workflow.services.actors import Actor
 from trigger_workflow.services.cases import append_event, restore_workflow, save_case, step_detail
 from trigger_workflow.store.models import Case
 
+log = logging.getLogger(__name__)
 WORKER = Actor(username="worker", role="system", display_name="Timer worker")
 
 
@@ -33,7 +35,12 @@ def fire_due_timers(
     fired = 0
     for case_id in due:
         with sessions() as session:
-            fired += _fire_case(session, case_id, now)
+            try:
+                fired += _fire_case(session, case_id, now)
+            except Exception:
+                # One failing case must not stop the others: it is retried on the next pass.
+                session.rollback()
+                log.exception("Could not fire the timers of case id %s", case_id)
     return fired
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, flash, g, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
@@ -60,11 +61,17 @@ def choose() -> str | Response:
         session.clear()
         session["username"] = username
         flash(f"You are acting as {username}.")
-        target = request.args.get("next", "")
-        return redirect(
-            target if target.startswith("/") and not target.startswith("//") else "/tasks"
-        )
+        return redirect(_local_path(request.args.get("next", "")) or url_for("tasks.inbox"))
     return render_template("acting/choose.html", officers=officers, error=None)
+
+
+def _local_path(target: str) -> str | None:
+    """Return the target if it is a path on this site, never a link elsewhere."""
+    if not target.startswith("/") or target.startswith("//"):
+        return None
+    if any(c == "\\" or ord(c) < 32 for c in target) or urlsplit(target).netloc:
+        return None
+    return target
 
 
 @bp.post("/act-as/stop")

@@ -20,6 +20,10 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(TriggerWorkflowError)
     def domain_error(error: TriggerWorkflowError) -> tuple[Any, int]:
+        if error.status >= 500:
+            app.logger.error(
+                "%s on %s: %s %s", error.title, request.path, error.message, error.context
+            )
         return _respond(error.status, error.title, error.message, _details(error))
 
     @app.errorhandler(HTTPException)
@@ -33,7 +37,7 @@ def init_app(app: Flask) -> None:
         return _respond(
             500,
             "Sorry, there is a problem with the service",
-            "Nothing you entered was lost: the change was not saved. Try again later.",
+            "The change was not saved. Try again later; if it happens again, tell the service desk.",
             [],
         )
 

@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
-from jinja2 import TemplateError
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from jinja2.sandbox import SandboxedEnvironment
+from markupsafe import Markup, escape
 
 from trigger_workflow.engine import calendar
 from trigger_workflow.errors import FormInvalid
@@ -68,10 +77,12 @@ def _prefill(page: queries.TaskPage) -> dict[str, Any]:
     return {k: v for k, v in page.data.items() if k in names}
 
 
-def _render_instructions(page: queries.TaskPage) -> str | None:
+def _render_instructions(page: queries.TaskPage) -> Markup | None:
+    """Render the diagram's instructions over the case data, in a sandbox, escaped once."""
     if not page.instructions:
         return None
     try:
-        return _instructions.from_string(page.instructions).render(**page.data)
-    except TemplateError as error:
-        return f"(The instructions for this task could not be shown: {error})"
+        return Markup(_instructions.from_string(page.instructions).render(**page.data))
+    except Exception as error:  # a process owner's template: never let it break the task page
+        current_app.logger.warning("Instructions of task %s failed: %s", page.task.id, error)
+        return escape(f"(The instructions for this task could not be shown: {error})")
