@@ -9,6 +9,8 @@ COPY src ./src
 RUN pip install --no-cache-dir .
 COPY processes ./processes
 COPY forms ./forms
+RUN useradd --create-home --uid 1000 trigger && mkdir -p /app/instance && chown trigger /app/instance
+USER trigger
 ENV TRIGGER_WORKFLOW_PROCESSES_DIR=/app/processes \
     TRIGGER_WORKFLOW_FORMS_DIR=/app/forms \
     TRIGGER_WORKFLOW_ASSETS_DIR=/app/node_modules/govuk-frontend/dist/govuk \

@@ -74,7 +74,7 @@ def test_deploy_reports_problems_and_fails(database_url: str, tmp_path: Path) ->
     assert "error: appeal.bpmn, line 1" in result.output
 
 
-def test_officer_with_unknown_role_is_refused(database_url: str) -> None:
+def test_partner_without_agency_is_refused(database_url: str) -> None:
     """A partner without an agency is refused with a message, not a traceback."""
     runner = CliRunner()
     env = {"TRIGGER_WORKFLOW_DATABASE_URL": database_url}

@@ -44,15 +44,32 @@ def test_officer_enters_application_received_by_phone(
     assert key is not None
     data = dict(APPLICATION, channel="phone")
     fields = encode(form_schema("submit_application.json"), data)
-    response = client.post(
-        "/cases/new", data=MultiDict([*fields, ("submission_key", key.group(1))])
-    )
+    received = [
+        ("received_on-day", "16"),
+        ("received_on-month", "11"),
+        ("received_on-year", "2026"),
+    ]
+    form = MultiDict([*fields, *received, ("submission_key", key.group(1))])
+    response = client.post("/cases/new", data=form)
     assert response.status_code == 302
     case.reference = response.headers["Location"].rsplit("/", 1)[-1]
-    events = case.case()["events"]
-    assert events[1]["actor"] == "carol"
-    assert events[1]["data"]["channel"] == "phone"
-    assert "(phone)" in client.get(f"/cases/{case.reference}").text
+    state = case.case()
+    assert state["events"][1]["actor"] == "carol"
+    assert state["events"][1]["data"]["channel"] == "phone"
+    # R5: five working days from the day the letter arrived, not from the day it was typed in.
+    assert state["open_tasks"][0]["due_on"] == "2026-11-23"
+    assert "16 November 2026 (phone)" in client.get(f"/cases/{case.reference}").text
+
+
+def test_officer_must_say_when_an_application_arrived(
+    client: FlaskClient, sessions: sessionmaker[Session]
+) -> None:
+    """Without the date received, the officer's form is refused with the error beside it."""
+    CaseDriver(client, sessions).act_as("carol")
+    fields = encode(form_schema("submit_application.json"), dict(APPLICATION, channel="letter"))
+    response = client.post("/cases/new", data=MultiDict([*fields, ("submission_key", "k")]))
+    assert response.status_code == 422
+    assert 'href="#received_on-day"' in response.text
 
 
 def test_partner_cannot_enter_applications(

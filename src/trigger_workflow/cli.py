@@ -9,6 +9,7 @@ import click
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from trigger_workflow.engine.loader import ProcessFiles
 from trigger_workflow.errors import DiagramError, TriggerWorkflowError
 from trigger_workflow.services import actors, demo, processes, queries
 from trigger_workflow.settings import Settings
@@ -75,12 +76,7 @@ def deploy(ctx: Context, processes_dir: Path | None, forms_dir: Path | None, act
     files = processes.read_process_files(
         processes_dir or ctx.settings.processes_dir, forms_dir or ctx.settings.forms_dir
     )
-    try:
-        result = processes.deploy(ctx.session(), files, actor)
-    except DiagramError as error:
-        for problem in error.problems:
-            click.echo(f"error: {problem}", err=True)
-        sys.exit(1)
+    result = _deploy_or_exit(ctx.session(), files, actor)
     state = "Deployed new" if result.created else "Already deployed:"
     click.echo(f"{state} version {result.version.number} ({result.version.content_hash[:12]})")
 
@@ -94,7 +90,7 @@ def demo_command(ctx: Context, count: int) -> None:
     """Set up the database, deploy the processes, and add demo officers and cases."""
     db.upgrade(ctx.settings.database_url)
     files = processes.read_process_files(ctx.settings.processes_dir, ctx.settings.forms_dir)
-    processes.deploy(ctx.session(), files, "demo")
+    _deploy_or_exit(ctx.session(), files, "demo")
     created = demo.load(ctx.session(), count)
     click.echo(
         f"Demo data ready: {len(created)} new cases, {len(actors.list_officers(ctx.session()))} officers."
@@ -186,6 +182,16 @@ def cases_show(ctx: Context, reference: str) -> None:
         click.echo(
             f"  {event.seq:3} {event.occurred_at:%Y-%m-%d %H:%M} {event.actor:16} {event.kind} {event.task_name or ''}"
         )
+
+
+def _deploy_or_exit(session: Session, files: ProcessFiles, actor: str) -> processes.DeployResult:
+    """Deploy, or print each problem with its file and line and exit with status 1."""
+    try:
+        return processes.deploy(session, files, actor)
+    except DiagramError as error:
+        for problem in error.problems:
+            click.echo(f"error: {problem}", err=True)
+        sys.exit(1)
 
 
 def _safe_url(url: str) -> str:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
+import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -39,6 +41,13 @@ class Settings:
     testing: bool = False
 
     def __post_init__(self) -> None:
+        for name in ("instance_path", "processes_dir", "forms_dir", "assets_dir"):
+            object.__setattr__(self, name, Path(getattr(self, name)).resolve())
+        if not re.fullmatch(r"[A-Z][A-Z0-9]{0,7}", self.reference_prefix):
+            raise ValueError(
+                f"{ENV_PREFIX}REFERENCE_PREFIX must be 1 to 8 capital letters or digits, "
+                f"starting with a letter; got {self.reference_prefix!r}."
+            )
         if not self.database_url:
             path = self.instance_path / "trigger_workflow.sqlite"
             object.__setattr__(self, "database_url", f"sqlite:///{path}")
@@ -65,12 +74,27 @@ class Settings:
         return cls(**values)
 
     def with_secret_key(self) -> Settings:
-        """Return settings whose secret key is set, kept in the instance folder if generated."""
+        """Return settings whose secret key is set, generated once into the instance folder."""
         if self.secret_key:
             return self
+        self.instance_path.mkdir(parents=True, exist_ok=True)
         key_file = self.instance_path / "secret_key"
-        if not key_file.exists():
-            self.instance_path.mkdir(parents=True, exist_ok=True)
-            key_file.write_text(secrets.token_hex(32))
-            key_file.chmod(0o600)
-        return replace(self, secret_key=key_file.read_text().strip())
+        try:
+            # Exclusive and private from the first byte: several workers may start at once.
+            descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(descriptor, "w") as file:
+                file.write(secrets.token_hex(32))
+        return replace(self, secret_key=_read_key(key_file))
+
+
+def _read_key(key_file: Path) -> str:
+    """Read the key, waiting briefly if another process is still writing it."""
+    for _ in range(50):
+        key = key_file.read_text().strip()
+        if key:
+            return key
+        time.sleep(0.01)
+    raise RuntimeError(f"The secret key file {key_file} is empty: delete it and start again.")

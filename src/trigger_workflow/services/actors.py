@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from trigger_workflow.errors import NotFound, TriggerWorkflowError
 from trigger_workflow.store.models import Officer
 
+APPLICANT, COORDINATOR, PARTNER = "applicant", "coordinator", "partner"
 ROLES = {
     "coordinator": "Case review coordinator",
     "partner": "Partner agency officer",
@@ -47,7 +48,7 @@ class Actor:
         return agency is None or agency == self.agency
 
 
-PUBLIC = Actor(username="public", role="applicant", display_name="Applicant (public form)")
+PUBLIC = Actor(username="public", role=APPLICANT, display_name="Applicant (public form)")
 
 
 def officer_actor(officer: Officer) -> Actor:
@@ -79,7 +80,7 @@ def add_officer(
         raise TriggerWorkflowError(
             f"Unknown agency '{agency}': choose one of {', '.join(AGENCIES)}."
         )
-    if role == "partner" and agency is None:
+    if role == PARTNER and agency is None:
         raise TriggerWorkflowError("A partner agency officer needs an agency.")
     if session.scalar(select(Officer).where(Officer.username == username)) is not None:
         raise TriggerWorkflowError(f"There is already an officer '{username}'.")

@@ -26,7 +26,7 @@ from trigger_workflow.errors import (
     TaskNotOpen,
 )
 from trigger_workflow.services import processes
-from trigger_workflow.services.actors import Actor
+from trigger_workflow.services.actors import COORDINATOR, PARTNER, PUBLIC, Actor
 from trigger_workflow.store.models import (
     Case,
     Event,
@@ -35,8 +35,6 @@ from trigger_workflow.store.models import (
     ReferenceCounter,
     utcnow,
 )
-
-APPLICATION_ROLE = "applicant"
 
 
 @dataclass(frozen=True)
@@ -83,6 +81,13 @@ class CaseResult:
 
 def submit_application(session: Session, command: SubmitApplication) -> CaseResult:
     """Start a case from an application; a repeated submission returns the first case."""
+    if not may_enter_applications(command.actor):
+        raise NotPermitted("Only the case review coordinator enters applications for others.")
+    received_on = command.received_on or calendar.today()
+    if received_on > calendar.today():
+        raise FormInvalid(
+            [FieldProblem(("received_on",), "The date received must be today or in the past")]
+        )
     if command.submission_key:
         existing = session.scalar(select(Case).where(Case.submission_key == command.submission_key))
         if existing is not None:
@@ -100,7 +105,7 @@ def submit_application(session: Session, command: SubmitApplication) -> CaseResu
         applicant_postcode=applicant.get("postcode"),
         channel=data.get("channel"),
         submission_key=command.submission_key,
-        received_on=command.received_on or calendar.today(),
+        received_on=received_on,
     )
     try:
         _insert_case(session, case, command.reference_prefix, command.actor, version, start_report)
@@ -132,15 +137,24 @@ def submit_application(session: Session, command: SubmitApplication) -> CaseResu
     return _result(case)
 
 
+def may_enter_applications(actor: Actor) -> bool:
+    """Return whether this actor may submit an application: the public, or the coordinator."""
+    return actor == PUBLIC or actor.role == COORDINATOR
+
+
 def start_case(session: Session, command: StartCase) -> CaseResult:
     """Start a case of a process that has no application form (benchmarks, diagram tests)."""
     version = processes.latest_version(session, command.process_id)
     deployed = processes.deployed(version)
     workflow, start_report = engine.start(deployed.specs.spec, deployed.specs.subprocess_specs)
     case = Case(process_version_id=version.id, received_on=command.received_on or calendar.today())
-    _insert_case(session, case, command.reference_prefix, command.actor, version, start_report)
-    save_case(session, case, workflow, deployed)
-    session.commit()
+    try:
+        _insert_case(session, case, command.reference_prefix, command.actor, version, start_report)
+        save_case(session, case, workflow, deployed)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
     return _result(case)
 
 
@@ -227,10 +241,11 @@ def restore_workflow(case: Case, deployed: processes.DeployedProcess) -> BpmnWor
 def _application_task(
     workflow: BpmnWorkflow, deployed: processes.DeployedProcess
 ) -> engine.HumanTask:
+    wanted = deployed.application_task().bpmn_id
     for task in engine.human_tasks(workflow):
-        if deployed.role_for_lane(task.lane) == APPLICATION_ROLE:
+        if task.spec_name == wanted:
             return task
-    raise NotFound("The process does not start with an application task in the applicant's lane.")
+    raise NotFound("The process does not start with its application task.")
 
 
 def _checked(
@@ -239,7 +254,7 @@ def _checked(
     """Validate submitted data against the task's form; refuse fields the form does not ask."""
     if not isinstance(data, dict):
         raise FormInvalid([FieldProblem((), "The answers must be a JSON object.")])
-    schema = deployed.form(task.form) or {"type": "object", "properties": {}}
+    schema = deployed.form(task.form) or processes.EMPTY_FORM
     known = schema.get("properties", {})
     problems = [
         FieldProblem((name,), f"'{name}' is not a question on this form.")
@@ -286,7 +301,7 @@ def save_case(
                 stage=task.stage,
                 lane=task.lane,
                 role=role,
-                agency=task.agency if role == "partner" else None,
+                agency=task.agency if role == PARTNER else None,
                 due_on=_due_on(deployed, task.spec_name, case.received_on, today),
             )
         )

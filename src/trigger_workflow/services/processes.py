@@ -21,6 +21,7 @@ MAIN_PROCESS = "community_trigger"
 LANES_FILE = "lanes.toml"
 TIMESCALES_FILE = "timescales.toml"
 FORMS_PREFIX = "forms/"
+EMPTY_FORM: dict[str, Any] = {"type": "object", "properties": {}}
 
 
 @dataclass(frozen=True)
@@ -200,6 +201,11 @@ def _timescales(files: loader.ProcessFiles, problems: Problems) -> dict[str, Tim
         entries[DEFAULT_TIMESCALE] = table["default"]
     result = {}
     for name, entry in entries.items():
+        if not isinstance(entry, dict):
+            problems.add(
+                TIMESCALES_FILE, f"{name} must be a table with days and from, not a value."
+            )
+            continue
         days, counted_from = entry.get("days"), entry.get("from", "ready")
         if not isinstance(days, int) or days < 0 or counted_from not in ("ready", "received"):
             problems.add(
@@ -242,7 +248,9 @@ def deploy(
     """Store the files as a new version unless the same content is already deployed."""
     content_hash = files.content_hash()
     existing = session.scalar(
-        select(ProcessVersion).where(ProcessVersion.content_hash == content_hash)
+        select(ProcessVersion).where(
+            ProcessVersion.process_id == process_id, ProcessVersion.content_hash == content_hash
+        )
     )
     if existing is not None:
         return DeployResult(existing, created=False)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 from trigger_workflow.engine import workflow as engine
 from trigger_workflow.errors import NotFound, NotPermitted
 from trigger_workflow.services import processes
-from trigger_workflow.services.actors import Actor
+from trigger_workflow.services.actors import PARTNER, Actor
 from trigger_workflow.services.cases import load_workflow
 from trigger_workflow.store.models import Case, Event, OpenTask
 
@@ -74,7 +74,7 @@ class CasePage:
                 HistoryEntry(
                     event,
                     event.task_name or EVENT_TITLES.get(event.kind, event.kind),
-                    schema or {"type": "object", "properties": {}},
+                    schema or processes.EMPTY_FORM,
                     deployed.form(task.ui_form) if task else None,
                 )
             )
@@ -90,9 +90,7 @@ def open_tasks_for(session: Session, actor: Actor, limit: int = 200) -> list[Tas
         # Every officer's task has a due date (deployment checks the timescales), so ordering by
         # (role, agency, due_on, created_at) is a walk along one index.
         .where(
-            OpenTask.agency == actor.agency
-            if actor.role == "partner"
-            else OpenTask.agency.is_(None)
+            OpenTask.agency == actor.agency if actor.role == PARTNER else OpenTask.agency.is_(None)
         )
         .order_by(OpenTask.due_on, OpenTask.created_at)
         .limit(limit)
@@ -114,7 +112,7 @@ def task_form(session: Session, task_id: str, actor: Actor) -> TaskForm:
     user_task = deployed.user_tasks.get(task.task_spec)
     schema = deployed.form(user_task.form) if user_task else None
     ui_schema = deployed.form(user_task.ui_form) if user_task else None
-    return TaskForm(task.case, task, schema or {"type": "object", "properties": {}}, ui_schema)
+    return TaskForm(task.case, task, schema or processes.EMPTY_FORM, ui_schema)
 
 
 def task_page(session: Session, task_id: str, actor: Actor) -> TaskPage:
@@ -151,6 +149,4 @@ def application_form(session: Session) -> tuple[dict[str, Any], dict[str, Any] |
     """Return the application form (schema and UI schema) of the newest process version."""
     deployed = processes.deployed(processes.latest_version(session))
     task = deployed.application_task()
-    return deployed.form(task.form) or {"type": "object", "properties": {}}, deployed.form(
-        task.ui_form
-    )
+    return deployed.form(task.form) or processes.EMPTY_FORM, deployed.form(task.ui_form)

@@ -50,12 +50,15 @@ class ProcessVersion(Base):
     """A deployed set of diagrams, decision tables and forms, stored once per content hash."""
 
     __tablename__ = "process_version"
-    __table_args__ = (UniqueConstraint("process_id", "number"),)
+    __table_args__ = (
+        UniqueConstraint("process_id", "number"),
+        UniqueConstraint("process_id", "content_hash"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     process_id: Mapped[str] = mapped_column(String(100))
     number: Mapped[int]
-    content_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    content_hash: Mapped[str] = mapped_column(String(64))
     # Loaded only when asked for: a case needs its version's id and hash far more often than its
     # files (about 100 KB) or spec (about 40 KB), which the process cache keeps once parsed.
     files: Mapped[dict[str, Any]] = mapped_column(deferred=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import date
 from typing import Any
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
@@ -13,7 +14,7 @@ from trigger_workflow.errors import FormInvalid, NotPermitted
 from trigger_workflow.services import cases, queries
 from trigger_workflow.web.acting import officer_required
 from trigger_workflow.web.database import get_session
-from trigger_workflow.web.form_pages import FormState
+from trigger_workflow.web.form_pages import FormState, reference_prefix
 
 bp = Blueprint("cases", __name__)
 
@@ -47,15 +48,15 @@ def show(reference: str) -> str:
 @officer_required
 def new_application() -> Any:
     """Enter an application received by phone, letter, email or in person (R2)."""
-    if g.actor.role != "coordinator":
-        raise NotPermitted("Only the case review coordinator enters applications.")
+    if not cases.may_enter_applications(g.actor):
+        raise NotPermitted("Only the case review coordinator enters applications for others.")
     schema, ui_schema = queries.application_form(get_session())
-    form = FormState(schema, ui_schema)
+    form = FormState(*_with_date_received(schema, ui_schema))
     key = request.form.get("submission_key") or secrets.token_urlsafe(16)
     if request.method == "POST" and form.read_post() and not form.errors:
-        prefix = current_app.extensions["trigger_workflow.settings"].reference_prefix
+        received_on = date.fromisoformat(form.data.pop(RECEIVED_ON))
         command = cases.SubmitApplication(
-            form.data, g.actor, submission_key=key, reference_prefix=prefix
+            form.data, g.actor, key, received_on, reference_prefix(current_app)
         )
         try:
             result = cases.submit_application(get_session(), command)
@@ -70,3 +71,24 @@ def new_application() -> Any:
         submit_text="Save application",
         hidden={"submission_key": key},
     )
+
+
+RECEIVED_ON = "received_on"
+
+
+def _with_date_received(
+    schema: dict[str, Any], ui_schema: dict[str, Any] | None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Ask officers when the application arrived: deadlines count from then (R5)."""
+    question = {
+        "type": "string",
+        "format": "date",
+        "title": "Date the application was received",
+        "description": "Deadlines count from this day, not from the day it is entered.",
+    }
+    schema = dict(schema, properties={RECEIVED_ON: question, **schema.get("properties", {})})
+    schema["required"] = [RECEIVED_ON, *schema.get("required", [])]
+    ui = dict(ui_schema or {})
+    if "ui:order" in ui:
+        ui["ui:order"] = [RECEIVED_ON, *ui["ui:order"]]
+    return schema, ui

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import render_template, request
+from flask import Flask, render_template, request
 
 from trigger_workflow import schema_forms
 from trigger_workflow.errors import FormInvalid
@@ -50,3 +50,8 @@ class FormState:
         if self.errors and status == 200:
             status = 422
         return render_template(template, fields=fields, summary=summary, **context), status
+
+
+def reference_prefix(app: Flask) -> str:
+    """Return the case reference prefix this deployment is configured with."""
+    return str(app.extensions["trigger_workflow.settings"].reference_prefix)

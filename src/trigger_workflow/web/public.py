@@ -20,7 +20,7 @@ from werkzeug.wrappers import Response
 from trigger_workflow.errors import FormInvalid
 from trigger_workflow.services import actors, cases, queries
 from trigger_workflow.web.database import get_session
-from trigger_workflow.web.form_pages import FormState
+from trigger_workflow.web.form_pages import FormState, reference_prefix
 
 bp = Blueprint("public", __name__)
 PUBLIC_UI = {"channel": {"ui:widget": "hidden"}}
@@ -41,7 +41,10 @@ def apply() -> Any:
     key = request.form.get("submission_key") or secrets.token_urlsafe(16)
     if request.method == "POST" and form.read_post() and not form.errors:
         command = cases.SubmitApplication(
-            form.data, actors.PUBLIC, submission_key=key, reference_prefix=_prefix()
+            form.data,
+            actors.PUBLIC,
+            submission_key=key,
+            reference_prefix=reference_prefix(current_app),
         )
         try:
             result = cases.submit_application(get_session(), command)
@@ -71,7 +74,3 @@ def _public_ui(ui_schema: dict[str, Any] | None) -> dict[str, Any]:
     merged = dict(ui_schema or {})
     merged.update(PUBLIC_UI)
     return merged
-
-
-def _prefix() -> str:
-    return str(current_app.extensions["trigger_workflow.settings"].reference_prefix)

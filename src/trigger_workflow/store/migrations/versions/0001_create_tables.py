@@ -38,7 +38,7 @@ def upgrade() -> None:
         sa.Column("deployed_by", sa.String(length=100), nullable=False),
         sa.Column("deployed_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("content_hash"),
+        sa.UniqueConstraint("process_id", "content_hash"),
         sa.UniqueConstraint("process_id", "number"),
     )
     op.create_table(
