@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeAlias
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -17,6 +17,7 @@ from SpiffWorkflow.util.task import TaskState
 from trigger_workflow.errors import EngineError, NotFound, TaskNotOpen
 
 FINISHED_STAGE = "Closed"
+Workflow: TypeAlias = BpmnWorkflow  # the rest of the application names the engine's type through here
 
 
 @dataclass(frozen=True)
@@ -54,14 +55,9 @@ class StepReport:
         return True
 
 
-def start(
-    spec: Any, subprocess_specs: dict[str, Any], data: dict[str, Any] | None = None
-) -> tuple[BpmnWorkflow, StepReport]:
+def start(spec: Any, subprocess_specs: dict[str, Any]) -> tuple[Workflow, StepReport]:
     """Create a workflow and run it to its first wait."""
-    workflow = BpmnWorkflow(spec, subprocess_specs)
-    if data:
-        workflow.data.update(data)
-        workflow.task_tree.data.update(data)
+    workflow = Workflow(spec, subprocess_specs)
     return workflow, _run_engine(workflow, task_name=None)
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from SpiffWorkflow.bpmn import BpmnWorkflow
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -88,10 +89,9 @@ def submit_application(session: Session, command: SubmitApplication) -> CaseResu
         raise FormInvalid(
             [FieldProblem(("received_on",), "The date received must be today or in the past")]
         )
-    if command.submission_key:
-        existing = session.scalar(select(Case).where(Case.submission_key == command.submission_key))
-        if existing is not None:
-            return _result(existing)
+    existing = _submitted_before(session, command.submission_key)
+    if existing is not None:
+        return existing
     version = processes.latest_version(session)
     deployed = processes.deployed(version)
     workflow, start_report = engine.start(deployed.specs.spec, deployed.specs.subprocess_specs)
@@ -108,33 +108,27 @@ def submit_application(session: Session, command: SubmitApplication) -> CaseResu
         received_on=received_on,
     )
     try:
-        _insert_case(session, case, command.reference_prefix, command.actor, version, start_report)
-        save_case(session, case, workflow, deployed)
-        append_event(
-            session,
-            case,
-            command.actor,
-            "task_completed",
-            task=application,
-            data=data,
-            detail=step_detail(case, report),
-        )
-        session.commit()
-    except IntegrityError as error:
-        session.rollback()
-        if command.submission_key:
-            existing = session.scalar(
-                select(Case).where(Case.submission_key == command.submission_key)
+        with _all_or_nothing(session):
+            _insert_case(
+                session, case, command.reference_prefix, command.actor, version, start_report
             )
-            if existing is not None:
-                return _result(existing)
-        raise ConcurrentChange(
-            "The application could not be saved; please submit it again."
-        ) from error
-    except BaseException:
-        session.rollback()
+            _record_completion(
+                session, case, workflow, deployed, command.actor, application, data, report
+            )
+    except ConcurrentChange:
+        # The same form sent twice at the same moment: the first one made the case.
+        existing = _submitted_before(session, command.submission_key)
+        if existing is not None:
+            return existing
         raise
     return _result(case)
+
+
+def _submitted_before(session: Session, submission_key: str | None) -> CaseResult | None:
+    if not submission_key:
+        return None
+    case = session.scalar(select(Case).where(Case.submission_key == submission_key))
+    return None if case is None else _result(case)
 
 
 def may_enter_applications(actor: Actor) -> bool:
@@ -148,13 +142,9 @@ def start_case(session: Session, command: StartCase) -> CaseResult:
     deployed = processes.deployed(version)
     workflow, start_report = engine.start(deployed.specs.spec, deployed.specs.subprocess_specs)
     case = Case(process_version_id=version.id, received_on=command.received_on or calendar.today())
-    try:
+    with _all_or_nothing(session):
         _insert_case(session, case, command.reference_prefix, command.actor, version, start_report)
         save_case(session, case, workflow, deployed)
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
     return _result(case)
 
 
@@ -181,7 +171,7 @@ def _insert_case(
 
 def complete_task(session: Session, command: CompleteTask) -> CaseResult:
     """Complete one open task of a case, or change nothing and say why."""
-    try:
+    with _all_or_nothing(session, command.reference):
         case = _locked_case(session, command.reference)
         open_task = next((t for t in case.open_tasks if t.id == command.task_id), None)
         if open_task is None:
@@ -193,27 +183,26 @@ def complete_task(session: Session, command: CompleteTask) -> CaseResult:
             )
         deployed = processes.deployed(case.process_version)
         workflow = restore_workflow(case, deployed)
-        task = engine.find_task(workflow, command.task_id)
+        engine.find_task(workflow, command.task_id)
         human = next(t for t in engine.human_tasks(workflow) if t.id == command.task_id)
         data = _checked(deployed, human, command.data)
-        report = engine.complete(workflow, task_id=str(task.id), data=data)
-        save_case(session, case, workflow, deployed)
-        append_event(
-            session,
-            case,
-            command.actor,
-            "task_completed",
-            task=human,
-            data=data,
-            detail=step_detail(case, report),
-        )
+        report = engine.complete(workflow, human.id, data)
+        _record_completion(session, case, workflow, deployed, command.actor, human, data, report)
+    return _result(case)
+
+
+@contextmanager
+def _all_or_nothing(session: Session, reference: str | None = None) -> Iterator[None]:
+    """Commit all the block wrote, or roll all of it back and say why in plain words."""
+    try:
+        yield
         session.commit()
     except (StaleDataError, IntegrityError) as error:
         session.rollback()
         raise ConcurrentChange(
             "Someone else changed this case at the same moment. Nothing you entered was saved: "
             "reload the case and try again.",
-            reference=command.reference,
+            reference=reference,
         ) from error
     except OperationalError as error:
         session.rollback()
@@ -221,25 +210,41 @@ def complete_task(session: Session, command: CompleteTask) -> CaseResult:
             raise
         raise ConcurrentChange(
             "The case is busy with another change. Nothing you entered was saved: try again.",
-            reference=command.reference,
+            reference=reference,
         ) from error
     except BaseException:
         session.rollback()
         raise
-    return _result(case)
 
 
-def load_workflow(case: Case) -> BpmnWorkflow:
+def _record_completion(
+    session: Session,
+    case: Case,
+    workflow: engine.Workflow,
+    deployed: processes.DeployedProcess,
+    actor: Actor,
+    task: engine.HumanTask,
+    data: dict[str, Any],
+    report: engine.StepReport,
+) -> None:
+    """Save the case after a completed task, and the event saying who submitted what."""
+    save_case(session, case, workflow, deployed)
+    detail = step_detail(case, report)
+    append_event(session, case, actor, "task_completed", task=task, data=data, detail=detail)
+
+
+def load_workflow(case: Case) -> engine.Workflow:
     """Restore the workflow of a case (read-only use: views, tests, replay)."""
     return restore_workflow(case, processes.deployed(case.process_version))
 
 
-def restore_workflow(case: Case, deployed: processes.DeployedProcess) -> BpmnWorkflow:
+def restore_workflow(case: Case, deployed: processes.DeployedProcess) -> engine.Workflow:
+    """Restore a case's workflow on the specs of its process version."""
     return serialization.load_state(case.workflow_state, deployed.specs, case.serializer_version)
 
 
 def _application_task(
-    workflow: BpmnWorkflow, deployed: processes.DeployedProcess
+    workflow: engine.Workflow, deployed: processes.DeployedProcess
 ) -> engine.HumanTask:
     wanted = deployed.application_task().bpmn_id
     for task in engine.human_tasks(workflow):
@@ -273,7 +278,7 @@ def _checked(
 
 
 def save_case(
-    session: Session, case: Case, workflow: BpmnWorkflow, deployed: processes.DeployedProcess
+    session: Session, case: Case, workflow: engine.Workflow, deployed: processes.DeployedProcess
 ) -> None:
     """Write the workflow state, stage, status and open-task rows of a case."""
     case.workflow_state = serialization.dump_state(workflow)
@@ -346,6 +351,7 @@ def append_event(
 
 
 def step_detail(case: Case, report: engine.StepReport) -> dict[str, Any]:
+    """Describe what the engine did after a step, and where the case stands, for its event."""
     return {
         "automatic": report.automatic,
         "stage": case.stage,
