@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.datastructures import MultiDict
@@ -140,3 +141,20 @@ def test_unknown_case_is_a_404_page(client: FlaskClient, sessions: sessionmaker[
     response = client.get("/cases/CT-1999-0001")
     assert response.status_code == 404
     assert "There is no case CT-1999-0001." in response.text
+
+
+def test_long_task_list_says_it_shows_the_soonest_due(
+    client: FlaskClient, sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the inbox is cut at its limit it says so, rather than giving a wrong total."""
+    from trigger_workflow.web import tasks
+
+    for _ in range(3):
+        CaseDriver(client, sessions).apply()
+    case = CaseDriver(client, sessions)
+    case.act_as("carol")
+    assert "3 open tasks" in client.get("/tasks").text
+    monkeypatch.setattr(tasks, "INBOX_LIMIT", 2)
+    page = client.get("/tasks").text
+    assert "The 2 open tasks due soonest" in page
+    assert page.count("Acknowledge application</a>") == 2

@@ -26,14 +26,17 @@ from trigger_workflow.web.form_pages import FormState
 
 bp = Blueprint("tasks", __name__)
 _instructions = SandboxedEnvironment(autoescape=True)
+INBOX_LIMIT = 200  # until the inbox pages through its tasks
 
 
 @bp.get("/tasks")
 @officer_required
 def inbox() -> str:
     """List the open tasks offered to the acting officer."""
-    rows = queries.open_tasks_for(get_session(), g.actor)
-    return render_template("tasks/inbox.html", rows=rows, today=calendar.today())
+    rows = queries.open_tasks_for(get_session(), g.actor, limit=INBOX_LIMIT)
+    return render_template(
+        "tasks/inbox.html", rows=rows, limit=INBOX_LIMIT, today=calendar.today()
+    )
 
 
 @bp.route("/tasks/<task_id>", methods=["GET", "POST"])
