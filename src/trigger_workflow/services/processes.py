@@ -13,7 +13,7 @@ import jsonschema
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from trigger_workflow.engine import loader, serialization
+from trigger_workflow.engine import lint, loader, serialization
 from trigger_workflow.errors import DiagramError, NotFound, Problems
 from trigger_workflow.store.models import ProcessVersion
 
@@ -106,6 +106,7 @@ def check(
     """Parse and check a set of process files; return the spec JSON, lanes and timescales."""
     spec, subprocess_specs = loader.load_specs(files, process_id)
     problems = Problems()
+    lint.lint_expressions(files, problems)
     lanes = _lanes(files, problems)
     timescales = _timescales(files, problems)
     for name, task_spec in _user_task_specs(spec, subprocess_specs):
