@@ -17,7 +17,9 @@ from SpiffWorkflow.util.task import TaskState
 from trigger_workflow.errors import EngineError, NotFound, TaskNotOpen
 
 FINISHED_STAGE = "Closed"
-Workflow: TypeAlias = BpmnWorkflow  # the rest of the application names the engine's type through here
+Workflow: TypeAlias = (
+    BpmnWorkflow  # the rest of the application names the engine's type through here
+)
 
 
 @dataclass(frozen=True)

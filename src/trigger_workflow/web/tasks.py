@@ -34,9 +34,7 @@ INBOX_LIMIT = 200  # until the inbox pages through its tasks
 def inbox() -> str:
     """List the open tasks offered to the acting officer."""
     rows = queries.open_tasks_for(get_session(), g.actor, limit=INBOX_LIMIT)
-    return render_template(
-        "tasks/inbox.html", rows=rows, limit=INBOX_LIMIT, today=calendar.today()
-    )
+    return render_template("tasks/inbox.html", rows=rows, limit=INBOX_LIMIT, today=calendar.today())
 
 
 @bp.route("/tasks/<task_id>", methods=["GET", "POST"])
