@@ -8,8 +8,9 @@ from pathlib import Path
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
-from workload import EIGHT_FORMS_PROCESS, FORMS, OFFICERS, PROCESSES
+from workload import EIGHT_FORMS_PROCESS, FORMS, PROCESSES
 
+from trigger_workflow.samples import OFFICERS
 from trigger_workflow.services import actors, processes
 from trigger_workflow.services.actors import Actor
 from trigger_workflow.store import db

@@ -10,6 +10,9 @@ from typing import Any
 
 from lxml import etree
 
+from trigger_workflow.samples import ANSWERS, APPLICATION
+from trigger_workflow.schema_forms import encode_form
+
 ROOT = Path(__file__).resolve().parents[1]
 PROCESSES = ROOT / "processes"
 FORMS = ROOT / "forms"
@@ -20,66 +23,7 @@ BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 # No task of its own; the [default] is for versions of the project that want every task covered.
 TIMESCALES = '[tasks]\n\n[default]\ndays = 5\nfrom = "ready"\n'
 
-OFFICERS = [
-    ("carol", "Carol Coordinator", "coordinator", "council"),
-    ("pete", "Pete Police", "partner", "police"),
-    ("hana", "Hana Housing", "partner", "housing"),
-    ("heath", "Heath Health", "partner", "health"),
-    ("ingrid", "Ingrid Independent Chair", "chair", "independent"),
-    ("olu", "Olu OPCC", "opcc", "opcc"),
-]
 PUBLIC = "public"
-
-APPLICATION: dict[str, Any] = {
-    "channel": "online",
-    "basis": "victim",
-    "applicant": {
-        "name": "Alex Applicant",
-        "address": "1 Example Street, Derby",
-        "postcode": "DE1 1AA",
-        "email": "alex@example.org",
-        "preferred_contact": "email",
-    },
-    "asb_summary": "Loud music and shouting from the flat above most nights since March.",
-    "incidents": [
-        {
-            "behaviour_date": "2026-09-01",
-            "location": "Flat 2, Example Street",
-            "what_happened": "Music until 3am",
-            "reported_on": "2026-09-02",
-            "reported_to": "council",
-        },
-        {
-            "behaviour_date": "2026-09-20",
-            "location": "Flat 2, Example Street",
-            "what_happened": "Shouting and banging",
-            "reported_on": "2026-09-21",
-            "reported_to": "police",
-            "reference": "DP-1234",
-        },
-    ],
-    "impact": "I cannot sleep and my children are frightened.",
-    "desired_outcome": "For the noise to stop.",
-    "consent_to_share": True,
-    "declaration": True,
-}
-INFORMATION = {
-    "information_response": {
-        "known_issues": "Two reports logged.",
-        "action_taken": "Warning letter.",
-    }
-}
-MEETING = {
-    "chair_name": "Ingrid Independent",
-    "chair_agency": "independent",
-    "conflict_of_interest": True,
-    "meeting_date": "2026-12-10",
-    "victim_participation": "invited_attended",
-    "issues_considered": "Noise nuisance; response so far.",
-    "recommendations": [
-        {"agency": "housing", "action": "Install noise monitoring", "target_date": "2027-01-15"}
-    ],
-}
 
 
 @dataclass(frozen=True)
@@ -99,35 +43,15 @@ class Step:
 
 MAIN_PATH = [
     Step("submit_application", APPLICATION, PUBLIC),
-    Step(
-        "acknowledge_application",
-        {
-            "named_contact": "Carol Coordinator",
-            "acknowledged_on": "2026-11-24",
-            "acknowledgement_method": "email",
-        },
-        "carol",
-    ),
-    Step("record_complaints", {"qualifying_complaints": 3}, "carol"),
-    Step(
-        "decide_threshold",
-        {"threshold_outcome": "met", "threshold_reasons": "Three qualifying complaints."},
-        "carol",
-    ),
-    Step("choose_agencies", {"agencies": ["police", "housing"]}, "carol"),
-    Step("answer_information_request", INFORMATION, "pete", "police"),
-    Step("answer_information_request", INFORMATION, "hana", "housing"),
-    Step("hold_review_meeting", MEETING, "ingrid"),
-    Step(
-        "send_outcome_notice",
-        {
-            "outcome_summary": "The review recommends noise monitoring.",
-            "outcome_sent_on": "2026-12-14",
-            "outcome_method": "email",
-        },
-        "carol",
-    ),
-    Step("record_appeal", {"appeal_received": False}, "carol"),
+    Step("acknowledge_application", ANSWERS["acknowledge_application"], "carol"),
+    Step("record_complaints", ANSWERS["record_complaints"], "carol"),
+    Step("decide_threshold", ANSWERS["decide_threshold"], "carol"),
+    Step("choose_agencies", ANSWERS["choose_agencies"], "carol"),
+    Step("answer_information_request", ANSWERS["answer_information_request"], "pete", "police"),
+    Step("answer_information_request", ANSWERS["answer_information_request"], "hana", "housing"),
+    Step("hold_review_meeting", ANSWERS["hold_review_meeting"], "ingrid"),
+    Step("send_outcome_notice", ANSWERS["send_outcome_notice"], "carol"),
+    Step("record_appeal", ANSWERS["record_appeal"], "carol"),
 ]
 
 EIGHT_STEPS = [
@@ -142,25 +66,7 @@ def form_schema(forms_dir: Path, name: str) -> dict[str, Any]:
     return result
 
 
-def encode(
-    schema: dict[str, Any], data: Any, path: tuple[str | int, ...] = ()
-) -> list[tuple[str, str]]:
-    """Turn task data into the fields a browser would post for this schema."""
-    name = ".".join(map(str, path))
-    kind = schema.get("type")
-    if kind == "object":
-        return [f for k, v in data.items() for f in encode(schema["properties"][k], v, (*path, k))]
-    if kind == "array":
-        items = schema.get("items", {})
-        if items.get("type") == "object":
-            return [f for i, item in enumerate(data) for f in encode(items, item, (*path, i))]
-        return [(name, str(v)) for v in data]
-    if kind == "boolean":
-        return [(name, "true" if data else "false")]
-    if schema.get("format") == "date":
-        year, month, day = data.split("-")
-        return [(f"{name}-day", day), (f"{name}-month", month), (f"{name}-year", year)]
-    return [(name, str(data))]
+encode = encode_form
 
 
 def prepare_eight_forms(target: Path) -> tuple[Path, Path]:

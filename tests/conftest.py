@@ -14,6 +14,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from trigger_workflow.app import create_app
+from trigger_workflow.samples import OFFICERS
 from trigger_workflow.services import actors, processes
 from trigger_workflow.settings import Settings
 from trigger_workflow.store import db
@@ -21,15 +22,6 @@ from trigger_workflow.store.models import Base
 
 ROOT = Path(__file__).resolve().parents[1]
 PG_URL = os.environ.get("TRIGGER_WORKFLOW_TEST_DATABASE_URL", "")
-
-OFFICERS = [
-    ("carol", "Carol Coordinator", "coordinator", "council"),
-    ("pete", "Pete Police", "partner", "police"),
-    ("hana", "Hana Housing", "partner", "housing"),
-    ("heath", "Heath Health", "partner", "health"),
-    ("ingrid", "Ingrid Independent Chair", "chair", "independent"),
-    ("olu", "Olu OPCC", "opcc", "opcc"),
-]
 
 
 @pytest.fixture(scope="session")

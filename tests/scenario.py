@@ -13,89 +13,31 @@ from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.datastructures import MultiDict
 
 from trigger_workflow.engine import serialization
+from trigger_workflow.samples import (
+    AGENCY_OFFICER,
+    APPLICATION,
+)
+from trigger_workflow.samples import ANSWERS as SAMPLE_ANSWERS
+from trigger_workflow.schema_forms import encode_form
 from trigger_workflow.services.cases import load_workflow
 from trigger_workflow.store.models import Case
 
 FORMS = Path(__file__).resolve().parents[1] / "forms"
 
-APPLICATION = {
-    "basis": "victim",
-    "applicant": {
-        "name": "Alex Applicant",
-        "address": "1 Example Street, Derby",
-        "postcode": "DE1 1AA",
-        "email": "alex@example.org",
-        "preferred_contact": "email",
-    },
-    "asb_summary": "Loud music and shouting from the flat above most nights since March.",
-    "incidents": [
-        {
-            "behaviour_date": "2026-09-01",
-            "location": "Flat 2, Example Street",
-            "what_happened": "Music until 3am",
-            "reported_on": "2026-09-02",
-            "reported_to": "council",
-        },
-        {
-            "behaviour_date": "2026-09-20",
-            "location": "Flat 2, Example Street",
-            "what_happened": "Shouting and banging",
-            "reported_on": "2026-09-21",
-            "reported_to": "police",
-            "reference": "DP-1234",
-        },
-    ],
-    "impact": "I cannot sleep and my children are frightened.",
-    "desired_outcome": "For the noise to stop.",
-    "consent_to_share": True,
-    "declaration": True,
+# The sample answers by task name, as the tests read (samples.py keys them by task id).
+TASK_NAMES = {
+    "acknowledge_application": "Acknowledge application",
+    "record_complaints": "Record qualifying complaints",
+    "choose_agencies": "Choose agencies",
+    "answer_information_request": "Answer information request",
+    "hold_review_meeting": "Hold review meeting",
+    "send_outcome_notice": "Send outcome notice",
+    "record_appeal": "Record appeal",
 }
-
 ANSWERS: dict[str, dict[str, Any]] = {
-    "Acknowledge application": {
-        "named_contact": "Carol Coordinator",
-        "acknowledged_on": "2026-11-24",
-        "acknowledgement_method": "email",
-    },
-    "Record qualifying complaints": {"qualifying_complaints": 3},
-    "Choose agencies": {"agencies": ["police", "housing"]},
-    "Answer information request": {
-        "information_response": {
-            "known_issues": "Two reports logged.",
-            "action_taken": "Warning letter.",
-        }
-    },
-    "Hold review meeting": {
-        "chair_name": "Ingrid Independent",
-        "chair_agency": "independent",
-        "conflict_of_interest": True,
-        "meeting_date": "2026-12-10",
-        "victim_participation": "invited_attended",
-        "issues_considered": "Noise nuisance; response so far.",
-        "recommendations": [
-            {"agency": "housing", "action": "Install noise monitoring", "target_date": "2027-01-15"}
-        ],
-    },
-    "Send outcome notice": {
-        "outcome_summary": "The review recommends noise monitoring.",
-        "outcome_sent_on": "2026-12-14",
-        "outcome_method": "email",
-    },
-    "Record appeal": {"appeal_received": False},
+    TASK_NAMES[k]: v for k, v in SAMPLE_ANSWERS.items() if k in TASK_NAMES
 }
-
-THRESHOLD_MET = {"threshold_outcome": "met", "threshold_reasons": "Three qualifying complaints."}
-THRESHOLD_NOT_MET = {"threshold_outcome": "not_met", "threshold_reasons": "Only one complaint."}
-REJECTED = {
-    "threshold_outcome": "rejected",
-    "threshold_reasons": "The application was made for a neighbour without their consent.",
-    "rejection_ground": "no_consent",
-}
-APPEAL = {
-    "appeal_received": True,
-    "appeal_received_on": "2026-12-20",
-    "appeal_grounds": "Nothing changed.",
-}
+THRESHOLD_MET = SAMPLE_ANSWERS["decide_threshold"]
 
 ROLE_OF_TASK = {
     "Acknowledge application": "carol",
@@ -107,7 +49,6 @@ ROLE_OF_TASK = {
     "Record appeal": "carol",
     "Decide appeal": "olu",
 }
-AGENCY_OFFICER = {"police": "pete", "housing": "hana", "health": "heath"}
 
 
 def form_schema(name: str) -> dict[str, Any]:
@@ -115,25 +56,7 @@ def form_schema(name: str) -> dict[str, Any]:
     return json.loads((FORMS / name).read_text())
 
 
-def encode(
-    schema: dict[str, Any], data: Any, path: tuple[str | int, ...] = ()
-) -> list[tuple[str, str]]:
-    """Turn task data into the fields a browser would post for this schema."""
-    name = ".".join(map(str, path))
-    kind = schema.get("type")
-    if kind == "object":
-        return [f for k, v in data.items() for f in encode(schema["properties"][k], v, (*path, k))]
-    if kind == "array":
-        items = schema.get("items", {})
-        if items.get("type") == "object":
-            return [f for i, item in enumerate(data) for f in encode(items, item, (*path, i))]
-        return [(name, str(v)) for v in data]
-    if kind == "boolean":
-        return [(name, "true" if data else "false")]
-    if schema.get("format") == "date":
-        year, month, day = data.split("-")
-        return [(f"{name}-day", day), (f"{name}-month", month), (f"{name}-year", year)]
-    return [(name, str(data))]
+encode = encode_form
 
 
 class CaseDriver:

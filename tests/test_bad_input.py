@@ -11,8 +11,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.datastructures import MultiDict
 
-from tests.scenario import ANSWERS, APPLICATION, CaseDriver, encode, form_schema
+from tests.scenario import ANSWERS, CaseDriver, encode, form_schema
 from trigger_workflow.engine.loader import ProcessFiles
+from trigger_workflow.samples import APPLICATION
 from trigger_workflow.services import processes
 from trigger_workflow.store.models import Case, Event
 

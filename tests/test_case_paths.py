@@ -5,14 +5,8 @@ from __future__ import annotations
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.scenario import (
-    ANSWERS,
-    APPEAL,
-    REJECTED,
-    THRESHOLD_MET,
-    THRESHOLD_NOT_MET,
-    CaseDriver,
-)
+from tests.scenario import ANSWERS, THRESHOLD_MET, CaseDriver
+from trigger_workflow.samples import APPEAL, REJECTED, THRESHOLD_NOT_MET
 
 
 def start_case(client: FlaskClient, sessions: sessionmaker[Session]) -> CaseDriver:

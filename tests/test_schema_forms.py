@@ -645,6 +645,7 @@ def test_package_re_exports_its_public_api() -> None:
         "Submission",
         "add_row_request",
         "build_fields",
+        "encode_form",
         "error_summary",
         "field_id",
         "field_name",
@@ -654,3 +655,21 @@ def test_package_re_exports_its_public_api() -> None:
         "validate",
     }
     assert all(hasattr(schema_forms, name) for name in schema_forms.__all__)
+
+
+def test_encoded_form_reads_back_to_the_same_data() -> None:
+    """What a browser posts for some data is read back as that data (the project's application)."""
+    import json
+    from pathlib import Path
+
+    from werkzeug.datastructures import MultiDict
+
+    from trigger_workflow.samples import APPLICATION as SAMPLE
+
+    forms = Path(__file__).resolve().parents[1] / "forms"
+    schema = json.loads((forms / "submit_application.json").read_text())
+    posted = MultiDict(schema_forms.encode_form(schema, SAMPLE))
+    assert "incidents.1.behaviour_date-day" in posted
+    submission = parse_and_validate(schema, posted)
+    assert submission.errors == []
+    assert submission.data == SAMPLE

@@ -9,7 +9,8 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.datastructures import MultiDict
 
-from tests.scenario import ANSWERS, APPLICATION, THRESHOLD_MET, CaseDriver, encode, form_schema
+from tests.scenario import ANSWERS, THRESHOLD_MET, CaseDriver, encode, form_schema
+from trigger_workflow.samples import APPLICATION
 
 
 def test_public_pages_need_no_sign_in(client: FlaskClient) -> None:

@@ -38,7 +38,7 @@ example ``{"title": "Name", "errorMessage": {"required": "Enter the applicant's 
 from trigger_workflow.schema_forms.components import Field
 from trigger_workflow.schema_forms.errors import FieldError, validate
 from trigger_workflow.schema_forms.fields import build_fields, error_summary
-from trigger_workflow.schema_forms.inputs import ADD_ROW, field_id, field_name
+from trigger_workflow.schema_forms.inputs import ADD_ROW, encode_form, field_id, field_name
 from trigger_workflow.schema_forms.parse import (
     Submission,
     add_row_request,
@@ -59,6 +59,7 @@ __all__ = [
     "Submission",
     "add_row_request",
     "build_fields",
+    "encode_form",
     "error_summary",
     "field_id",
     "field_name",

@@ -57,3 +57,23 @@ def row_indexes(form: Mapping[str, Any], name: str) -> list[int]:
             if head.isdigit():
                 found.add(int(head))
     return sorted(found)
+
+
+def encode_form(schema: Mapping[str, Any], data: Any, path: Path = ()) -> list[tuple[str, str]]:
+    """Return the fields a browser posts for this data: the inverse of reading a submission."""
+    name = field_name(path)
+    kind = schema.get("type")
+    if kind == "object":
+        properties = schema.get("properties", {})
+        return [f for k, v in data.items() for f in encode_form(properties[k], v, (*path, k))]
+    if kind == "array":
+        items = schema.get("items", {})
+        if items.get("type") == "object":
+            return [f for i, item in enumerate(data) for f in encode_form(items, item, (*path, i))]
+        return [(name, str(v)) for v in data]
+    if kind == "boolean":
+        return [(name, "true" if data else "false")]
+    if schema.get("format") == "date":
+        year, month, day = data.split("-")
+        return [(f"{name}-day", day), (f"{name}-month", month), (f"{name}-year", year)]
+    return [(name, str(data))]

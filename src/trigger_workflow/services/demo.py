@@ -9,17 +9,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from trigger_workflow.engine import calendar
+from trigger_workflow.samples import AGENCY_OFFICER, OFFICERS
 from trigger_workflow.services import actors, cases
 from trigger_workflow.store.models import Case, Officer
 
-OFFICERS = [
-    ("carol", "Carol Coordinator", "coordinator", "council"),
-    ("pete", "Pete Police", "partner", "police"),
-    ("hana", "Hana Housing", "partner", "housing"),
-    ("heath", "Heath Health", "partner", "health"),
-    ("ingrid", "Ingrid Independent", "chair", "independent"),
-    ("olu", "Olu OPCC", "opcc", "opcc"),
-]
 NAMES = [
     ("Alex Morgan", "DE1 1AA"),
     ("Sam Patel", "DE22 3BB"),
@@ -97,7 +90,6 @@ PLAN: list[tuple[str, dict[str, Any], str | None]] = [
         "housing",
     ),
 ]
-AGENCY_OFFICER = {"police": "pete", "housing": "hana"}
 # Case n stops after this many steps of PLAN (so the demo shows every stage).
 STOP_AFTER = [0, 1, 2, 3, 4, 5, 6, 2]
 
