@@ -19,7 +19,7 @@ from trigger_workflow.samples import (
 )
 from trigger_workflow.samples import ANSWERS as SAMPLE_ANSWERS
 from trigger_workflow.schema_forms import encode_form
-from trigger_workflow.services.cases import load_workflow
+from trigger_workflow.services.records import load_workflow
 from trigger_workflow.store.models import Case
 
 FORMS = Path(__file__).resolve().parents[1] / "forms"

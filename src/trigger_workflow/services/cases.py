@@ -9,8 +9,6 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
@@ -26,15 +24,13 @@ from trigger_workflow.errors import (
     NotPermitted,
     TaskNotOpen,
 )
-from trigger_workflow.services import processes
-from trigger_workflow.services.actors import COORDINATOR, PARTNER, PUBLIC, Actor
+from trigger_workflow.services import processes, records
+from trigger_workflow.services.actors import COORDINATOR, PUBLIC, Actor
 from trigger_workflow.store.models import (
     Case,
     Event,
     OpenTask,
     ProcessVersion,
-    ReferenceCounter,
-    utcnow,
 )
 
 
@@ -144,7 +140,7 @@ def start_case(session: Session, command: StartCase) -> CaseResult:
     case = Case(process_version_id=version.id, received_on=command.received_on or calendar.today())
     with _all_or_nothing(session):
         _insert_case(session, case, command.reference_prefix, command.actor, version, start_report)
-        save_case(session, case, workflow, deployed)
+        records.save_case(session, case, workflow, deployed)
     return _result(case)
 
 
@@ -156,7 +152,7 @@ def _insert_case(
     version: ProcessVersion,
     report: engine.StepReport,
 ) -> None:
-    case.reference = _next_reference(session, prefix, case.received_on.year)
+    case.reference = records.next_reference(session, prefix, case.received_on.year)
     case.status, case.stage, case.workflow_state = "open", "", ""
     case.events_recorded = 0
     case.open_tasks = []  # known to be empty: no lazy load (and autoflush) when tasks are added
@@ -164,7 +160,7 @@ def _insert_case(
     session.add(case)
     session.flush()
     detail = {"process_version": version.number, "process_version_id": version.id}
-    append_event(
+    records.append_event(
         session, case, actor, "case_started", detail=detail | {"automatic": report.automatic}
     )
 
@@ -182,7 +178,7 @@ def complete_task(session: Session, command: CompleteTask) -> CaseResult:
                 f"{command.actor.username} acts as {command.actor.role}.",
             )
         deployed = processes.deployed(case.process_version)
-        workflow = restore_workflow(case, deployed)
+        workflow = records.restore_workflow(case, deployed)
         engine.find_task(workflow, command.task_id)
         human = next(t for t in engine.human_tasks(workflow) if t.id == command.task_id)
         data = _checked(deployed, human, command.data)
@@ -228,19 +224,11 @@ def _record_completion(
     report: engine.StepReport,
 ) -> None:
     """Save the case after a completed task, and the event saying who submitted what."""
-    save_case(session, case, workflow, deployed)
-    detail = step_detail(case, report)
-    append_event(session, case, actor, "task_completed", task=task, data=data, detail=detail)
-
-
-def load_workflow(case: Case) -> engine.Workflow:
-    """Restore the workflow of a case (read-only use: views, tests, replay)."""
-    return restore_workflow(case, processes.deployed(case.process_version))
-
-
-def restore_workflow(case: Case, deployed: processes.DeployedProcess) -> engine.Workflow:
-    """Restore a case's workflow on the specs of its process version."""
-    return serialization.load_state(case.workflow_state, deployed.specs, case.serializer_version)
+    records.save_case(session, case, workflow, deployed)
+    detail = records.step_detail(case, report)
+    records.append_event(
+        session, case, actor, "task_completed", task=task, data=data, detail=detail
+    )
 
 
 def _application_task(
@@ -275,90 +263,6 @@ def _checked(
     if problems:
         raise FormInvalid(problems, raw=data)
     return data
-
-
-def save_case(
-    session: Session, case: Case, workflow: engine.Workflow, deployed: processes.DeployedProcess
-) -> None:
-    """Write the workflow state, stage, status and open-task rows of a case."""
-    case.workflow_state = serialization.dump_state(workflow)
-    case.serializer_version = serialization.SERIALIZER_VERSION
-    case.stage = engine.stage(workflow)
-    case.outcome = engine.end_reached(workflow)
-    case.status = "closed" if workflow.is_completed() else "open"
-    case.timer_due_at = engine.next_timer_due(workflow)
-    case.updated_at = utcnow()
-    ready = {t.id: t for t in engine.human_tasks(workflow)}
-    for row in list(case.open_tasks):
-        if row.id not in ready:
-            case.open_tasks.remove(row)
-    have = {row.id for row in case.open_tasks}
-    today = calendar.today()
-    for task in ready.values():
-        if task.id in have:
-            continue
-        role = deployed.role_for_lane(task.lane)
-        case.open_tasks.append(
-            OpenTask(
-                id=task.id,
-                task_spec=task.spec_name,
-                name=task.name,
-                stage=task.stage,
-                lane=task.lane,
-                role=role,
-                agency=task.agency if role == PARTNER else None,
-                due_on=_due_on(deployed, task.spec_name, case.received_on, today),
-            )
-        )
-
-
-def _due_on(
-    deployed: processes.DeployedProcess, spec_name: str, received: date, today: date
-) -> date | None:
-    timescale = deployed.timescale(spec_name)
-    if timescale is None:
-        return None
-    start = received if timescale.counted_from == "received" else today
-    return calendar.add_working_days(start, timescale.days)
-
-
-def append_event(
-    session: Session,
-    case: Case,
-    actor: Actor,
-    kind: str,
-    *,
-    task: engine.HumanTask | None = None,
-    data: dict[str, Any] | None = None,
-    detail: dict[str, Any] | None = None,
-) -> Event:
-    """Append one event to the case's history, numbered after the last."""
-    case.events_recorded += 1
-    seq = case.events_recorded
-    event = Event(
-        case_id=case.id,
-        seq=seq,
-        actor=actor.username,
-        kind=kind,
-        task_id=task.id if task else None,
-        task_spec=task.spec_name if task else None,
-        task_name=task.name if task else None,
-        data=data or {},
-        detail=detail or {},
-    )
-    session.add(event)
-    return event
-
-
-def step_detail(case: Case, report: engine.StepReport) -> dict[str, Any]:
-    """Describe what the engine did after a step, and where the case stands, for its event."""
-    return {
-        "automatic": report.automatic,
-        "stage": case.stage,
-        "status": case.status,
-        "outcome": case.outcome,
-        "ready": [{"id": t.id, "name": t.name} for t in case.open_tasks],
-    }
 
 
 def _locked_case(session: Session, reference: str) -> Case:
@@ -396,20 +300,6 @@ def _format_time(moment: datetime) -> str:
 
 def _for_whom(task: OpenTask) -> str:
     return f"the {task.agency} {task.role}" if task.agency else f"the {task.role}"
-
-
-def _next_reference(session: Session, prefix: str, year: int) -> str:
-    """Give out the next case number of the year, safe under concurrent submissions."""
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    session.execute(
-        insert(ReferenceCounter).values(year=year, last_number=0).on_conflict_do_nothing()
-    )
-    counter = session.get(ReferenceCounter, year, with_for_update=True, populate_existing=True)
-    assert counter is not None
-    counter.last_number += 1
-    session.flush()
-    return f"{prefix}-{year}-{counter.last_number:04d}"
 
 
 def _result(case: Case) -> CaseResult:

@@ -12,7 +12,7 @@ from trigger_workflow.engine import workflow as engine
 from trigger_workflow.errors import NotFound, NotPermitted
 from trigger_workflow.services import processes
 from trigger_workflow.services.actors import PARTNER, Actor
-from trigger_workflow.services.cases import load_workflow
+from trigger_workflow.services.records import load_workflow
 from trigger_workflow.store.models import Case, Event, OpenTask
 
 EVENT_TITLES = {"case_started": "Case started", "timer_fired": "Timer fired"}

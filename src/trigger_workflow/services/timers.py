@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from trigger_workflow.engine import workflow as engine
 from trigger_workflow.services import processes
 from trigger_workflow.services.actors import Actor
-from trigger_workflow.services.cases import append_event, restore_workflow, save_case, step_detail
+from trigger_workflow.services.records import append_event, restore_workflow, save_case, step_detail
 from trigger_workflow.store.models import Case
 
 log = logging.getLogger(__name__)

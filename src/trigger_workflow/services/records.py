@@ -1,0 +1,124 @@
+"""Write what happens to a case: its workflow state, its open-task rows and its events."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from trigger_workflow.engine import calendar, serialization
+from trigger_workflow.engine import workflow as engine
+from trigger_workflow.services import processes
+from trigger_workflow.services.actors import PARTNER, Actor
+from trigger_workflow.store.models import Case, Event, OpenTask, ReferenceCounter, utcnow
+
+
+def load_workflow(case: Case) -> engine.Workflow:
+    """Restore the workflow of a case (read-only use: views, tests, replay)."""
+    return restore_workflow(case, processes.deployed(case.process_version))
+
+
+def restore_workflow(case: Case, deployed: processes.DeployedProcess) -> engine.Workflow:
+    """Restore a case's workflow on the specs of its process version."""
+    return serialization.load_state(case.workflow_state, deployed.specs, case.serializer_version)
+
+
+def save_case(
+    session: Session, case: Case, workflow: engine.Workflow, deployed: processes.DeployedProcess
+) -> None:
+    """Write the workflow state, stage, status and open-task rows of a case."""
+    case.workflow_state = serialization.dump_state(workflow)
+    case.serializer_version = serialization.SERIALIZER_VERSION
+    case.stage = engine.stage(workflow)
+    case.outcome = engine.end_reached(workflow)
+    case.status = "closed" if workflow.is_completed() else "open"
+    case.timer_due_at = engine.next_timer_due(workflow)
+    case.updated_at = utcnow()
+    ready = {t.id: t for t in engine.human_tasks(workflow)}
+    for row in list(case.open_tasks):
+        if row.id not in ready:
+            case.open_tasks.remove(row)
+    have = {row.id for row in case.open_tasks}
+    today = calendar.today()
+    for task in ready.values():
+        if task.id in have:
+            continue
+        role = deployed.role_for_lane(task.lane)
+        case.open_tasks.append(
+            OpenTask(
+                id=task.id,
+                task_spec=task.spec_name,
+                name=task.name,
+                stage=task.stage,
+                lane=task.lane,
+                role=role,
+                agency=task.agency if role == PARTNER else None,
+                due_on=_due_on(deployed, task.spec_name, case.received_on, today),
+            )
+        )
+
+
+def _due_on(
+    deployed: processes.DeployedProcess, spec_name: str, received: date, today: date
+) -> date | None:
+    timescale = deployed.timescale(spec_name)
+    if timescale is None:
+        return None
+    start = received if timescale.counted_from == "received" else today
+    return calendar.add_working_days(start, timescale.days)
+
+
+def append_event(
+    session: Session,
+    case: Case,
+    actor: Actor,
+    kind: str,
+    *,
+    task: engine.HumanTask | None = None,
+    data: dict[str, Any] | None = None,
+    detail: dict[str, Any] | None = None,
+) -> Event:
+    """Append one event to the case's history, numbered after the last."""
+    case.events_recorded += 1
+    seq = case.events_recorded
+    event = Event(
+        case_id=case.id,
+        seq=seq,
+        actor=actor.username,
+        kind=kind,
+        task_id=task.id if task else None,
+        task_spec=task.spec_name if task else None,
+        task_name=task.name if task else None,
+        data=data or {},
+        detail=detail or {},
+    )
+    session.add(event)
+    return event
+
+
+def step_detail(case: Case, report: engine.StepReport) -> dict[str, Any]:
+    """Describe what the engine did after a step, and where the case stands, for its event."""
+    return {
+        "automatic": report.automatic,
+        "stage": case.stage,
+        "status": case.status,
+        "outcome": case.outcome,
+        "ready": [{"id": t.id, "name": t.name} for t in case.open_tasks],
+    }
+
+
+def next_reference(session: Session, prefix: str, year: int) -> str:
+    """Give out the next case number of the year, safe under concurrent submissions."""
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(
+        insert(ReferenceCounter).values(year=year, last_number=0).on_conflict_do_nothing()
+    )
+    counter = session.get(ReferenceCounter, year, with_for_update=True, populate_existing=True)
+    assert counter is not None
+    counter.last_number += 1
+    session.flush()
+    return f"{prefix}-{year}-{counter.last_number:04d}"
