@@ -156,3 +156,19 @@ def test_long_task_list_says_it_shows_the_soonest_due(
     page = client.get("/tasks").text
     assert "The 2 open tasks due soonest" in page
     assert page.count("Acknowledge application</a>") == 2
+
+
+def test_application_dated_in_the_future_is_refused_beside_the_date(
+    client: FlaskClient, sessions: sessionmaker[Session]
+) -> None:
+    """The service refuses a date received after today; the page shows it at the date field."""
+    CaseDriver(client, sessions).act_as("carol")
+    fields = encode(form_schema("submit_application.json"), dict(APPLICATION, channel="letter"))
+    future = [("received_on-day", "1"), ("received_on-month", "1"), ("received_on-year", "2999")]
+    response = client.post(
+        "/cases/new", data=MultiDict([*fields, *future, ("submission_key", "k")])
+    )
+    assert response.status_code == 422
+    assert "The date received must be today or in the past" in response.text
+    assert 'href="#received_on-day"' in response.text
+    assert 'value="2999"' in response.text

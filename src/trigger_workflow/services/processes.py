@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from trigger_workflow.engine import lint, loader, serialization
 from trigger_workflow.errors import DiagramError, NotFound, Problems
+from trigger_workflow.services.actors import APPLICANT
 from trigger_workflow.store.models import ProcessVersion
 
 MAIN_PROCESS = "community_trigger"
@@ -59,7 +60,7 @@ class DeployedProcess:
     def application_task(self) -> UserTaskForm:
         """Return the user task in the applicant's lane: the application form."""
         for task in self.user_tasks.values():
-            if self.lanes.get(task.lane or "") == "applicant":
+            if self.lanes.get(task.lane or "") == APPLICANT:
                 return task
         raise NotFound("The process has no task in a lane mapped to the applicant.")
 
@@ -109,41 +110,51 @@ def check(
     lint.lint_expressions(files, problems)
     lanes = _lanes(files, problems)
     timescales = _timescales(files, problems)
-    for name, task_spec in _user_task_specs(spec, subprocess_specs):
-        if task_spec.lane is None or task_spec.lane not in lanes:
-            problems.add(
-                name,
-                f"User task '{task_spec.bpmn_name}' is in lane '{task_spec.lane}', "
-                f"which {LANES_FILE} does not map to a role.",
-                element_id=task_spec.bpmn_id,
-            )
-        if (
-            lanes.get(task_spec.lane) != "applicant"
-            and _timescale(timescales, task_spec.bpmn_id) is None
-        ):
-            problems.add(
-                TIMESCALES_FILE,
-                f"User task '{task_spec.bpmn_name}' has no timescale: add [tasks.{task_spec.bpmn_id}] "
-                "or a [default] with days and from.",
-                element_id=task_spec.bpmn_id,
-            )
-        properties = task_spec.extensions.get("properties", {})
-        for key in ("formJsonSchemaFilename", "formUiSchemaFilename"):
-            form_name = properties.get(key)
-            if form_name:
-                _check_form(files, name, task_spec.bpmn_id, form_name, key, problems)
-        if "formJsonSchemaFilename" not in properties:
-            problems.add(
-                name,
-                f"User task '{task_spec.bpmn_name}' names no form (formJsonSchemaFilename).",
-                element_id=task_spec.bpmn_id,
-            )
-    task_ids = {task_spec.bpmn_id for _, task_spec in _user_task_specs(spec, subprocess_specs)}
+    user_tasks = _user_task_specs(spec, subprocess_specs)
+    for name, task_spec in user_tasks:
+        _check_user_task(files, name, task_spec, lanes, timescales, problems)
+    task_ids = {task_spec.bpmn_id for _, task_spec in user_tasks}
     for task in sorted(set(timescales) - task_ids - {DEFAULT_TIMESCALE}):
         problems.add(TIMESCALES_FILE, f"[tasks.{task}] names a task that no diagram has.")
     if problems.items:
         raise DiagramError(problems.items)
     return serialization.dump_spec(spec, subprocess_specs), lanes, timescales
+
+
+def _check_user_task(
+    files: loader.ProcessFiles,
+    name: str,
+    task_spec: Any,
+    lanes: dict[str, str],
+    timescales: dict[str, Timescale],
+    problems: Problems,
+) -> None:
+    """Check that a user task's lane is mapped, it has a timescale, and its forms are valid."""
+    if task_spec.lane is None or task_spec.lane not in lanes:
+        problems.add(
+            name,
+            f"User task '{task_spec.bpmn_name}' is in lane '{task_spec.lane}', "
+            f"which {LANES_FILE} does not map to a role.",
+            element_id=task_spec.bpmn_id,
+        )
+    if lanes.get(task_spec.lane) != APPLICANT and _timescale(timescales, task_spec.bpmn_id) is None:
+        problems.add(
+            TIMESCALES_FILE,
+            f"User task '{task_spec.bpmn_name}' has no timescale: add [tasks.{task_spec.bpmn_id}] "
+            "or a [default] with days and from.",
+            element_id=task_spec.bpmn_id,
+        )
+    properties = task_spec.extensions.get("properties", {})
+    for key in ("formJsonSchemaFilename", "formUiSchemaFilename"):
+        form_name = properties.get(key)
+        if form_name:
+            _check_form(files, name, task_spec.bpmn_id, form_name, key, problems)
+    if "formJsonSchemaFilename" not in properties:
+        problems.add(
+            name,
+            f"User task '{task_spec.bpmn_name}' names no form (formJsonSchemaFilename).",
+            element_id=task_spec.bpmn_id,
+        )
 
 
 def _user_task_specs(spec: Any, subprocess_specs: dict[str, Any]) -> list[tuple[str, Any]]:

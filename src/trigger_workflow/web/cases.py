@@ -10,7 +10,7 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, r
 
 from trigger_workflow import schema_forms
 from trigger_workflow.engine import calendar
-from trigger_workflow.errors import FormInvalid, NotPermitted
+from trigger_workflow.errors import NotPermitted
 from trigger_workflow.services import cases, queries
 from trigger_workflow.web.acting import officer_required
 from trigger_workflow.web.database import get_session
@@ -55,14 +55,13 @@ def new_application() -> Any:
     key = request.form.get("submission_key") or secrets.token_urlsafe(16)
     if request.method == "POST" and form.read_post() and not form.errors:
         received_on = date.fromisoformat(form.data.pop(RECEIVED_ON))
-        command = cases.SubmitApplication(
-            form.data, g.actor, key, received_on, reference_prefix(current_app)
+        prefix = reference_prefix(current_app)
+        result = form.submit(
+            lambda data: cases.submit_application(
+                get_session(), cases.SubmitApplication(data, g.actor, key, received_on, prefix)
+            )
         )
-        try:
-            result = cases.submit_application(get_session(), command)
-        except FormInvalid as error:
-            form.refuse(error)
-        else:
+        if result is not None:
             flash(f"Application entered as case {result.reference}.")
             return redirect(url_for("cases.show", reference=result.reference))
     return form.render(

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Flask, render_template, request
 
 from trigger_workflow import schema_forms
 from trigger_workflow.errors import FormInvalid
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -37,9 +40,15 @@ class FormState:
             return False
         return True
 
-    def refuse(self, error: FormInvalid) -> None:
-        """Show a service's validation problems beside the fields."""
-        self.errors = [schema_forms.FieldError(tuple(p.path), p.message) for p in error.problems]
+    def submit(self, action: Callable[[dict[str, Any]], T]) -> T | None:
+        """Hand the answers to a service; if it refuses them, show why beside the fields."""
+        try:
+            return action(self.data)
+        except FormInvalid as error:
+            self.errors = [
+                schema_forms.FieldError(tuple(p.path), p.message) for p in error.problems
+            ]
+            return None
 
     def render(self, template: str, status: int = 200, **context: Any) -> tuple[str, int]:
         """Render the page with its fields and, when there are errors, the error summary."""

@@ -17,7 +17,6 @@ from flask import (
 )
 from werkzeug.wrappers import Response
 
-from trigger_workflow.errors import FormInvalid
 from trigger_workflow.services import actors, cases, queries
 from trigger_workflow.web.database import get_session
 from trigger_workflow.web.form_pages import FormState, reference_prefix
@@ -40,17 +39,13 @@ def apply() -> Any:
     form = FormState(schema, _public_ui(ui_schema), data=dict(ONLINE), fixed=dict(ONLINE))
     key = request.form.get("submission_key") or secrets.token_urlsafe(16)
     if request.method == "POST" and form.read_post() and not form.errors:
-        command = cases.SubmitApplication(
-            form.data,
-            actors.PUBLIC,
-            submission_key=key,
-            reference_prefix=reference_prefix(current_app),
+        prefix = reference_prefix(current_app)
+        result = form.submit(
+            lambda data: cases.submit_application(
+                get_session(), cases.SubmitApplication(data, actors.PUBLIC, key, None, prefix)
+            )
         )
-        try:
-            result = cases.submit_application(get_session(), command)
-        except FormInvalid as error:
-            form.refuse(error)
-        else:
+        if result is not None:
             session["submitted_reference"] = result.reference
             return redirect(url_for("public.done"))
     return form.render(

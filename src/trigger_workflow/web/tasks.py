@@ -18,7 +18,6 @@ from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup, escape
 
 from trigger_workflow.engine import calendar
-from trigger_workflow.errors import FormInvalid
 from trigger_workflow.services import cases, queries
 from trigger_workflow.web.acting import officer_required
 from trigger_workflow.web.database import get_session
@@ -47,12 +46,12 @@ def show(task_id: str) -> Any:
         task = queries.task_form(get_session(), task_id, g.actor)
         form = FormState(task.schema, task.ui_schema)
         if form.read_post() and not form.errors:
-            command = cases.CompleteTask(task.case.reference, task_id, form.data, g.actor)
-            try:
-                result = cases.complete_task(get_session(), command)
-            except FormInvalid as error:
-                form.refuse(error)
-            else:
+            result = form.submit(
+                lambda data: cases.complete_task(
+                    get_session(), cases.CompleteTask(task.case.reference, task_id, data, g.actor)
+                )
+            )
+            if result is not None:
                 flash(f"'{task.task.name}' is complete. The case is now at: {result.stage}.")
                 return redirect(url_for("cases.show", reference=result.reference))
         return _render(form, queries.task_page(get_session(), task_id, g.actor))
