@@ -12,6 +12,8 @@ OFFICERS = [
     ("heath", "Heath Health", "partner", "health"),
     ("ingrid", "Ingrid Independent", "chair", "independent"),
     ("olu", "Olu OPCC", "opcc", "opcc"),
+    ("ada", "Ada Auditor", "auditor", None),
+    ("owen", "Owen Owner", "process_owner", None),
 ]
 AGENCY_OFFICER = {"police": "pete", "housing": "hana", "health": "heath"}
 

@@ -1,4 +1,4 @@
-"""Define the tables: process versions, cases, open tasks, events, officers."""
+"""Define the tables: process versions, cases, open tasks, events, officers, case views."""
 
 from __future__ import annotations
 
@@ -168,6 +168,21 @@ class Officer(Base):
     display_name: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(50))
     agency: Mapped[str | None] = mapped_column(String(50))
+
+
+class CaseView(Base):
+    """One view of a case's personal data by a partner officer or an auditor (R22)."""
+
+    __tablename__ = "case_view"
+    __table_args__ = (Index("ix_case_view_case_viewed", "case_id", "viewed_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"))
+    viewed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    username: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(50))
+    agency: Mapped[str | None] = mapped_column(String(50))
+    what: Mapped[str] = mapped_column(String(200))
 
 
 class ReferenceCounter(Base):

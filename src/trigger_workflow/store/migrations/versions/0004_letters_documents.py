@@ -1,0 +1,22 @@
+"""letters, outbox and uploaded documents (issue 3)
+
+Revision ID: 0004
+Revises: 0003
+Create Date: 2026-11-23 21:40:00
+
+A placeholder in the chain, so that work in parallel branches each fills its own revision;
+a revision nobody fills is removed before it lands.
+"""
+
+revision = "0004"
+down_revision = "0003"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
