@@ -184,6 +184,25 @@ def cases_show(ctx: Context, reference: str) -> None:
         )
 
 
+@main.group("processes")
+def processes_group() -> None:
+    """Validate, test, version and migrate the process (for process owners)."""
+
+
+# Process owners' commands: validating and testing diagrams.
+
+
+# Process owners' commands: versions, differences, rollback and moving cases.
+
+
+@main.group()
+def audit() -> None:
+    """Verify and replay case histories; the statutory figures (for auditors)."""
+
+
+# Auditors' commands.
+
+
 def _deploy_or_exit(session: Session, files: ProcessFiles, actor: str) -> processes.DeployResult:
     """Deploy, or print each problem with its file and line and exit with status 1."""
     try:
