@@ -77,7 +77,12 @@ def deploy(ctx: Context, processes_dir: Path | None, forms_dir: Path | None, act
         processes_dir or ctx.settings.processes_dir, forms_dir or ctx.settings.forms_dir
     )
     result = _deploy_or_exit(ctx.session(), files, actor)
-    state = "Deployed new" if result.created else "Already deployed:"
+    if result.created:
+        state = "Deployed new"
+    elif result.made_current:
+        state = "Rolled back to"
+    else:
+        state = "Already deployed:"
     click.echo(f"{state} version {result.version.number} ({result.version.content_hash[:12]})")
 
 

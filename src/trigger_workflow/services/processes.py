@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from trigger_workflow.engine import lint, loader, serialization
 from trigger_workflow.errors import DiagramError, NotFound, Problems
 from trigger_workflow.services.actors import APPLICANT
-from trigger_workflow.store.models import ProcessVersion
+from trigger_workflow.store.models import ProcessDeployment, ProcessVersion
 
 MAIN_PROCESS = "community_trigger"
 LANES_FILE = "lanes.toml"
@@ -248,16 +248,21 @@ def _toml(files: loader.ProcessFiles, name: str, problems: Problems) -> dict[str
 
 @dataclass(frozen=True)
 class DeployResult:
-    """The version a deployment produced, and whether it is new."""
+    """The version a deployment produced, whether it is new, and whether it became current."""
 
     version: ProcessVersion
     created: bool
+    made_current: bool = True
 
 
 def deploy(
     session: Session, files: loader.ProcessFiles, actor: str, process_id: str = MAIN_PROCESS
 ) -> DeployResult:
-    """Store the files as a new version unless the same content is already deployed."""
+    """Store the files as a new version unless the same content is already deployed.
+
+    Content deployed before is not stored again: if it is not the current version, its version
+    becomes current again (a rollback), recorded in the deployment log.
+    """
     content_hash = files.content_hash()
     existing = session.scalar(
         select(ProcessVersion).where(
@@ -265,6 +270,10 @@ def deploy(
         )
     )
     if existing is not None:
+        if latest_version(session, process_id).id == existing.id:
+            return DeployResult(existing, created=False, made_current=False)
+        _record_deployment(session, existing, actor, "rollback")
+        session.commit()
         return DeployResult(existing, created=False)
     spec_json, _, _ = check(files, process_id)
     number = (
@@ -283,18 +292,40 @@ def deploy(
         deployed_by=actor,
     )
     session.add(version)
+    session.flush()
+    _record_deployment(session, version, actor, "deploy")
     session.commit()
     return DeployResult(version, created=True)
 
 
+def _record_deployment(session: Session, version: ProcessVersion, actor: str, kind: str) -> None:
+    session.add(
+        ProcessDeployment(
+            process_id=version.process_id,
+            process_version_id=version.id,
+            deployed_by=actor,
+            kind=kind,
+        )
+    )
+
+
 def latest_version(session: Session, process_id: str = MAIN_PROCESS) -> ProcessVersion:
-    """Return the newest deployed version; new cases start on it."""
+    """Return the current version, the one deployed last (or rolled back to); new cases take it."""
     version = session.scalar(
         select(ProcessVersion)
-        .where(ProcessVersion.process_id == process_id)
-        .order_by(ProcessVersion.number.desc())
+        .join(ProcessDeployment, ProcessDeployment.process_version_id == ProcessVersion.id)
+        .where(ProcessDeployment.process_id == process_id)
+        .order_by(ProcessDeployment.id.desc())
         .limit(1)
     )
+    if version is None:
+        # Versions stored without a deployment row (written directly, not by deploy): newest.
+        version = session.scalar(
+            select(ProcessVersion)
+            .where(ProcessVersion.process_id == process_id)
+            .order_by(ProcessVersion.number.desc())
+            .limit(1)
+        )
     if version is None:
         raise NotFound("No process has been deployed yet: run 'trigger-workflow deploy'.")
     return version

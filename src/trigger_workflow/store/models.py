@@ -194,6 +194,26 @@ class ReferenceCounter(Base):
     last_number: Mapped[int] = mapped_column(default=0)
 
 
+class ProcessDeployment(Base):
+    """One deployment of a process version: the newest one names the version new cases take.
+
+    Deploying new content adds a version and a deployment; deploying the content of an earlier
+    version (a rollback) adds only a deployment of that version, so versions stay one per content.
+    """
+
+    __tablename__ = "process_deployment"
+    __table_args__ = (Index("ix_process_deployment_process", "process_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_id: Mapped[str] = mapped_column(String(100))
+    process_version_id: Mapped[int] = mapped_column(ForeignKey("process_version.id"))
+    deployed_by: Mapped[str] = mapped_column(String(100))
+    deployed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    kind: Mapped[str] = mapped_column(String(20))
+
+    process_version: Mapped[ProcessVersion] = relationship()
+
+
 class AppendOnlyError(RuntimeError):
     """Raised when code tries to change or delete a recorded event."""
 

@@ -1,0 +1,226 @@
+"""Moving open cases to another process version: dry run, real run, refusals (issue 5, item 4)."""
+
+from __future__ import annotations
+
+import json
+
+from flask.testing import FlaskClient
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from tests.process_variants import (
+    acknowledgement_removed,
+    relabelled,
+    task_added_after_acknowledgement,
+)
+from tests.scenario import ANSWERS, CaseDriver
+from trigger_workflow.engine.loader import ProcessFiles
+from trigger_workflow.samples import ANSWERS as SAMPLE_ANSWERS
+from trigger_workflow.services import processes
+from trigger_workflow.services.actors import Actor
+from trigger_workflow.services.case_migration import MigrateCases, migrate_cases
+from trigger_workflow.services.records import load_workflow
+from trigger_workflow.store.models import Case, Event
+
+OWEN = Actor("owen", "process_owner")
+
+
+def _case(sessions: sessionmaker[Session], reference: str) -> Case:
+    with sessions() as session:
+        case = session.scalar(select(Case).where(Case.reference == reference))
+        assert case is not None
+        session.expunge(case)
+        return case
+
+
+def _events(sessions: sessionmaker[Session], reference: str) -> list[Event]:
+    with sessions() as session:
+        return list(
+            session.scalars(
+                select(Event).join(Case).where(Case.reference == reference).order_by(Event.seq)
+            )
+        )
+
+
+def _to_come(sessions: sessionmaker[Session], reference: str) -> list[tuple[str, str, str]]:
+    """Return the tasks not yet done of a case's workflow: (process, task, state), sorted."""
+    with sessions() as session:
+        case = session.scalar(select(Case).where(Case.reference == reference))
+        assert case is not None
+        workflow = load_workflow(case)
+        return sorted(
+            (t.workflow.spec.name, t.task_spec.name, TaskState.get_name(t.state))
+            for t in workflow.get_tasks(state=TaskState.NOT_FINISHED_MASK)
+        )
+
+
+def _complete_by_api(
+    client: FlaskClient, driver: CaseDriver, name: str, data: dict[str, object]
+) -> None:
+    """Complete a task the scenario helper does not know by name, as the coordinator."""
+    driver.act_as("carol")
+    task = driver.task_id(name)
+    response = client.post(f"/api/cases/{driver.reference}/tasks/{task}", json={"data": data})
+    assert response.status_code == 200, response.text
+    driver.check_round_trip()
+
+
+def test_dry_run_lists_a_relabelled_waiting_task_as_movable_and_changes_nothing(
+    client: FlaskClient,
+    sessions: sessionmaker[Session],
+    session: Session,
+    process_files: ProcessFiles,
+) -> None:
+    """A dry run says a case waiting on a task whose label changed can move, and moves nothing."""
+    driver = CaseDriver(client, sessions)
+    reference = driver.apply()
+    driver.act_as("carol")
+    before = _case(sessions, reference)
+    processes.deploy(session, relabelled(process_files), "owen")
+    report = migrate_cases(session, MigrateCases(1, 2, OWEN, dry_run=True))
+    assert [m.reference for m in report.movable] == [reference]
+    assert report.movable[0].waiting == ["Acknowledge application"]
+    assert report.not_movable == []
+    after = _case(sessions, reference)
+    assert after.process_version_id == before.process_version_id
+    assert after.workflow_state == before.workflow_state
+    assert [e.kind for e in _events(sessions, reference)][-1] != "migrated"
+
+
+def test_migration_moves_a_relabelled_case_records_an_event_and_the_case_runs_on(
+    client: FlaskClient,
+    sessions: sessionmaker[Session],
+    session: Session,
+    process_files: ProcessFiles,
+) -> None:
+    """A moved case is on the new version, its open task has the new label, and it carries on."""
+    driver = CaseDriver(client, sessions)
+    reference = driver.apply()
+    driver.act_as("carol")
+    v2 = processes.deploy(session, relabelled(process_files), "owen").version
+    report = migrate_cases(session, MigrateCases(1, 2, OWEN, dry_run=False))
+    assert [m.reference for m in report.movable] == [reference]
+    case = _case(sessions, reference)
+    assert case.process_version_id == v2.id
+    assert driver.open_tasks() == ["Acknowledge the application"]
+    fresh = CaseDriver(client, sessions).apply()
+    assert _to_come(sessions, reference) == _to_come(sessions, fresh)
+    driver.act_as("carol")
+    last = _events(sessions, reference)[-1]
+    assert (last.kind, last.actor) == ("migrated", "owen")
+    assert last.detail["from_version"] == 1 and last.detail["to_version"] == 2
+    driver.check_round_trip()
+    _complete_by_api(
+        client, driver, "Acknowledge the application", ANSWERS["Acknowledge application"]
+    )
+    assert driver.open_tasks() == ["Record qualifying complaints"]
+
+
+def test_r5_migration_adds_a_task_placed_after_the_waiting_one(
+    client: FlaskClient,
+    sessions: sessionmaker[Session],
+    session: Session,
+    process_files: ProcessFiles,
+) -> None:
+    """A case moved while acknowledging reaches the task the new version added after it (R5)."""
+    driver = CaseDriver(client, sessions)
+    reference = driver.apply()
+    driver.act_as("carol")
+    processes.deploy(session, task_added_after_acknowledgement(process_files), "owen")
+    report = migrate_cases(session, MigrateCases(1, 2, OWEN, dry_run=False))
+    assert [m.reference for m in report.movable] == [reference]
+    fresh = CaseDriver(client, sessions).apply()
+    assert _to_come(sessions, reference) == _to_come(sessions, fresh)
+    driver.complete("Acknowledge application", ANSWERS["Acknowledge application"])
+    assert driver.open_tasks() == ["Confirm named contact"]
+    _complete_by_api(client, driver, "Confirm named contact", {"contact_confirmed": True})
+    assert driver.open_tasks() == ["Record qualifying complaints"]
+    driver.check_round_trip()
+
+
+def test_a_case_waiting_on_a_removed_task_is_refused_with_the_reason_and_left_untouched(
+    client: FlaskClient,
+    sessions: sessionmaker[Session],
+    session: Session,
+    process_files: ProcessFiles,
+) -> None:
+    """Dry run and real run both refuse a case whose waiting task the new version removed."""
+    driver = CaseDriver(client, sessions)
+    reference = driver.apply()
+    driver.act_as("carol")
+    before = _case(sessions, reference)
+    events_before = len(_events(sessions, reference))
+    processes.deploy(session, acknowledgement_removed(process_files), "owen")
+    for dry_run in (True, False):
+        report = migrate_cases(session, MigrateCases(1, 2, OWEN, dry_run=dry_run))
+        assert report.movable == []
+        [refused] = report.not_movable
+        assert refused.reference == reference
+        assert any(
+            "acknowledge_application" in r and "no such task" in r for r in refused.reasons
+        ), refused.reasons
+    after = _case(sessions, reference)
+    assert after.process_version_id == before.process_version_id
+    assert after.workflow_state == before.workflow_state
+    assert after.lock_version == before.lock_version
+    assert len(_events(sessions, reference)) == events_before
+    assert driver.open_tasks() == ["Acknowledge application"]
+
+
+def test_a_real_run_moves_the_cases_that_can_move_and_leaves_the_rest(
+    client: FlaskClient,
+    sessions: sessionmaker[Session],
+    session: Session,
+    process_files: ProcessFiles,
+) -> None:
+    """With a task removed, a case past it is refused (its history names it), one before moves.
+
+    The case still waiting on acknowledgement cannot move; the case already past it cannot
+    either (its completed task would name a spec the new version lacks); a case whose waiting
+    task is unchanged in a version that only relabels moves: checked with two targets.
+    """
+    first = CaseDriver(client, sessions)
+    waiting = first.apply()
+    first.act_as("carol")
+    second = CaseDriver(client, sessions)
+    past = second.apply()
+    second.complete("Acknowledge application", ANSWERS["Acknowledge application"])
+    processes.deploy(session, relabelled(process_files), "owen")
+    report = migrate_cases(session, MigrateCases(1, 2, OWEN, dry_run=False))
+    assert sorted(m.reference for m in report.movable) == sorted([waiting, past])
+    processes.deploy(session, acknowledgement_removed(process_files), "owen")
+    report = migrate_cases(session, MigrateCases(2, 3, OWEN, dry_run=False))
+    refused = {m.reference: m.reasons for m in report.not_movable}
+    assert set(refused) == {waiting, past}
+    assert any("was done here" in r for r in refused[past])
+    with sessions() as s:
+        numbers = {c.reference: c.process_version.number for c in s.scalars(select(Case)).all()}
+    assert numbers == {waiting: 2, past: 2}
+
+
+def test_r14_a_case_in_the_parallel_information_requests_moves_and_runs_on(
+    client: FlaskClient,
+    sessions: sessionmaker[Session],
+    session: Session,
+    process_files: ProcessFiles,
+) -> None:
+    """A case inside a called stage, waiting on per-agency tasks, moves and finishes them (R14)."""
+    driver = CaseDriver(client, sessions)
+    reference = driver.apply()
+    driver.act_as("carol")
+    driver.advance_to("Choose agencies")
+    driver.complete("Choose agencies", ANSWERS["Choose agencies"])
+    waiting = driver.open_tasks()
+    processes.deploy(session, relabelled(process_files), "owen")
+    report = migrate_cases(session, MigrateCases(1, 2, OWEN, dry_run=False))
+    assert [m.reference for m in report.movable] == [reference]
+    assert driver.open_tasks() == waiting
+    driver.check_round_trip()
+    for agency in ANSWERS["Choose agencies"]["agencies"]:
+        driver.complete(
+            "Answer information request", SAMPLE_ANSWERS["answer_information_request"], agency
+        )
+    assert driver.open_tasks() == ["Hold review meeting"]
+    state = json.loads(_case(sessions, reference).workflow_state)
+    assert state["subprocesses"]
