@@ -22,6 +22,10 @@ COMMANDS = [
     ["cases"],
     ["cases", "list"],
     ["cases", "show"],
+    ["processes", "versions"],
+    ["processes", "diff"],
+    ["processes", "rollback"],
+    ["processes", "migrate"],
 ]
 
 

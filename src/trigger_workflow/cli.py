@@ -80,7 +80,7 @@ def deploy(ctx: Context, processes_dir: Path | None, forms_dir: Path | None, act
     if result.created:
         state = "Deployed new"
     elif result.made_current:
-        state = "Rolled back to"
+        state = "Made current again:"
     else:
         state = "Already deployed:"
     click.echo(f"{state} version {result.version.number} ({result.version.content_hash[:12]})")
@@ -198,6 +198,96 @@ def processes_group() -> None:
 
 
 # Process owners' commands: versions, differences, rollback and moving cases.
+
+
+@processes_group.command("versions")
+@pass_context
+def processes_versions(ctx: Context) -> None:
+    """List the deployed versions: who deployed what and when, and what changed in each."""
+    from trigger_workflow.services import versions
+
+    for summary in versions.list_versions(ctx.session()):
+        counts = summary.diff.counts()
+        mark = "current" if summary.current else ""
+        click.echo(
+            f"{summary.number:4}  {summary.deployed_at:%Y-%m-%d %H:%M}  {summary.deployed_by:16} "
+            f"{summary.content_hash[:12]}  {summary.open_cases:3} open  "
+            f"+{counts['added']} -{counts['removed']} ~{counts['changed']}  {mark}"
+        )
+    for deployment in versions.deployments(ctx.session())[:10]:
+        click.echo(
+            f"  {deployment.deployed_at:%Y-%m-%d %H:%M} {deployment.kind:8} version "
+            f"{deployment.number} by {deployment.deployed_by}"
+        )
+
+
+@processes_group.command("diff")
+@click.argument("before", type=int)
+@click.argument("after", type=int)
+@pass_context
+def processes_diff(ctx: Context, before: int, after: int) -> None:
+    """Show what changed from version BEFORE to version AFTER: tasks, flows, forms, rules."""
+    from trigger_workflow.services import versions
+
+    try:
+        difference = versions.compare(ctx.session(), before, after)
+    except TriggerWorkflowError as error:
+        raise click.ClickException(error.message) from error
+    if not difference.changes:
+        click.echo(f"Versions {before} and {after} have the same elements.")
+    for change in difference.changes:
+        click.echo(str(change))
+
+
+@processes_group.command("rollback")
+@click.argument("number", type=int)
+@click.option(
+    "--as", "actor", default="cli", show_default=True, help="Who the rollback is recorded under."
+)
+@pass_context
+def processes_rollback(ctx: Context, number: int, actor: str) -> None:
+    """Make version NUMBER the one new cases take (running cases stay where they are)."""
+    from trigger_workflow.services import versions
+
+    try:
+        result = versions.rollback(ctx.session(), number, actor)
+    except TriggerWorkflowError as error:
+        raise click.ClickException(error.message) from error
+    if result.made_current:
+        click.echo(f"New cases now take version {number}.")
+    else:
+        click.echo(f"Version {number} is already the one new cases take.")
+
+
+@processes_group.command("migrate")
+@click.option("--from", "from_number", type=int, required=True, help="Version the cases are on.")
+@click.option("--to", "to_number", type=int, required=True, help="Version to move them to.")
+@click.option("--dry-run", is_flag=True, help="Only list which cases could move, and why not.")
+@click.option(
+    "--as", "actor", default="cli", show_default=True, help="Who the moves are recorded under."
+)
+@pass_context
+def processes_migrate(
+    ctx: Context, from_number: int, to_number: int, dry_run: bool, actor: str
+) -> None:
+    """Move open cases from one version to another: each that can, in its own transaction."""
+    from trigger_workflow.services import case_migration
+
+    command = case_migration.MigrateCases(
+        from_number, to_number, actors.Actor(actor, "process_owner"), dry_run=dry_run
+    )
+    try:
+        report = case_migration.migrate_cases(ctx.session(), command)
+    except TriggerWorkflowError as error:
+        raise click.ClickException(error.message) from error
+    verb = "can move" if dry_run else "moved"
+    click.echo(f"{len(report.movable)} case(s) {verb} from version {from_number} to {to_number}:")
+    for move in report.movable:
+        click.echo(f"  {move.reference}  waiting on: {', '.join(move.waiting) or '-'}")
+    left = "cannot move" if dry_run else "left on version " + str(from_number)
+    click.echo(f"{len(report.not_movable)} case(s) {left}:")
+    for move in report.not_movable:
+        click.echo(f"  {move.reference}  " + "; ".join(move.reasons))
 
 
 @main.group()
