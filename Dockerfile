@@ -4,6 +4,8 @@ RUN apt-get update && apt-get install -y --no-install-recommends nodejs npm libp
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund --loglevel=error
+COPY frontend ./frontend
+RUN npm run --silent build
 COPY pyproject.toml README.md ./
 COPY src ./src
 RUN pip install --no-cache-dir .
@@ -14,6 +16,7 @@ USER trigger
 ENV TRIGGER_WORKFLOW_PROCESSES_DIR=/app/processes \
     TRIGGER_WORKFLOW_FORMS_DIR=/app/forms \
     TRIGGER_WORKFLOW_ASSETS_DIR=/app/node_modules/govuk-frontend/dist/govuk \
+    TRIGGER_WORKFLOW_EDITOR_ASSETS_DIR=/app/build/editor \
     TRIGGER_WORKFLOW_INSTANCE_PATH=/app/instance
 EXPOSE 8000
 CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--workers", "3", "trigger_workflow.app:create_app()"]

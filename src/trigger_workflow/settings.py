@@ -35,13 +35,20 @@ class Settings:
             _project_root() / "node_modules" / "govuk-frontend" / "dist" / "govuk"
         )
     )
+    editor_assets_dir: Path = field(default_factory=lambda: _project_root() / "build" / "editor")
     secret_key: str = ""
     reference_prefix: str = "CT"
     council_name: str = "Derby City Council"
     testing: bool = False
 
     def __post_init__(self) -> None:
-        for name in ("instance_path", "processes_dir", "forms_dir", "assets_dir"):
+        for name in (
+            "instance_path",
+            "processes_dir",
+            "forms_dir",
+            "assets_dir",
+            "editor_assets_dir",
+        ):
             object.__setattr__(self, name, Path(getattr(self, name)).resolve())
         if not re.fullmatch(r"[A-Z][A-Z0-9]{0,7}", self.reference_prefix):
             raise ValueError(
@@ -63,6 +70,7 @@ class Settings:
             ("processes_dir", Path),
             ("forms_dir", Path),
             ("assets_dir", Path),
+            ("editor_assets_dir", Path),
             ("secret_key", str),
             ("reference_prefix", str),
             ("council_name", str),

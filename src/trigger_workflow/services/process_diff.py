@@ -31,11 +31,8 @@ class Change:
     attributes: list[AttributeChange] = field(default_factory=list)
 
     def __str__(self) -> str:
-        label = (
-            f"{self.kind} '{self.name}' ({self.id})"
-            if self.name != self.id
-            else (f"{self.kind} '{self.id}'")
-        )
+        named = self.name and self.name != self.id
+        label = f"{self.kind} '{self.name}' ({self.id})" if named else f"{self.kind} '{self.id}'"
         text = f"{self.change} {label} in {self.file}"
         details = "; ".join(
             f"{a.name}: {_short(a.before) or '(none)'} → {_short(a.after) or '(none)'}"

@@ -15,7 +15,11 @@ from trigger_workflow.services.actors import PARTNER, Actor
 from trigger_workflow.services.records import load_workflow
 from trigger_workflow.store.models import Case, Event, OpenTask
 
-EVENT_TITLES = {"case_started": "Case started", "timer_fired": "Timer fired"}
+EVENT_TITLES = {
+    "case_started": "Case started",
+    "timer_fired": "Timer fired",
+    "migrated": "Moved to another process version",
+}
 
 
 @dataclass(frozen=True)

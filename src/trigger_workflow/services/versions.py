@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, undefer
 
+from trigger_workflow.engine import outline
 from trigger_workflow.engine.loader import ProcessFiles
 from trigger_workflow.errors import DiagramError, NotFound, NotPermitted, Problems
 from trigger_workflow.services import processes
@@ -199,3 +200,32 @@ def _summary(
         open_cases=open_cases.get(version.id, 0),
         diff=VersionDiff(previous.number if previous else None, version.number, changes),
     )
+
+
+NEW_FORM = '{\n  "type": "object",\n  "title": "",\n  "required": [],\n  "properties": {}\n}\n'
+
+
+def file_text(session: Session, number: int, name: str) -> str:
+    """Return the text of one file of a version; a form not there yet starts as an empty form."""
+    version = get_version(session, number)
+    text = version.files.get(name)
+    if text is not None:
+        return str(text)
+    if name.startswith(processes.FORMS_PREFIX) and _editable(name):
+        return NEW_FORM
+    raise NotFound(f"Version {number} has no file '{name}'.")
+
+
+def deploy_edit(session: Session, files: ProcessFiles, actor: Actor) -> processes.DeployResult:
+    """Deploy edited files as a process owner; the deployment is recorded under their name."""
+    require_process_owner(actor)
+    return processes.deploy(session, files, actor.username)
+
+
+def decision_rules(files: ProcessFiles, name: str) -> list[outline.Element]:
+    """Return the rules of a decision table file, in order, for showing as a table."""
+    return [
+        e
+        for e in outline.outline(ProcessFiles({name: files.files[name]}))
+        if e.kind == outline.DMN_RULE
+    ]
