@@ -84,6 +84,9 @@ def test_version_page_lists_files_and_everything_added_in_the_first_version(
     assert "Everything in the first version" in page.text
     assert "<code>decide_appeal</code>" in page.text
     assert owner.get("/processes/7").status_code == 404
+    assert owner.get("/processes/1/files/forms/not_there.json").status_code == 404
+    same = owner.get("/processes/migrate?from=1&to=1")
+    assert same.status_code == 400 and "both the source and the target" in same.text
 
 
 def test_a_diagram_page_hands_the_bundled_viewer_its_xml_without_inline_script(

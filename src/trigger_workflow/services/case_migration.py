@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from trigger_workflow.engine import rebind
 from trigger_workflow.engine import workflow as engine
-from trigger_workflow.errors import ConcurrentChange, EngineError, NotFound
+from trigger_workflow.errors import ConcurrentChange, EngineError, TriggerWorkflowError
 from trigger_workflow.services import processes, records, versions
 from trigger_workflow.services.actors import PARTNER, Actor
 from trigger_workflow.services.cases import _all_or_nothing
@@ -60,7 +60,9 @@ def migrate_cases(session: Session, command: MigrateCases) -> MigrationReport:
     source = versions.get_version(session, command.from_number, command.process_id)
     target = versions.get_version(session, command.to_number, command.process_id)
     if source.id == target.id:
-        raise NotFound(f"Version {source.number} is both the source and the target.")
+        raise TriggerWorkflowError(
+            f"Version {source.number} is both the source and the target: choose two versions."
+        )
     source_id, target_id = source.id, target.id
     references = list(
         session.scalars(

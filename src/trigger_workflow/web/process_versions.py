@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from trigger_workflow.errors import DiagramError, DiagramProblem
+from trigger_workflow.errors import DiagramError, DiagramProblem, NotFound
 from trigger_workflow.services import case_migration, versions
 from trigger_workflow.web.acting import officer_required
 from trigger_workflow.web.database import get_session
@@ -48,7 +48,9 @@ def show(number: int) -> str:
 def file(number: int, name: str) -> str:
     """Show one file of a version: a diagram drawn, a decision table's rules, or the text."""
     detail = versions.version_detail(get_session(), number)
-    text = versions.file_text(get_session(), number, name)
+    text = detail.files.files.get(name)
+    if text is None:
+        raise NotFound(f"Version {number} has no file '{name}'.")
     rules = versions.decision_rules(detail.files, name) if name.endswith(".dmn") else []
     return render_template("processes/file.html", detail=detail, name=name, text=text, rules=rules)
 
