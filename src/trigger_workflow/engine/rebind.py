@@ -16,9 +16,11 @@ from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
+from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from trigger_workflow.engine import serialization
+from trigger_workflow.errors import EngineError
 
 ACTIVE = TaskState.READY | TaskState.STARTED | TaskState.WAITING
 TO_COME = TaskState.FUTURE | TaskState.PREDICTED_MASK
@@ -60,6 +62,19 @@ def obstacles(workflow: BpmnWorkflow, target: serialization.Specs) -> list[Obsta
 
 def move(workflow: BpmnWorkflow, target: serialization.Specs) -> BpmnWorkflow:
     """Return the workflow re-bound to the target specs; call only when obstacles() is empty."""
+    try:
+        moved = _rebind(workflow, target)
+        # A round trip proves the new state is one the engine restores as it is.
+        state = serialization.dump_state(moved)
+        again = serialization.load_state(state, target, serialization.SERIALIZER_VERSION)
+    except (SpiffWorkflowException, KeyError, ValueError) as error:
+        raise EngineError(f"The case could not be moved: {error}") from error
+    if json.loads(serialization.dump_state(again)) != json.loads(state):
+        raise EngineError("The case could not be moved: its new state does not restore unchanged.")
+    return moved
+
+
+def _rebind(workflow: BpmnWorkflow, target: serialization.Specs) -> BpmnWorkflow:
     for sub in _workflows(workflow):
         for task in sub.get_tasks(state=ACTIVE):
             if task.workflow is sub:
@@ -77,13 +92,6 @@ def move(workflow: BpmnWorkflow, target: serialization.Specs) -> BpmnWorkflow:
                 if spec not in have:
                     child = task._add_child(spec, TaskState.FUTURE)
                     spec._predict(child, mask=TaskState.PREDICTED_MASK | TaskState.FUTURE)
-    # A round trip proves the new state is one the engine restores as it is.
-    check = serialization.load_state(
-        serialization.dump_state(moved), target, serialization.SERIALIZER_VERSION
-    )
-    assert json.loads(serialization.dump_state(check)) == json.loads(
-        serialization.dump_state(moved)
-    )
     return moved
 
 

@@ -272,6 +272,7 @@ def deploy(
     if existing is not None:
         if latest_version(session, process_id).id == existing.id:
             return DeployResult(existing, created=False, made_current=False)
+        check(files, process_id)  # today's checks, which may be stricter than when it was new
         _record_deployment(session, existing, actor, "rollback")
         session.commit()
         return DeployResult(existing, created=False)
