@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
+import pytest
 from flask.testing import FlaskClient
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.process_variants import (
@@ -15,7 +17,9 @@ from tests.process_variants import (
     task_added_after_acknowledgement,
 )
 from tests.scenario import ANSWERS, CaseDriver
+from trigger_workflow.engine import rebind
 from trigger_workflow.engine.loader import ProcessFiles
+from trigger_workflow.errors import EngineError
 from trigger_workflow.samples import ANSWERS as SAMPLE_ANSWERS
 from trigger_workflow.services import processes
 from trigger_workflow.services.actors import Actor
@@ -32,6 +36,13 @@ def _case(sessions: sessionmaker[Session], reference: str) -> Case:
         assert case is not None
         session.expunge(case)
         return case
+
+
+def _version_number(sessions: sessionmaker[Session], reference: str) -> int:
+    with sessions() as session:
+        case = session.scalar(select(Case).where(Case.reference == reference))
+        assert case is not None
+        return case.process_version.number
 
 
 def _events(sessions: sessionmaker[Session], reference: str) -> list[Event]:
@@ -224,3 +235,72 @@ def test_r14_a_case_in_the_parallel_information_requests_moves_and_runs_on(
     assert driver.open_tasks() == ["Hold review meeting"]
     state = json.loads(_case(sessions, reference).workflow_state)
     assert state["subprocesses"]
+
+
+def test_a_case_the_engine_cannot_move_is_reported_and_the_others_still_move(
+    client: FlaskClient,
+    sessions: sessionmaker[Session],
+    session: Session,
+    process_files: ProcessFiles,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """One transaction per case: a failure moving one case leaves it whole and moves the next."""
+    failing = CaseDriver(client, sessions)
+    failing.apply()
+    moving = CaseDriver(client, sessions)
+    moving.apply()
+    before = _case(sessions, failing.reference)
+    processes.deploy(session, relabelled(process_files), "owen")
+    real_move = rebind.move
+    calls = []
+
+    def move_but_fail_the_first(workflow: Any, target: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 1:
+            raise EngineError("The case could not be moved: injected failure")
+        return real_move(workflow, target)
+
+    monkeypatch.setattr(rebind, "move", move_but_fail_the_first)
+    report = migrate_cases(session, MigrateCases(1, 2, OWEN, dry_run=False))
+    assert [m.reference for m in report.movable] == [moving.reference]
+    [refused] = report.not_movable
+    assert refused.reference == failing.reference and "injected failure" in refused.reasons[0]
+    after = _case(sessions, failing.reference)
+    assert (after.process_version_id, after.workflow_state, after.lock_version) == (
+        before.process_version_id,
+        before.workflow_state,
+        before.lock_version,
+    )
+    assert _version_number(sessions, moving.reference) == 2
+
+
+def test_a_case_changed_by_someone_else_during_its_move_is_left_as_they_left_it(
+    client: FlaskClient,
+    sessions: sessionmaker[Session],
+    session: Session,
+    process_files: ProcessFiles,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The case's version counter is checked: a change in between makes the move a conflict."""
+    driver = CaseDriver(client, sessions)
+    reference = driver.apply()
+    processes.deploy(session, relabelled(process_files), "owen")
+    real_move = rebind.move
+
+    def move_after_a_change(workflow: Any, target: Any) -> Any:
+        # Another writer's change, as the version counter sees it (same transaction: no lock wait).
+        session.execute(
+            update(Case)
+            .where(Case.reference == reference)
+            .values(lock_version=Case.lock_version + 1)
+            .execution_options(synchronize_session=False)
+        )
+        return real_move(workflow, target)
+
+    monkeypatch.setattr(rebind, "move", move_after_a_change)
+    report = migrate_cases(session, MigrateCases(1, 2, OWEN, dry_run=False))
+    assert report.movable == []
+    [refused] = report.not_movable
+    assert "Someone else changed this case" in refused.reasons[0]
+    assert _version_number(sessions, reference) == 1
+    assert [e.kind for e in _events(sessions, reference)][-1] != "migrated"
