@@ -10,7 +10,19 @@ from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
 from trigger_workflow.engine import calendar
 from trigger_workflow.settings import Settings
-from trigger_workflow.web import acting, api, assets, cases, database, errors, public, tasks
+from trigger_workflow.web import (
+    acting,
+    admin,
+    api,
+    assets,
+    cases,
+    database,
+    errors,
+    public,
+    security,
+    sign_in,
+    tasks,
+)
 
 TEMPLATES = Path(__file__).parent / "web" / "templates"
 
@@ -46,7 +58,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     database.init_app(app, settings)
     assets.init_app(app, settings)
     errors.init_app(app)
+    security.init_app(app, settings)
     acting.init_app(app)
-    for blueprint in (public.bp, acting.bp, tasks.bp, cases.bp, api.bp):
+    for blueprint in (public.bp, sign_in.bp, admin.bp, tasks.bp, cases.bp, api.bp):
         app.register_blueprint(blueprint)
     return app

@@ -39,6 +39,15 @@ class Settings:
     reference_prefix: str = "CT"
     council_name: str = "Derby City Council"
     testing: bool = False
+    # Sign-in (issue 4): sessions, throttling, password hashing, proxies.
+    session_idle_minutes: int = 30
+    session_max_hours: int = 10
+    sign_in_max_failures: int = 5
+    sign_in_address_max_failures: int = 20
+    sign_in_lockout_minutes: int = 15
+    argon2_time_cost: int = 3
+    argon2_memory_kib: int = 65536
+    trusted_proxies: int = 0
 
     def __post_init__(self) -> None:
         for name in ("instance_path", "processes_dir", "forms_dir", "assets_dir"):
@@ -66,6 +75,14 @@ class Settings:
             ("secret_key", str),
             ("reference_prefix", str),
             ("council_name", str),
+            ("session_idle_minutes", int),
+            ("session_max_hours", int),
+            ("sign_in_max_failures", int),
+            ("sign_in_address_max_failures", int),
+            ("sign_in_lockout_minutes", int),
+            ("argon2_time_cost", int),
+            ("argon2_memory_kib", int),
+            ("trusted_proxies", int),
         ):
             raw = env.get(ENV_PREFIX + name.upper())
             if raw:
