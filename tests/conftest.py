@@ -117,6 +117,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 def app(settings: Settings, deployed: processes.DeployResult) -> Iterator[Flask]:
     """Return the application on a database with the process deployed."""
     app = create_app(settings)
+    app.test_client_class = CsrfClient
     yield app
     app.extensions["trigger_workflow.engine"].dispose()
 
@@ -152,12 +153,10 @@ CSRF_FIELD = "csrf_token"
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     """Return a test client that sends CSRF tokens by itself (like a browser on our pages)."""
-    app.test_client_class = CsrfClient
     return app.test_client()
 
 
 @pytest.fixture
 def raw_client(app: Flask) -> FlaskClient:
     """Return a plain test client: no CSRF token unless the test sends one."""
-    app.test_client_class = FlaskClient
-    return app.test_client()
+    return FlaskClient(app, app.response_class, use_cookies=True)

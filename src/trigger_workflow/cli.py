@@ -146,6 +146,7 @@ def officers_add(
 ) -> None:
     """Add an officer with a role (and agency) and a password (prompted for unless given)."""
     try:
+        actors.check_role(role, agency)  # before asking for a password
         password_hash = None if no_password else _new_password_hash(ctx, password_stdin)
         actors.add_officer(ctx.session(), username, display_name, role, agency, password_hash)
     except TriggerWorkflowError as error:

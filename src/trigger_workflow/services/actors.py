@@ -86,7 +86,7 @@ def add_officer(
         raise TriggerWorkflowError(
             "A username is 1 to 100 letters, digits, dots, hyphens, underscores or @."
         )
-    _check_role(role, agency)
+    check_role(role, agency)
     if not display_name.strip():
         raise TriggerWorkflowError("Enter the officer's full name.")
     if session.scalar(select(Officer).where(Officer.username == username)) is not None:
@@ -106,7 +106,8 @@ def add_officer(
 USERNAME = re.compile(r"[A-Za-z0-9._@-]{1,100}")
 
 
-def _check_role(role: str, agency: str | None) -> None:
+def check_role(role: str, agency: str | None) -> None:
+    """Refuse an unknown role or agency, or a partner without an agency, saying why."""
     if role not in ROLES:
         raise TriggerWorkflowError(f"Unknown role '{role}': choose one of {', '.join(ROLES)}.")
     if agency is not None and agency not in AGENCIES:
@@ -134,7 +135,7 @@ def change_officer(
     session: Session, username: str, display_name: str, role: str, agency: str | None
 ) -> Officer:
     """Change an officer's name, role and agency; a new role ends their sessions."""
-    _check_role(role, agency)
+    check_role(role, agency)
     if not display_name.strip():
         raise TriggerWorkflowError("Enter the officer's full name.")
     officer = officer_account(session, username)

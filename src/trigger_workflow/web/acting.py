@@ -17,7 +17,7 @@ from trigger_workflow.services.actors import Actor
 from trigger_workflow.web.database import get_session
 
 F = TypeVar("F", bound=Callable[..., Any])
-ENDED = "session_ended"
+ENDED = "session_ended"  # set on g when a stale session was just ended
 
 
 def init_app(app: Flask) -> None:
@@ -75,7 +75,8 @@ def officer_required(view: F) -> F:
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         if g.get("actor") is None:
             target = request.full_path.rstrip("?") if request.method == "GET" else request.path
-            return redirect(url_for("sign_in.form", next=target))
+            ended = {"ended": 1} if g.get(ENDED) else {}
+            return redirect(url_for("sign_in.form", next=target, **ended))
         return view(*args, **kwargs)
 
     return wrapped  # type: ignore[return-value]
