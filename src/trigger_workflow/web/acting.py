@@ -75,8 +75,9 @@ def officer_required(view: F) -> F:
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         if g.get("actor") is None:
             target = request.full_path.rstrip("?") if request.method == "GET" else request.path
-            ended = {"ended": 1} if g.get(ENDED) else {}
-            return redirect(url_for("sign_in.form", next=target, **ended))
+            if g.get(ENDED):
+                return redirect(url_for("sign_in.form", next=target, ended=1))
+            return redirect(url_for("sign_in.form", next=target))
         return view(*args, **kwargs)
 
     return wrapped  # type: ignore[return-value]
