@@ -82,6 +82,9 @@ MATRIX: dict[tuple[str, str], Probe] = {
     ("GET", "/apply/done"): Probe("/apply/done", row(404, 200, *[404] * 8)),
     ("GET", "/sign-in"): Probe("/sign-in", everyone(200)),
     ("POST", "/sign-in"): Probe("/sign-in", everyone(401), data={"username": "x"}),
+    # Single sign-on is not configured in the test app (tests/test_oidc.py covers it).
+    ("GET", "/sign-in/oidc"): Probe("/sign-in/oidc", everyone(404)),
+    ("GET", "/sign-in/oidc/callback"): Probe("/sign-in/oidc/callback", everyone(404)),
     ("GET", "/admin/officers"): Probe("/admin/officers", ADMIN_PAGE),
     ("POST", "/admin/officers"): Probe("/admin/officers", ADMIN_ACTION, data={}),
     ("GET", "/admin/officers/<username>"): Probe("/admin/officers/zed", ADMIN_PAGE),

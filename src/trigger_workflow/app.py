@@ -18,6 +18,7 @@ from trigger_workflow.web import (
     cases,
     database,
     errors,
+    oidc,
     public,
     security,
     sign_in,
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     errors.init_app(app)
     security.init_app(app, settings)
     acting.init_app(app)
-    for blueprint in (public.bp, sign_in.bp, admin.bp, tasks.bp, cases.bp, api.bp):
+    oidc.init_app(app, settings)
+    for blueprint in (public.bp, sign_in.bp, oidc.bp, admin.bp, tasks.bp, cases.bp, api.bp):
         app.register_blueprint(blueprint)
     return app

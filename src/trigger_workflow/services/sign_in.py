@@ -96,6 +96,19 @@ def _failures(session: Session, condition: object, since: datetime) -> int:
     return session.scalar(query.where(SignInFailure.failed_at >= since)) or 0
 
 
+def sign_in_identity(session: Session, username: str) -> SignedIn:
+    """Return the enabled officer an identity provider vouched for; refuse anyone else."""
+    officer = session.scalar(
+        select(Officer).where(func.lower(Officer.username) == username.lower())
+    )
+    if officer is None or officer.disabled:
+        raise SignInRefused(
+            f"The account '{username}' may not use this service. Ask an administrator to add "
+            "you (with your council username), or to enable your account."
+        )
+    return SignedIn(officer_actor(officer), officer.session_version)
+
+
 def current_session_version(session: Session, username: str) -> tuple[Actor, int] | None:
     """Return an enabled officer and their session version, or None if they may not be in."""
     officer = session.scalar(select(Officer).where(Officer.username == username))
