@@ -101,6 +101,21 @@ def test_lock_out_ends_when_the_failures_are_older_than_the_window(
     assert sign_in(client, "carol").status_code == 302
 
 
+def test_failures_older_than_the_window_are_cleared_away(
+    client: FlaskClient, sessions: sessionmaker[Session]
+) -> None:
+    """Each new failure deletes the ones that no longer count, so the table stays small."""
+    for _ in range(3):
+        sign_in(client, "ghost", "wrong password!")
+    with sessions() as session:
+        session.execute(update(SignInFailure).values(failed_at=utcnow() - timedelta(minutes=16)))
+        session.commit()
+    sign_in(client, "carol", "wrong password!")
+    with sessions() as session:
+        rows = session.scalars(select(SignInFailure)).all()
+    assert [r.username for r in rows] == ["carol"]
+
+
 def test_many_failures_from_one_address_lock_that_address_only(app: Flask) -> None:
     """Twenty failures from one address across usernames lock that address, not others."""
     guesser = app.test_client()

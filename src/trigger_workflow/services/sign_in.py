@@ -67,6 +67,10 @@ def sign_in(session: Session, attempt: SignIn, throttle: Throttle) -> SignedIn:
         officer.password_hash if officer else None, attempt.password, throttle.hashing
     )
     if officer is None or not matched or officer.disabled:
+        # Failures older than the window count for nothing: drop them, so the table stays small.
+        session.execute(
+            delete(SignInFailure).where(SignInFailure.failed_at < utcnow() - throttle.window)
+        )
         session.add(SignInFailure(username=key, address=address))
         session.commit()
         raise SignInRefused(WRONG)
