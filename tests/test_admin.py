@@ -3,6 +3,9 @@ on the web page and from the command line."""
 
 from __future__ import annotations
 
+import logging
+
+import pytest
 from click.testing import CliRunner
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -109,11 +112,15 @@ def test_administrator_resets_a_password(
 
 
 def test_administrator_disables_and_enables_an_officer(
-    client: FlaskClient, sessions: sessionmaker[Session]
+    client: FlaskClient, sessions: sessionmaker[Session], caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Disabled officers are marked on the list; an administrator cannot disable themselves."""
+    """Disabled officers are marked on the list, and the log says who disabled them; an
+    administrator cannot disable themselves."""
     as_admin(client, sessions)
-    assert client.post("/admin/officers/olu/disabled", data={"disabled": "true"}).status_code == 302
+    with caplog.at_level(logging.INFO):
+        response = client.post("/admin/officers/olu/disabled", data={"disabled": "true"})
+    assert response.status_code == 302
+    assert "Administrator adam disabled olu" in caplog.text
     assert stored(sessions, "olu").disabled  # type: ignore[union-attr]
     assert "Disabled" in client.get("/admin/officers").text
     client.post("/admin/officers/olu/disabled", data={"disabled": "false"})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from trigger_workflow.errors import TriggerWorkflowError
@@ -31,6 +31,7 @@ def officers() -> tuple[str, int] | Response:
         except TriggerWorkflowError as error:
             get_session().rollback()
             return _list_page(error.message, posted), 422
+        _log("added officer %s (%s)", posted["username"], posted["role"])
         flash(f"Added {posted['username']}. Give them their password in person or by phone.")
         return redirect(url_for("admin.officers"))
     return _list_page(None, {}), 200
@@ -50,6 +51,7 @@ def officer(username: str) -> tuple[str, int] | Response:
         except TriggerWorkflowError as error:
             get_session().rollback()
             return _officer_page(account, error.message), 422
+        _log("set %s's role to %s (%s)", username, posted["role"], posted["agency"])
         flash(f"Saved {username}'s details.")
         return redirect(url_for("admin.officer", username=username))
     return _officer_page(account, None), 200
@@ -65,6 +67,7 @@ def password(username: str) -> tuple[str, int] | Response:
     except TriggerWorkflowError as error:
         return _officer_page(account, error.message), 422
     actors.set_password_hash(get_session(), username, new_hash)
+    _log("reset %s's password", username)
     flash(f"{username}'s password is changed; any session they had has ended.")
     return redirect(url_for("admin.officer", username=username))
 
@@ -78,8 +81,14 @@ def disabled(username: str) -> tuple[str, int] | Response:
     if disable and username == g.actor.username:
         return _officer_page(account, "You cannot disable your own account."), 422
     actors.set_disabled(get_session(), username, disable)
+    _log("%s %s", "disabled" if disable else "enabled", username)
     flash(f"{username} is {'disabled' if disable else 'enabled'}.")
     return redirect(url_for("admin.officer", username=username))
+
+
+def _log(message: str, *args: Any) -> None:
+    """Say in the application log which administrator changed which account."""
+    current_app.logger.info("Administrator %s " + message, g.actor.username, *args)
 
 
 def _details() -> dict[str, Any]:
