@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from database import BenchDatabase
+from database import BENCH_HASHING, BenchDatabase
 from flask import Flask
 from flask.testing import FlaskClient
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -24,6 +24,7 @@ from werkzeug.datastructures import MultiDict
 from workload import Step, encode
 
 from trigger_workflow.app import create_app
+from trigger_workflow.samples import TEST_PASSWORD
 from trigger_workflow.services import actors, cases, processes
 from trigger_workflow.settings import Settings
 from trigger_workflow.store.models import Case, OpenTask
@@ -190,10 +191,32 @@ class Services:
             cases.complete_task(session, command)
 
 
+def page_token(client: FlaskClient, path: str) -> str:
+    """Return the CSRF token a page's form carries, as a browser would send it back."""
+    found = re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).text)
+    if found is None:
+        raise RuntimeError(f"{path} has no CSRF token")
+    return found.group(1)
+
+
+def sign_in(client: FlaskClient, username: str) -> str:
+    """Sign in (untimed) with the test password; return the new session's CSRF token."""
+    form = {"username": username, "password": TEST_PASSWORD}
+    _expect_redirect(
+        client.post("/sign-in", data={**form, "csrf_token": page_token(client, "/sign-in")})
+    )
+    return page_token(client, "/apply")
+
+
 def make_app(database: BenchDatabase, instance: Path) -> Flask:
     """Create the web application on the bench database."""
     settings = Settings(
-        instance_path=instance, database_url=database.url, secret_key="bench", testing=True
+        instance_path=instance,
+        database_url=database.url,
+        secret_key="bench",
+        testing=True,
+        argon2_time_cost=BENCH_HASHING.time_cost,
+        argon2_memory_kib=BENCH_HASHING.memory_kib,
     )
     return create_app(settings)
 
@@ -209,10 +232,12 @@ class Http:
     after: list[float] = field(default_factory=list)
     client: FlaskClient = field(init=False)
     acting: str | None = field(default=None, init=False)
+    csrf_token: str = field(default="", init=False)
     deployed: processes.DeployedProcess = field(init=False)
 
     def __post_init__(self) -> None:
         self.client = self.app.test_client()
+        self.csrf_token = page_token(self.client, "/apply")
         with self.database.sessions() as session:
             self.deployed = processes.deployed(processes.latest_version(session, self.process_id))
 
@@ -224,6 +249,7 @@ class Http:
         data = {k: v for k, v in application.data.items() if k != "channel"}  # fixed by the page
         fields = encode(self.schema(application.task), data)
         fields.append(("submission_key", secrets.token_urlsafe(16)))
+        fields.append(("csrf_token", self.csrf_token))
         response, took = timed(lambda: self.client.post("/apply", data=MultiDict(fields)))
         _expect_redirect(response)
         done = self.client.get("/apply/done")
@@ -236,7 +262,9 @@ class Http:
         """Post the task's form as its officer; then follow the redirect as a browser would."""
         self.act_as(step.officer)
         task_id = open_task_id(self.database, case, step)
-        fields = MultiDict(encode(self.schema(step.task), step.data))
+        fields = MultiDict(
+            [*encode(self.schema(step.task), step.data), ("csrf_token", self.csrf_token)]
+        )
         response, took = timed(lambda: self.client.post(f"/tasks/{task_id}", data=fields))
         _expect_redirect(response)
         page, after = timed(lambda: self.client.get(response.headers["Location"]))
@@ -250,10 +278,11 @@ class Http:
         if username == self.acting or (username == "public" and self.acting is None):
             return
         if username is None or username == "public":
-            self.client.post("/act-as/stop")
+            self.client.post("/sign-out", data={"csrf_token": self.csrf_token})
+            self.csrf_token = page_token(self.client, "/apply")
             self.acting = None
             return
-        _expect_redirect(self.client.post("/act-as", data={"username": username}))
+        self.csrf_token = sign_in(self.client, username)
         self.acting = username
 
     def schema(self, task: str) -> dict[str, Any]:

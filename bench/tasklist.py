@@ -11,6 +11,7 @@ from typing import Any
 
 from database import BenchDatabase
 from flask import Flask
+from layers import sign_in
 from sqlalchemy import func, insert, select, text
 from timing import median, p95, timed
 
@@ -193,8 +194,7 @@ def time_query(database: BenchDatabase, actor: Actor, runs: int, warmup: int = 5
 def time_inbox(app: Flask, username: str, runs: int, warmup: int = 5) -> Timing:
     """Time GET /tasks through the test client, signed in as the officer."""
     client = app.test_client()
-    if client.post("/act-as", data={"username": username}).status_code != 302:
-        raise RuntimeError(f"could not act as {username}")
+    sign_in(client, username)
 
     def once() -> int:
         response = client.get("/tasks")

@@ -2,26 +2,32 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from trigger_workflow.app import create_app
-from trigger_workflow.samples import OFFICERS
-from trigger_workflow.services import actors, processes
+from trigger_workflow.samples import OFFICERS, TEST_PASSWORD
+from trigger_workflow.services import actors, passwords, processes
 from trigger_workflow.settings import Settings
 from trigger_workflow.store import db
 from trigger_workflow.store.models import Base
 
 ROOT = Path(__file__).resolve().parents[1]
 PG_URL = os.environ.get("TRIGGER_WORKFLOW_TEST_DATABASE_URL", "")
+# Cheap argon2 parameters: tests sign in hundreds of times (production uses the defaults).
+TEST_HASHING = passwords.Hashing(time_cost=1, memory_kib=64)
+TEST_PASSWORD_HASH = passwords.hash_password(TEST_PASSWORD, TEST_HASHING)
 
 
 @pytest.fixture(scope="session")
@@ -90,7 +96,7 @@ def deployed(
     """Deploy the project's process and add one officer per role."""
     result = processes.deploy(session, process_files, "test")
     for username, name, role, agency in OFFICERS:
-        actors.add_officer(session, username, name, role, agency)
+        actors.add_officer(session, username, name, role, agency, TEST_PASSWORD_HASH)
     return result
 
 
@@ -102,6 +108,8 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         database_url=database_url,
         secret_key="test-secret",
         testing=True,
+        argon2_time_cost=TEST_HASHING.time_cost,
+        argon2_memory_kib=TEST_HASHING.memory_kib,
     )
 
 
@@ -109,11 +117,46 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 def app(settings: Settings, deployed: processes.DeployResult) -> Iterator[Flask]:
     """Return the application on a database with the process deployed."""
     app = create_app(settings)
+    app.test_client_class = CsrfClient
     yield app
     app.extensions["trigger_workflow.engine"].dispose()
 
 
+class CsrfClient(FlaskClient):
+    """A test client that sends the session's CSRF token with every state-changing request.
+
+    Tests post forms and JSON as before; the token is added unless the test sent one itself.
+    CSRF refusals are tested with a plain FlaskClient (the `raw_client` fixture).
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        """Add the CSRF token to a POST, PUT, PATCH or DELETE before sending it."""
+        method = str(kwargs.get("method", "GET")).upper()
+        if method in {"POST", "PUT", "PATCH", "DELETE"} and args and isinstance(args[0], str):
+            headers = dict(kwargs.pop("headers", None) or {})
+            headers.setdefault("X-CSRFToken", self.csrf_token())
+            kwargs["headers"] = headers
+        return super().open(*args, **kwargs)
+
+    def csrf_token(self) -> str:
+        """Return a valid token for this client's session, making one if it has none."""
+        assert self.application.secret_key
+        with self.session_transaction() as session:
+            raw = session.setdefault(CSRF_FIELD, hashlib.sha1(os.urandom(64)).hexdigest())
+        serializer = URLSafeTimedSerializer(self.application.secret_key, salt="wtf-csrf-token")
+        return str(serializer.dumps(raw))
+
+
+CSRF_FIELD = "csrf_token"
+
+
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
-    """Return a test client."""
+    """Return a test client that sends CSRF tokens by itself (like a browser on our pages)."""
     return app.test_client()
+
+
+@pytest.fixture
+def raw_client(app: Flask) -> FlaskClient:
+    """Return a plain test client: no CSRF token unless the test sends one."""
+    return FlaskClient(app, app.response_class, use_cookies=True)

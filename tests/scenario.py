@@ -16,11 +16,18 @@ from trigger_workflow.engine import serialization
 from trigger_workflow.samples import (
     AGENCY_OFFICER,
     APPLICATION,
+    TEST_PASSWORD,
 )
 from trigger_workflow.samples import ANSWERS as SAMPLE_ANSWERS
 from trigger_workflow.schema_forms import encode_form
+from trigger_workflow.services import passwords
 from trigger_workflow.services.records import load_workflow
-from trigger_workflow.store.models import Case
+from trigger_workflow.store.models import Case, Officer
+
+# Cheap argon2 parameters, as the test app's settings use (see conftest.py).
+TEST_PASSWORD_HASH = passwords.hash_password(
+    TEST_PASSWORD, passwords.Hashing(time_cost=1, memory_kib=64)
+)
 
 FORMS = Path(__file__).resolve().parents[1] / "forms"
 
@@ -68,13 +75,29 @@ class CaseDriver:
         self.reference = ""
 
     def act_as(self, username: str) -> None:
-        """Choose the officer every following action is recorded under."""
-        response = self.client.post("/act-as", data={"username": username})
+        """Sign in as this officer (with the test password): every following action is theirs.
+
+        An officer a test added without a password is given the test password first.
+        """
+        with self.sessions() as session:
+            officer = session.scalar(select(Officer).where(Officer.username == username))
+            assert officer is not None, f"there is no officer {username!r}"
+            if officer.password_hash is None:
+                officer.password_hash = TEST_PASSWORD_HASH
+                session.commit()
+        response = self.client.post(
+            "/sign-in", data={"username": username, "password": TEST_PASSWORD}
+        )
+        assert response.status_code == 302, response.text
+
+    def sign_out(self) -> None:
+        """Sign out, so that what follows is done by a member of the public."""
+        response = self.client.post("/sign-out")
         assert response.status_code == 302, response.text
 
     def apply(self, data: dict[str, Any] | None = None) -> str:
         """Send an application through the public form; return the case reference."""
-        self.client.post("/act-as/stop")
+        self.sign_out()
         page = self.client.get("/apply")
         assert page.status_code == 200
         key = re.search(r'name="submission_key" value="([^"]+)"', page.text)

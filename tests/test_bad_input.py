@@ -13,7 +13,7 @@ from werkzeug.datastructures import MultiDict
 
 from tests.scenario import ANSWERS, CaseDriver, encode, form_schema
 from trigger_workflow.engine.loader import ProcessFiles
-from trigger_workflow.samples import APPLICATION
+from trigger_workflow.samples import APPLICATION, TEST_PASSWORD
 from trigger_workflow.services import processes
 from trigger_workflow.store.models import Case, Event
 
@@ -144,17 +144,19 @@ def test_malformed_api_request_is_a_clear_json_error(
 def test_task_of_another_role_is_refused(
     client: FlaskClient, sessions: sessionmaker[Session]
 ) -> None:
-    """A police officer cannot open or complete the coordinator's task."""
+    """The chair cannot open or complete the coordinator's task (403); the police, whose agency
+    the case is not shared with, are told it is not there (404)."""
     case = started(client, sessions)
     before = snapshot(sessions, case.reference)
     task = case.task_id("Acknowledge application")
-    case.act_as("pete")
-    assert client.get(f"/tasks/{task}").status_code == 403
-    response = client.post(
-        f"/api/cases/{case.reference}/tasks/{task}",
-        json={"data": ANSWERS["Acknowledge application"]},
-    )
-    assert response.status_code == 403
+    for username, status in (("ingrid", 403), ("pete", 404)):
+        case.act_as(username)
+        assert client.get(f"/tasks/{task}").status_code == status
+        response = client.post(
+            f"/api/cases/{case.reference}/tasks/{task}",
+            json={"data": ANSWERS["Acknowledge application"]},
+        )
+        assert response.status_code == status
     assert snapshot(sessions, case.reference) == before
 
 
@@ -193,12 +195,12 @@ def test_double_submitted_application_makes_one_case(
     assert reference.group(0) in client.get("/apply/done").text
 
 
-def test_officer_pages_need_someone_acting(client: FlaskClient) -> None:
-    """Officer pages send a visitor to choose who they act as; the API refuses with 403."""
+def test_officer_pages_need_someone_signed_in(client: FlaskClient) -> None:
+    """Officer pages send a visitor to sign in first; the API refuses with 401."""
     response = client.get("/tasks")
     assert response.status_code == 302
-    assert response.headers["Location"].startswith("/act-as")
-    assert client.get("/api/cases/CT-2026-0001").status_code == 403
+    assert response.headers["Location"] == "/sign-in?next=/tasks"
+    assert client.get("/api/cases/CT-2026-0001").status_code == 401
 
 
 def test_decision_that_raises_changes_nothing_and_is_logged(
@@ -246,8 +248,10 @@ def test_instructions_show_case_data_escaped_once(
 @pytest.mark.parametrize(
     "target", ["//evil.example", "/%09/evil.example", "https://evil.example/", "/\\evil.example"]
 )
-def test_choosing_an_officer_never_redirects_off_site(client: FlaskClient, target: str) -> None:
-    """The 'next' address after choosing an officer stays on this site."""
-    response = client.post(f"/act-as?next={target}", data={"username": "carol"})
+def test_signing_in_never_redirects_off_site(client: FlaskClient, target: str) -> None:
+    """The 'next' address after signing in stays on this site."""
+    response = client.post(
+        f"/sign-in?next={target}", data={"username": "carol", "password": TEST_PASSWORD}
+    )
     assert response.status_code == 302
     assert response.headers["Location"] == "/tasks"

@@ -43,8 +43,8 @@ def test_operator_sets_up_deploys_adds_officer_and_loads_demo(database_url: str)
     runner = CliRunner()
     env = {"TRIGGER_WORKFLOW_DATABASE_URL": database_url}
 
-    def run(*args: str) -> str:
-        result = runner.invoke(main, list(args), env=env, catch_exceptions=False)
+    def run(*args: str, input: str | None = None) -> str:
+        result = runner.invoke(main, list(args), env=env, catch_exceptions=False, input=input)
         assert result.exit_code == 0, result.output
         return result.output
 
@@ -52,7 +52,17 @@ def test_operator_sets_up_deploys_adds_officer_and_loads_demo(database_url: str)
     assert "Deployed new version 1" in run("deploy")
     assert "Already deployed: version 1" in run("deploy")
     assert "Added dee" in run(
-        "officers", "add", "dee", "--name", "Dee Police", "--role", "partner", "--agency", "police"
+        "officers",
+        "add",
+        "dee",
+        "--name",
+        "Dee Police",
+        "--role",
+        "partner",
+        "--agency",
+        "police",
+        "--password-stdin",
+        input="a long enough password\n",
     )
     assert "dee" in run("officers", "list")
     assert "3 new cases" in run("demo", "--cases", "3")

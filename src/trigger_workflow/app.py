@@ -12,13 +12,17 @@ from trigger_workflow.engine import calendar
 from trigger_workflow.settings import Settings
 from trigger_workflow.web import (
     acting,
+    admin,
     api,
     assets,
     cases,
     database,
     errors,
+    oidc,
     process_versions,
     public,
+    security,
+    sign_in,
     tasks,
 )
 
@@ -56,7 +60,18 @@ def create_app(settings: Settings | None = None) -> Flask:
     database.init_app(app, settings)
     assets.init_app(app, settings)
     errors.init_app(app)
+    security.init_app(app, settings)
     acting.init_app(app)
-    for blueprint in (public.bp, acting.bp, tasks.bp, cases.bp, api.bp, process_versions.bp):
+    oidc.init_app(app, settings)
+    for blueprint in (
+        public.bp,
+        sign_in.bp,
+        oidc.bp,
+        admin.bp,
+        tasks.bp,
+        cases.bp,
+        api.bp,
+        process_versions.bp,
+    ):
         app.register_blueprint(blueprint)
     return app

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from trigger_workflow.engine.loader import ProcessFiles
 from trigger_workflow.errors import DiagramError, TriggerWorkflowError
-from trigger_workflow.services import actors, demo, processes, queries
+from trigger_workflow.samples import DEMO_PASSWORD
+from trigger_workflow.services import actors, demo, passwords, processes, queries
 from trigger_workflow.settings import Settings
 from trigger_workflow.store import db
 
@@ -96,9 +97,15 @@ def demo_command(ctx: Context, count: int) -> None:
     db.upgrade(ctx.settings.database_url)
     files = processes.read_process_files(ctx.settings.processes_dir, ctx.settings.forms_dir)
     _deploy_or_exit(ctx.session(), files, "demo")
-    created = demo.load(ctx.session(), count)
+    hashing = passwords.Hashing(ctx.settings.argon2_time_cost, ctx.settings.argon2_memory_kib)
+    created = demo.load(ctx.session(), count, passwords.hash_password(DEMO_PASSWORD, hashing))
     click.echo(
         f"Demo data ready: {len(created)} new cases, {len(actors.list_officers(ctx.session()))} officers."
+    )
+    click.echo(
+        f"Demo officers (carol, pete, hana, heath, ingrid, olu, ada, owen, adam) sign in with the "
+        f"password '{DEMO_PASSWORD}'. For a local demo only: never load demo officers into a "
+        "service that holds real cases."
     )
 
 
@@ -128,16 +135,65 @@ def officers() -> None:
 @click.option(
     "--agency", type=click.Choice(sorted(actors.AGENCIES)), help="Required for partner officers."
 )
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.option(
+    "--no-password", is_flag=True, help="No password: the officer signs in through OpenID Connect."
+)
 @pass_context
 def officers_add(
-    ctx: Context, username: str, display_name: str, role: str, agency: str | None
+    ctx: Context,
+    username: str,
+    display_name: str,
+    role: str,
+    agency: str | None,
+    password_stdin: bool,
+    no_password: bool,
 ) -> None:
-    """Add an officer with a role (and agency)."""
+    """Add an officer with a role (and agency) and a password (prompted for unless given)."""
     try:
-        actors.add_officer(ctx.session(), username, display_name, role, agency)
+        actors.check_role(role, agency)  # before asking for a password
+        password_hash = None if no_password else _new_password_hash(ctx, password_stdin)
+        actors.add_officer(ctx.session(), username, display_name, role, agency, password_hash)
     except TriggerWorkflowError as error:
         raise click.ClickException(error.message) from error
     click.echo(f"Added {username} ({role}{', ' + agency if agency else ''})")
+
+
+@officers.command("set-password")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@pass_context
+def officers_set_password(ctx: Context, username: str, password_stdin: bool) -> None:
+    """Set an officer's password; every session they have ends."""
+    try:
+        actors.officer_account(ctx.session(), username)
+        actors.set_password_hash(ctx.session(), username, _new_password_hash(ctx, password_stdin))
+    except TriggerWorkflowError as error:
+        raise click.ClickException(error.message) from error
+    click.echo(f"Password set for {username}; their sessions have ended.")
+
+
+@officers.command("disable")
+@click.argument("username")
+@click.option("--enable", is_flag=True, help="Enable the officer again instead.")
+@pass_context
+def officers_disable(ctx: Context, username: str, enable: bool) -> None:
+    """Disable an officer: they cannot sign in, and their sessions end at once."""
+    try:
+        actors.set_disabled(ctx.session(), username, not enable)
+    except TriggerWorkflowError as error:
+        raise click.ClickException(error.message) from error
+    click.echo(f"{username} is {'enabled' if enable else 'disabled'}.")
+
+
+def _new_password_hash(ctx: Context, from_stdin: bool) -> str:
+    """Read a new password (standard input, or a hidden prompt asked twice) and hash it."""
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    hashing = passwords.Hashing(ctx.settings.argon2_time_cost, ctx.settings.argon2_memory_kib)
+    return passwords.hash_password(password, hashing)
 
 
 @officers.command("list")

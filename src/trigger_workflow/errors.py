@@ -95,6 +95,13 @@ class NotPermitted(TriggerWorkflowError):
     title = "You cannot do this"
 
 
+class NotSignedIn(TriggerWorkflowError):
+    """Nobody is signed in, and this needs an officer."""
+
+    status = 401
+    title = "Sign in first"
+
+
 class EngineError(TriggerWorkflowError):
     """A script, condition or decision in a diagram failed while the case ran."""
 

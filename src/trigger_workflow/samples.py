@@ -14,7 +14,12 @@ OFFICERS = [
     ("olu", "Olu OPCC", "opcc", "opcc"),
     ("ada", "Ada Auditor", "auditor", None),
     ("owen", "Owen Owner", "process_owner", None),
+    ("adam", "Adam Administrator", "administrator", None),
 ]
+# Every test officer's password; CaseDriver.act_as signs in with it.
+TEST_PASSWORD = "test-password-0123"
+# Every demo officer's password, printed by `trigger-workflow demo`: for a local demo only.
+DEMO_PASSWORD = "demo-password-2026"
 AGENCY_OFFICER = {"police": "pete", "housing": "hana", "health": "heath"}
 
 APPLICATION: dict[str, Any] = {

@@ -40,6 +40,21 @@ class Settings:
     reference_prefix: str = "CT"
     council_name: str = "Derby City Council"
     testing: bool = False
+    # Sign-in (issue 4): sessions, throttling, password hashing, proxies.
+    session_idle_minutes: int = 30
+    session_max_hours: int = 10
+    sign_in_max_failures: int = 5
+    sign_in_address_max_failures: int = 20
+    sign_in_lockout_minutes: int = 15
+    argon2_time_cost: int = 3
+    argon2_memory_kib: int = 65536
+    trusted_proxies: int = 0
+    # Single sign-on through the council's OpenID Connect provider (off unless issuer is set).
+    oidc_issuer: str = ""
+    oidc_client_id: str = ""
+    oidc_client_secret: str = ""
+    oidc_username_claim: str = "preferred_username"
+    oidc_provider_name: str = "your council account"
 
     def __post_init__(self) -> None:
         for name in (
@@ -54,6 +69,11 @@ class Settings:
             raise ValueError(
                 f"{ENV_PREFIX}REFERENCE_PREFIX must be 1 to 8 capital letters or digits, "
                 f"starting with a letter; got {self.reference_prefix!r}."
+            )
+        if self.oidc_issuer and not self.oidc_client_id:
+            raise ValueError(
+                f"{ENV_PREFIX}OIDC_ISSUER is set but {ENV_PREFIX}OIDC_CLIENT_ID is not: "
+                "set both (and the client secret) to sign officers in through OpenID Connect."
             )
         if not self.database_url:
             path = self.instance_path / "trigger_workflow.sqlite"
@@ -74,6 +94,19 @@ class Settings:
             ("secret_key", str),
             ("reference_prefix", str),
             ("council_name", str),
+            ("session_idle_minutes", int),
+            ("session_max_hours", int),
+            ("sign_in_max_failures", int),
+            ("sign_in_address_max_failures", int),
+            ("sign_in_lockout_minutes", int),
+            ("argon2_time_cost", int),
+            ("argon2_memory_kib", int),
+            ("trusted_proxies", int),
+            ("oidc_issuer", str),
+            ("oidc_client_id", str),
+            ("oidc_client_secret", str),
+            ("oidc_username_claim", str),
+            ("oidc_provider_name", str),
         ):
             raw = env.get(ENV_PREFIX + name.upper())
             if raw:

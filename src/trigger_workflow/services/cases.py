@@ -24,7 +24,7 @@ from trigger_workflow.errors import (
     NotPermitted,
     TaskNotOpen,
 )
-from trigger_workflow.services import processes, records
+from trigger_workflow.services import access, processes, records
 from trigger_workflow.services.actors import COORDINATOR, PUBLIC, Actor
 from trigger_workflow.store.models import (
     Case,
@@ -225,6 +225,7 @@ def _record_completion(
 ) -> None:
     """Save the case after a completed task, and the event saying who submitted what."""
     records.save_case(session, case, workflow, deployed)
+    access.share_case(session, case, access.agencies_named(data))
     detail = records.step_detail(case, report)
     records.append_event(
         session, case, actor, "task_completed", task=task, data=data, detail=detail

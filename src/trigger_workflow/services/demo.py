@@ -94,11 +94,14 @@ PLAN: list[tuple[str, dict[str, Any], str | None]] = [
 STOP_AFTER = [0, 1, 2, 3, 4, 5, 6, 2]
 
 
-def load(session: Session, count: int) -> list[str]:
-    """Add the demo officers (once) and `count` demo cases; return the new references."""
+def load(session: Session, count: int, password_hash: str | None = None) -> list[str]:
+    """Add the demo officers (once, with this password hash) and `count` demo cases."""
     for username, full_name, role, officer_agency in OFFICERS:
-        if session.scalar(select(Officer).where(Officer.username == username)) is None:
-            actors.add_officer(session, username, full_name, role, officer_agency)
+        officer = session.scalar(select(Officer).where(Officer.username == username))
+        if officer is None:
+            actors.add_officer(session, username, full_name, role, officer_agency, password_hash)
+        elif officer.password_hash is None and password_hash is not None:
+            actors.set_password_hash(session, username, password_hash)
     if (session.scalar(select(func.count()).select_from(Case)) or 0) >= count:
         return []
     carol = actors.find_officer(session, "carol")

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from trigger_workflow.engine import lint, loader, serialization
 from trigger_workflow.errors import DiagramError, NotFound, Problems
-from trigger_workflow.services.actors import APPLICANT
+from trigger_workflow.services.actors import APPLICANT, ROLES
 from trigger_workflow.store.models import ProcessDeployment, ProcessVersion
 
 MAIN_PROCESS = "community_trigger"
@@ -199,6 +199,14 @@ def _lanes(files: loader.ProcessFiles, problems: Problems) -> dict[str, str]:
     if not isinstance(lanes, dict):
         problems.add(LANES_FILE, "[lanes] must map lane names to role names.")
         return {}
+    known = [APPLICANT, *ROLES]
+    for lane, role in lanes.items():
+        if role not in known:
+            problems.add(
+                LANES_FILE,
+                f"Lane '{lane}' is mapped to '{role}', which is not a role: "
+                f"use one of {', '.join(known)}.",
+            )
     return {str(k): str(v) for k, v in lanes.items()}
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from trigger_workflow.engine import workflow as engine
 from trigger_workflow.errors import NotFound, NotPermitted
-from trigger_workflow.services import processes
+from trigger_workflow.services import access, processes
 from trigger_workflow.services.actors import PARTNER, Actor
 from trigger_workflow.services.records import load_workflow
 from trigger_workflow.store.models import Case, Event, OpenTask
@@ -107,6 +107,10 @@ def task_form(session: Session, task_id: str, actor: Actor) -> TaskForm:
     task = session.get(OpenTask, task_id)
     if task is None:
         raise NotFound("This task does not exist or has already been completed.")
+    try:
+        access.require_case(session, actor, task.case)
+    except NotFound:
+        raise NotFound("This task does not exist or has already been completed.") from None
     if not actor.may_do(task.role, task.agency):
         raise NotPermitted(
             f"'{task.name}' is not offered to {actor.role}s"
@@ -144,9 +148,12 @@ def case_page(session: Session, reference: str) -> CasePage:
     return CasePage(case, list(case.open_tasks), events)
 
 
-def recent_cases(session: Session, limit: int = 50) -> list[Case]:
-    """Return the most recently changed cases."""
-    return list(session.scalars(select(Case).order_by(Case.updated_at.desc()).limit(limit)))
+def recent_cases(session: Session, limit: int = 50, actor: Actor | None = None) -> list[Case]:
+    """Return the most recently changed cases (those this officer may see, if one is given)."""
+    query = select(Case).order_by(Case.updated_at.desc()).limit(limit)
+    if actor is not None:
+        query = query.where(access.visible_cases(actor))
+    return list(session.scalars(query))
 
 
 def application_form(session: Session) -> tuple[dict[str, Any], dict[str, Any] | None]:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from trigger_workflow.engine import calendar, serialization
 from trigger_workflow.engine import workflow as engine
-from trigger_workflow.services import processes
+from trigger_workflow.services import access, processes
 from trigger_workflow.services.actors import PARTNER, Actor
 from trigger_workflow.store.models import Case, Event, OpenTask, ReferenceCounter, utcnow
 
@@ -43,6 +43,7 @@ def save_case(
             case.open_tasks.remove(row)
     have = {row.id for row in case.open_tasks}
     today = calendar.today()
+    new_agencies = set()
     for task in ready.values():
         if task.id in have:
             continue
@@ -59,6 +60,10 @@ def save_case(
                 due_on=_due_on(deployed, task.spec_name, case.received_on, today),
             )
         )
+        if role == PARTNER and task.agency:
+            new_agencies.add(task.agency)
+    # R22: an agency offered a task on the case takes part in it and may see it from now on.
+    access.share_case(session, case, new_agencies)
 
 
 def _due_on(

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Date,
     DateTime,
     ForeignKey,
@@ -17,6 +18,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     event,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -168,6 +170,11 @@ class Officer(Base):
     display_name: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(50))
     agency: Mapped[str | None] = mapped_column(String(50))
+    # Sign-in (issue 4): an argon2 hash (none: the officer cannot sign in with a password),
+    # disabled accounts, and a counter that ends every session when it changes.
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class CaseView(Base):
@@ -212,6 +219,32 @@ class ProcessDeployment(Base):
     kind: Mapped[str] = mapped_column(String(20))
 
     process_version: Mapped[ProcessVersion] = relationship()
+
+
+class SignInFailure(Base):
+    """One failed sign-in, counted per username and per client address to throttle guessing."""
+
+    __tablename__ = "sign_in_failure"
+    __table_args__ = (
+        Index("ix_sign_in_failure_username", "username", "failed_at"),
+        Index("ix_sign_in_failure_address", "address", "failed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(100))
+    address: Mapped[str] = mapped_column(String(64))
+    failed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CaseAgency(Base):
+    """A partner agency a case is shared with (R22): chosen for its review or owning an action."""
+
+    __tablename__ = "case_agency"
+    __table_args__ = (Index("ix_case_agency_agency", "agency", "case_id"),)
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), primary_key=True)
+    agency: Mapped[str] = mapped_column(String(50), primary_key=True)
+    shared_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class AppendOnlyError(RuntimeError):

@@ -1,81 +1,108 @@
-"""Choose which officer you act as (until sign-in arrives), and require one on officer pages."""
+"""Who is signed in: load the officer for each request, end stale sessions, require sign-in."""
 
 from __future__ import annotations
 
+import secrets
+import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, flash, g, redirect, render_template, request, session, url_for
-from werkzeug.wrappers import Response
+from flask import Flask, current_app, g, redirect, request, session, url_for
 
-from trigger_workflow.errors import NotFound
-from trigger_workflow.services import actors
+from trigger_workflow.errors import NotPermitted
+from trigger_workflow.services import actors, sign_in
+from trigger_workflow.services.actors import Actor
 from trigger_workflow.web.database import get_session
 
-bp = Blueprint("acting", __name__)
 F = TypeVar("F", bound=Callable[..., Any])
+ENDED = "session_ended"  # set on g when a stale session was just ended
 
 
 def init_app(app: Flask) -> None:
-    """Load the acting officer before each request and offer it to templates."""
+    """Load the signed-in officer before each request and offer it to templates."""
 
     @app.before_request
     def load_actor() -> None:
         g.actor = None
-        username = session.get("username")
-        if username:
-            try:
-                g.actor = actors.find_officer(get_session(), username)
-            except NotFound:
-                session.pop("username", None)
+        if (request.endpoint or "").startswith("assets.") or "username" not in session:
+            return
+        g.actor = _current_officer()
 
     @app.context_processor
     def actor_context() -> dict[str, Any]:
         return {"actor": g.get("actor"), "roles": actors.ROLES, "agencies": actors.AGENCIES}
 
 
+def _current_officer() -> Actor | None:
+    """Return the session's officer, or end the session if it is stale, disabled or replaced."""
+    settings = current_app.extensions["trigger_workflow.settings"]
+    now = int(time.time())
+    idle = now - int(session.get("seen_at", 0)) > settings.session_idle_minutes * 60
+    too_old = now - int(session.get("signed_in_at", 0)) > settings.session_max_hours * 3600
+    found = (
+        None
+        if idle or too_old
+        else sign_in.current_session_version(get_session(), str(session["username"]))
+    )
+    if found is None or found[1] != session.get("session_version"):
+        session.clear()
+        g.session_ended = True
+        return None
+    session["seen_at"] = now
+    return found[0]
+
+
+def start_session(signed_in: sign_in.SignedIn) -> None:
+    """Begin a fresh session for the officer: nothing of the old one (or its CSRF token) is kept."""
+    now = int(time.time())
+    session.clear()
+    session.permanent = True
+    session.update(
+        sid=secrets.token_urlsafe(16),
+        username=signed_in.actor.username,
+        session_version=signed_in.session_version,
+        signed_in_at=now,
+        seen_at=now,
+    )
+
+
 def officer_required(view: F) -> F:
-    """Send people who have not chosen an officer to the chooser first."""
+    """Send people who are not signed in to the sign-in page, coming back here afterwards."""
 
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         if g.get("actor") is None:
-            return redirect(url_for("acting.choose", next=request.full_path))
+            target = request.full_path.rstrip("?") if request.method == "GET" else request.path
+            if g.get(ENDED):
+                return redirect(url_for("sign_in.form", next=target, ended=1))
+            return redirect(url_for("sign_in.form", next=target))
         return view(*args, **kwargs)
 
     return wrapped  # type: ignore[return-value]
 
 
-@bp.route("/act-as", methods=["GET", "POST"])
-def choose() -> str | Response:
-    """Pick the officer whose name every action is recorded under."""
-    officers = actors.list_officers(get_session())
-    if request.method == "POST":
-        username = request.form.get("username", "")
-        if username not in {o.username for o in officers}:
-            return render_template(
-                "acting/choose.html", officers=officers, error="Select who you are"
-            )
-        session.clear()
-        session["username"] = username
-        flash(f"You are acting as {username}.")
-        return redirect(_local_path(request.args.get("next", "")) or url_for("tasks.inbox"))
-    return render_template("acting/choose.html", officers=officers, error=None)
+def role_required(*roles: str) -> Callable[[F], F]:
+    """Let only signed-in officers with one of these roles in; refuse others with 403."""
+
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if g.actor.role not in roles:
+                names = " or ".join(actors.ROLES.get(r, r).lower() + "s" for r in roles)
+                raise NotPermitted(f"Only {names} can use this page.")
+            return view(*args, **kwargs)
+
+        return officer_required(wrapped)  # type: ignore[return-value]
+
+    return decorate
 
 
-def _local_path(target: str) -> str | None:
+def local_path(target: str) -> str | None:
     """Return the target if it is a path on this site, never a link elsewhere."""
     if not target.startswith("/") or target.startswith("//"):
         return None
     if any(c == "\\" or ord(c) < 32 for c in target) or urlsplit(target).netloc:
         return None
     return target
-
-
-@bp.post("/act-as/stop")
-def stop() -> Response:
-    """Stop acting as an officer."""
-    session.clear()
-    return redirect(url_for("public.home"))

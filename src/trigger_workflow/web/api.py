@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, g, request
+from flask_wtf.csrf import generate_csrf
 
-from trigger_workflow.errors import NotPermitted, TriggerWorkflowError
-from trigger_workflow.services import cases, queries
+from trigger_workflow.errors import NotSignedIn, TriggerWorkflowError
+from trigger_workflow.services import access, cases, queries
 from trigger_workflow.web.database import get_session
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -18,6 +19,7 @@ def case(reference: str) -> dict[str, Any]:
     """Return a case's stage, status, open tasks and events."""
     _require_actor()
     page = queries.case_page(get_session(), reference)
+    access.view_case(get_session(), g.actor, page.case, "JSON API case")
     return {
         "reference": page.case.reference,
         "status": page.case.status,
@@ -53,6 +55,7 @@ def case(reference: str) -> dict[str, Any]:
 def complete(reference: str, task_id: str) -> tuple[dict[str, Any], int]:
     """Complete a task with a JSON body {"data": {...}}."""
     _require_actor()
+    access.case_for(get_session(), g.actor, reference)
     body = request.get_json(silent=True)
     if not isinstance(body, dict) or not isinstance(body.get("data"), dict):
         raise TriggerWorkflowError(
@@ -70,6 +73,12 @@ def complete(reference: str, task_id: str) -> tuple[dict[str, Any], int]:
     }, 200
 
 
+@bp.get("/csrf-token")
+def csrf_token() -> dict[str, Any]:
+    """Return the session's CSRF token, to send back in the X-CSRFToken header of each POST."""
+    return {"csrf_token": generate_csrf()}
+
+
 def _require_actor() -> None:
     if g.get("actor") is None:
-        raise NotPermitted("Choose who you act as first (POST /act-as).")
+        raise NotSignedIn("Sign in first (POST /sign-in), then send the session cookie.")

@@ -11,7 +11,7 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, r
 from trigger_workflow import schema_forms
 from trigger_workflow.engine import calendar
 from trigger_workflow.errors import NotPermitted
-from trigger_workflow.services import cases, queries
+from trigger_workflow.services import access, cases, queries
 from trigger_workflow.web.acting import officer_required
 from trigger_workflow.web.database import get_session
 from trigger_workflow.web.form_pages import FormState, reference_prefix
@@ -22,8 +22,12 @@ bp = Blueprint("cases", __name__)
 @bp.get("/cases")
 @officer_required
 def index() -> str:
-    """List the most recently changed cases."""
-    return render_template("cases/index.html", cases=queries.recent_cases(get_session()))
+    """List the most recently changed cases this officer may see."""
+    if not access.may_list_cases(g.actor):
+        raise NotPermitted("Your role does not see cases.")
+    recent = queries.recent_cases(get_session(), actor=g.actor)
+    access.view_cases(get_session(), g.actor, recent, "case list")
+    return render_template("cases/index.html", cases=recent)
 
 
 @bp.get("/cases/<reference>")
@@ -31,6 +35,7 @@ def index() -> str:
 def show(reference: str) -> str:
     """Show a case: summary, stage, open tasks and history."""
     page = queries.case_page(get_session(), reference)
+    access.view_case(get_session(), g.actor, page.case, "case page")
     history = [
         {
             "event": entry.event,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, render_template, request
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from trigger_workflow.errors import FormInvalid, TriggerWorkflowError
@@ -25,6 +26,18 @@ def init_app(app: Flask) -> None:
                 "%s on %s: %s %s", error.title, request.path, error.message, error.context
             )
         return _respond(error.status, error.title, error.message, _details(error))
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError) -> tuple[Any, int]:
+        return _respond(
+            400,
+            "Your form could not be sent",
+            "Nothing was saved: the form had expired, or it did not come from this service "
+            f"({error.description.rstrip('.')}). Go back, reload the page and send it again. "
+            "API clients send the session's token in the X-CSRFToken header "
+            "(GET /api/csrf-token).",
+            [],
+        )
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> tuple[Any, int]:

@@ -18,7 +18,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup, escape
 
 from trigger_workflow.engine import calendar
-from trigger_workflow.services import cases, queries
+from trigger_workflow.services import access, cases, queries
 from trigger_workflow.web.acting import officer_required
 from trigger_workflow.web.database import get_session
 from trigger_workflow.web.form_pages import FormState
@@ -44,6 +44,7 @@ def show(task_id: str) -> Any:
         # Read and complete without restoring the workflow for display: that is only needed
         # when the form has to be shown again.
         task = queries.task_form(get_session(), task_id, g.actor)
+        access.view_case(get_session(), g.actor, task.case, f"task '{task.task.name}'")
         form = FormState(task.schema, task.ui_schema)
         if form.read_post() and not form.errors:
             result = form.submit(
@@ -56,6 +57,7 @@ def show(task_id: str) -> Any:
                 return redirect(url_for("cases.show", reference=result.reference))
         return _render(form, queries.task_page(get_session(), task_id, g.actor))
     page = queries.task_page(get_session(), task_id, g.actor)
+    access.view_case(get_session(), g.actor, page.case, f"task '{page.task.name}'")
     return _render(FormState(page.schema, page.ui_schema, data=_prefill(page)), page)
 
 

@@ -1,0 +1,186 @@
+"""Access control on every route: each role against each page and action, allowed or refused.
+
+The case under test is at its multi-agency review: the coordinator chose police and housing, so
+each has an information request open. The police officer takes part; the health officer does
+not, and is told the case and its tasks do not exist (404). Roles that see no cases (process
+owner, administrator) get 403; visitors who are not signed in are sent to sign in (302), or get
+401 from the JSON API.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from tests.scenario import ANSWERS, CaseDriver
+from trigger_workflow.services import actors
+
+# Who asks, and the demo officer they sign in as (None: not signed in).
+ROLES: dict[str, str | None] = {
+    "anonymous": None,
+    "applicant": None,  # a member of the public who has just sent an application
+    "coordinator": "carol",
+    "partner_in": "pete",  # police: chosen for this case's review
+    "partner_out": "heath",  # health: not part of this case
+    "chair": "ingrid",
+    "opcc": "olu",
+    "process_owner": "owen",
+    "auditor": "ada",
+    "administrator": "adam",
+}
+
+
+def row(*statuses: int) -> dict[str, int]:
+    """Return expected statuses in the order of ROLES."""
+    assert len(statuses) == len(ROLES)
+    return dict(zip(ROLES, statuses, strict=True))
+
+
+def everyone(status: int) -> dict[str, int]:
+    """Return the same expected status for every role."""
+    return dict.fromkeys(ROLES, status)
+
+
+#                   anon applicant coord p_in p_out chair opcc owner audit admin
+ADMIN_PAGE = row(302, 302, 403, 403, 403, 403, 403, 403, 403, 200)
+ADMIN_ACTION = row(302, 302, 403, 403, 403, 403, 403, 403, 403, 422)
+OFFICER_PAGE = row(302, 302, 200, 200, 200, 200, 200, 200, 200, 200)
+CASE_LIST = row(302, 302, 200, 200, 200, 200, 200, 403, 200, 403)
+CASE_PAGE = row(302, 302, 200, 200, 404, 200, 200, 403, 200, 403)
+POLICE_TASK = row(302, 302, 403, 200, 404, 403, 403, 403, 403, 403)
+POLICE_TASK_POST = row(302, 302, 403, 422, 404, 403, 403, 403, 403, 403)
+NEW_APPLICATION = row(302, 302, 200, 403, 403, 403, 403, 403, 403, 403)
+NEW_APPLICATION_POST = row(302, 302, 422, 403, 403, 403, 403, 403, 403, 403)
+API_CASE = row(401, 401, 200, 200, 404, 200, 200, 403, 200, 403)
+API_COMPLETE = row(401, 401, 403, 422, 404, 403, 403, 403, 403, 403)
+PROCESS_OWNER_PAGE = row(302, 302, 403, 403, 403, 403, 403, 200, 403, 403)
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One request to make against a route, and what each role should get."""
+
+    path: str
+    expected: dict[str, int]
+    data: dict[str, Any] | None = None
+    json: dict[str, Any] | None = None
+
+
+# Every (method, rule) of the app. A route another branch adds fails
+# test_every_route_is_in_the_matrix until it is classified here.
+MATRIX: dict[tuple[str, str], Probe] = {
+    ("GET", "/static/<path:filename>"): Probe("/static/none.css", everyone(404)),
+    ("GET", "/govuk/<path:filename>"): Probe("/govuk/govuk-frontend.min.css", everyone(200)),
+    ("GET", "/assets/<path:filename>"): Probe("/assets/images/favicon.ico", everyone(200)),
+    ("GET", "/"): Probe("/", everyone(200)),
+    ("GET", "/apply"): Probe("/apply", everyone(200)),
+    ("POST", "/apply"): Probe("/apply", everyone(422), data={}),
+    ("GET", "/apply/done"): Probe("/apply/done", row(404, 200, *[404] * 8)),
+    ("GET", "/sign-in"): Probe("/sign-in", everyone(200)),
+    ("POST", "/sign-in"): Probe("/sign-in", everyone(401), data={"username": "x"}),
+    # Single sign-on is not configured in the test app (tests/test_oidc.py covers it).
+    ("GET", "/sign-in/oidc"): Probe("/sign-in/oidc", everyone(404)),
+    ("GET", "/sign-in/oidc/callback"): Probe("/sign-in/oidc/callback", everyone(404)),
+    ("GET", "/admin/officers"): Probe("/admin/officers", ADMIN_PAGE),
+    ("POST", "/admin/officers"): Probe("/admin/officers", ADMIN_ACTION, data={}),
+    ("GET", "/admin/officers/<username>"): Probe("/admin/officers/zed", ADMIN_PAGE),
+    ("POST", "/admin/officers/<username>"): Probe("/admin/officers/zed", ADMIN_ACTION, data={}),
+    ("POST", "/admin/officers/<username>/password"): Probe(
+        "/admin/officers/zed/password", ADMIN_ACTION, data={"password": "short"}
+    ),
+    ("POST", "/admin/officers/<username>/disabled"): Probe(
+        "/admin/officers/zed/disabled",
+        row(302, 302, 403, 403, 403, 403, 403, 403, 403, 302),
+        data={"disabled": "true"},
+    ),
+    ("GET", "/tasks"): Probe("/tasks", OFFICER_PAGE),
+    ("GET", "/tasks/<task_id>"): Probe("/tasks/{police_task}", POLICE_TASK),
+    ("POST", "/tasks/<task_id>"): Probe("/tasks/{police_task}", POLICE_TASK_POST, data={}),
+    ("GET", "/cases"): Probe("/cases", CASE_LIST),
+    ("GET", "/cases/<reference>"): Probe("/cases/{reference}", CASE_PAGE),
+    ("GET", "/cases/new"): Probe("/cases/new", NEW_APPLICATION),
+    ("POST", "/cases/new"): Probe("/cases/new", NEW_APPLICATION_POST, data={}),
+    ("GET", "/api/cases/<reference>"): Probe("/api/cases/{reference}", API_CASE),
+    ("POST", "/api/cases/<reference>/tasks/<task_id>"): Probe(
+        "/api/cases/{reference}/tasks/{police_task}", API_COMPLETE, json={"data": {}}
+    ),
+    ("GET", "/api/csrf-token"): Probe("/api/csrf-token", everyone(200)),
+    ("GET", "/assets/editor/<path:filename>"): Probe(
+        "/assets/editor/process-viewer.js", everyone(200)
+    ),
+    ("GET", "/processes"): Probe("/processes", PROCESS_OWNER_PAGE),
+    ("GET", "/processes/<int:number>"): Probe("/processes/1", PROCESS_OWNER_PAGE),
+    ("GET", "/processes/<int:number>/files/<path:name>"): Probe(
+        "/processes/1/files/application.bpmn", PROCESS_OWNER_PAGE
+    ),
+    ("GET", "/processes/<int:number>/edit/<path:name>"): Probe(
+        "/processes/1/edit/application.bpmn", PROCESS_OWNER_PAGE
+    ),
+    # A post with no content: the owner is shown what is wrong; nothing is deployed.
+    ("POST", "/processes/<int:number>/edit/<path:name>"): Probe(
+        "/processes/1/edit/application.bpmn",
+        row(302, 302, 403, 403, 403, 403, 403, 422, 403, 403),
+        data={"content": "", "action": "validate"},
+    ),
+    ("GET", "/processes/migrate"): Probe("/processes/migrate", PROCESS_OWNER_PAGE),
+    # Moving cases from a version to itself: the owner is told that is not a move.
+    ("POST", "/processes/migrate"): Probe(
+        "/processes/migrate?from=1&to=1",
+        row(302, 302, 403, 403, 403, 403, 403, 400, 403, 403),
+        data={},
+    ),
+    # Making the current version current again: the owner is sent back to the list.
+    ("POST", "/processes/<int:number>/rollback"): Probe(
+        "/processes/1/rollback", row(302, 302, 403, 403, 403, 403, 403, 302, 403, 403), data={}
+    ),
+    # Last: it ends the session.
+    ("POST", "/sign-out"): Probe("/sign-out", everyone(302), data={}),
+}
+
+
+def test_every_route_is_in_the_matrix(app: Flask) -> None:
+    """Each route and method of the app is classified here, and nothing here is stale."""
+    routes = {
+        (method, rule.rule)
+        for rule in app.url_map.iter_rules()
+        for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}
+    }
+    assert sorted(routes - set(MATRIX)) == [], "routes missing from the access matrix"
+    assert sorted(set(MATRIX) - routes) == [], "matrix rows for routes that do not exist"
+
+
+@pytest.mark.parametrize("role", list(ROLES))
+def test_role_gets_the_expected_answer_on_every_route(
+    app: Flask, client: FlaskClient, sessions: sessionmaker[Session], role: str
+) -> None:
+    """Each route answers this role as the matrix says: allowed, refused (403), not found
+    for a case not shared with them (404), or sent to sign in (302 / 401)."""
+    case = CaseDriver(client, sessions)
+    case.apply()
+    case.act_as("carol")
+    case.advance_to("Choose agencies")
+    case.complete("Choose agencies", ANSWERS["Choose agencies"])
+    values = {
+        "reference": case.reference,
+        "police_task": case.task_id("Answer information request", "police"),
+    }
+    with sessions() as session:
+        actors.add_officer(session, "zed", "Zed Spare", "coordinator", "council")
+    visitor = app.test_client()
+    if role == "applicant":
+        CaseDriver(visitor, sessions).apply()
+    elif ROLES[role]:
+        CaseDriver(visitor, sessions).act_as(str(ROLES[role]))
+    actual, expected = {}, {}
+    for (method, rule), probe in MATRIX.items():
+        path = probe.path.format(**values)
+        response = visitor.open(path, method=method, data=probe.data, json=probe.json)
+        actual[f"{method} {rule}"] = response.status_code
+        response.close()
+        expected[f"{method} {rule}"] = probe.expected[role]
+    assert actual == expected
