@@ -14,6 +14,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundExcepti
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
+from trigger_workflow.engine.script_engine import SCRIPT_ENGINE
 from trigger_workflow.errors import EngineError, NotFound, TaskNotOpen
 
 FINISHED_STAGE = "Closed"
@@ -59,7 +60,7 @@ class StepReport:
 
 def start(spec: Any, subprocess_specs: dict[str, Any]) -> tuple[Workflow, StepReport]:
     """Create a workflow and run it to its first wait."""
-    workflow = Workflow(spec, subprocess_specs)
+    workflow = Workflow(spec, subprocess_specs, script_engine=SCRIPT_ENGINE)
     return workflow, _run_engine(workflow, task_name=None)
 
 
@@ -88,11 +89,21 @@ def find_task(workflow: BpmnWorkflow, task_id: str) -> Task:
     return task
 
 
-def complete(workflow: BpmnWorkflow, task_id: str, data: dict[str, Any]) -> StepReport:
-    """Complete a READY human task with the submitted data and run on to the next wait."""
+def complete(
+    workflow: BpmnWorkflow,
+    task_id: str,
+    data: dict[str, Any],
+    context: dict[str, Any] | None = None,
+) -> StepReport:
+    """Complete a READY human task with the submitted data and run on to the next wait.
+
+    `context` is data the application adds beside the answers (the day the application arrived,
+    the deadlines the diagrams' timers read); it is not part of what the person submitted.
+    """
     task = find_task(workflow, task_id)
     # A copy: scripts may change task data, and the caller keeps a record of what was submitted.
     task.data.update(copy.deepcopy(data))
+    task.data.update(copy.deepcopy(context or {}))
     name = task.task_spec.bpmn_name or task.task_spec.bpmn_id
     try:
         task.run()

@@ -24,7 +24,7 @@ from trigger_workflow.errors import (
     NotPermitted,
     TaskNotOpen,
 )
-from trigger_workflow.services import processes, records
+from trigger_workflow.services import processes, records, rules
 from trigger_workflow.services.actors import COORDINATOR, PUBLIC, Actor
 from trigger_workflow.store.models import (
     Case,
@@ -93,7 +93,8 @@ def submit_application(session: Session, command: SubmitApplication) -> CaseResu
     workflow, start_report = engine.start(deployed.specs.spec, deployed.specs.subprocess_specs)
     application = _application_task(workflow, deployed)
     data = _checked(deployed, application, command.data)
-    report = engine.complete(workflow, application.id, data)
+    context = records.engine_context(deployed, received_on)
+    report = engine.complete(workflow, application.id, data, context)
     applicant = data.get("applicant") or {}
     case = Case(
         process_version_id=version.id,
@@ -182,7 +183,9 @@ def complete_task(session: Session, command: CompleteTask) -> CaseResult:
         engine.find_task(workflow, command.task_id)
         human = next(t for t in engine.human_tasks(workflow) if t.id == command.task_id)
         data = _checked(deployed, human, command.data)
-        report = engine.complete(workflow, human.id, data)
+        derived = rules.check(deployed, human, data)
+        context = records.engine_context(deployed, case.received_on) | derived
+        report = engine.complete(workflow, human.id, data, context)
         _record_completion(session, case, workflow, deployed, command.actor, human, data, report)
     return _result(case)
 
