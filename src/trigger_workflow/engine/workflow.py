@@ -18,6 +18,12 @@ from trigger_workflow.engine.script_engine import SCRIPT_ENGINE
 from trigger_workflow.errors import EngineError, NotFound, TaskNotOpen
 
 FINISHED_STAGE = "Closed"
+ESCALATION_END_PREFIX = "end_escalation"
+TIMER_EVENT_TYPES = {
+    "TimeDateEventDefinition",
+    "DurationTimerEventDefinition",
+    "CycleTimerEventDefinition",
+}  # ends of the main diagram's escalation branches
 Workflow: TypeAlias = (
     BpmnWorkflow  # the rest of the application names the engine's type through here
 )
@@ -136,7 +142,7 @@ def next_timer_due(workflow: BpmnWorkflow) -> datetime | None:
         value = event.value
         if isinstance(value, dict):
             value = value.get("next")
-        if event.event_type.endswith("TimerEventDefinition") and isinstance(value, str):
+        if event.event_type in TIMER_EVENT_TYPES and isinstance(value, str):
             moment = datetime.fromisoformat(value)
             due.append(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
     return min(due, default=None)
@@ -174,8 +180,14 @@ def end_reached(workflow: BpmnWorkflow) -> str | None:
     if not workflow.is_completed():
         return None
     for task in workflow.get_tasks(state=TaskState.COMPLETED):
-        if task.workflow is workflow and isinstance(task.task_spec, EndEvent):
-            return str(task.task_spec.bpmn_name or task.task_spec.bpmn_id)
+        spec = task.task_spec
+        # An escalation's branch ends too, but it is not where the case finished.
+        if (
+            task.workflow is workflow
+            and isinstance(spec, EndEvent)
+            and not spec.bpmn_id.startswith(ESCALATION_END_PREFIX)
+        ):
+            return str(spec.bpmn_name or spec.bpmn_id)
     return None
 
 
