@@ -61,8 +61,10 @@ def test_r5_escalation_handled_after_the_step_keeps_the_case_data(
     assert case.open_specs() == ["acknowledge_application", "handle_escalation"]
     assert case.fire_timers() == 0
     case.complete("acknowledge_application")
-    assert case.open_specs() == ["handle_escalation", "record_complaints"]
+    # The complaints check (due 10 working days from receipt) is overdue already too.
+    assert case.open_specs() == ["handle_escalation", "handle_escalation", "record_complaints"]
     case.complete("handle_escalation", {"escalation_action": "Took over the acknowledgement."})
+    case.complete("handle_escalation", {"escalation_action": "Asked the police for records."})
     assert case.open_specs() == ["record_complaints"]
     data = case.data("record_complaints")
     assert data["named_contact"] == ANSWERS["acknowledge_application"]["named_contact"]
@@ -127,3 +129,36 @@ def test_r14_deadlines_follow_the_timescales_settings(
         assert case.fire_timers() == 0
     with time_machine.travel(london(2026, 11, 25, 8, 0), tick=False):
         assert case.fire_timers() == 1
+
+
+def test_r16_overdue_meeting_in_a_fresh_review_escalates_without_losing_its_answers(
+    sessions: sessionmaker[Session], deployed: processes.DeployResult
+) -> None:
+    """R16, R19: in the fresh review after an upheld appeal, the overdue meeting escalates; the
+    meeting's new recommendations, not the first review's, reach the outcome notice."""
+    from trigger_workflow.samples import APPEAL
+
+    case = ServiceCase(sessions)
+    with time_machine.travel(london(2026, 11, 23, 9, 0), tick=False):
+        case.apply()
+        for step in ("acknowledge_application", "record_complaints", "decide_threshold"):
+            case.complete(step)
+        case.complete("choose_agencies", {"agencies": ["police"]})
+        case.complete("answer_information_request", agency="police")
+        case.complete("hold_review_meeting")
+        case.complete("send_outcome_notice")
+        case.complete("record_appeal", APPEAL)
+        upheld = {"appeal_decision": "upheld", "appeal_findings": "Ask health."}
+        case.complete("decide_appeal", {**upheld, "enforcement_tool_only": False})
+        case.complete("choose_agencies", {"agencies": ["health"]})
+        case.complete("answer_information_request", agency="health")
+    with time_machine.travel(london(2027, 1, 29, 9, 0), tick=False):
+        assert case.fire_timers() == 1
+    assert case.open_specs() == ["handle_escalation", "hold_review_meeting"]
+    fresh = [
+        {"agency": "health", "action": "Refer to mental health team", "target_date": "2027-03-01"}
+    ]
+    meeting = {**ANSWERS["hold_review_meeting"], "recommendations": fresh}
+    case.complete("hold_review_meeting", meeting)
+    case.complete("handle_escalation", {"escalation_action": "Chased the chair."})
+    assert case.data("send_outcome_notice")["recommendations"] == fresh

@@ -10,6 +10,7 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.defaults import CallActivity, EndEvent
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import EscalationEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundException
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
@@ -61,7 +62,23 @@ class StepReport:
         spec = task.task_spec
         if getattr(spec, "bpmn_id", None) and not spec.manual:
             self.automatic.append({"task": spec.bpmn_id, "name": spec.bpmn_name or spec.bpmn_id})
+        _forget_escalation_branch_data(task)
         return True
+
+
+def _forget_escalation_branch_data(task: Task) -> None:
+    """Empty the data of a stage's escalation end once it has thrown its escalation.
+
+    The branch was copied from the stage's data when the overdue task became ready. When the
+    stage ends, the engine merges every finished branch's data into what it returns, lists and
+    dicts merged item by item: a stale copy would mix a fresh review's answers with the last
+    round's. The escalation itself carries no answers, so the branch returns nothing.
+    """
+    spec = task.task_spec
+    if isinstance(spec, EndEvent) and isinstance(
+        getattr(spec, "event_definition", None), EscalationEventDefinition
+    ):
+        task.data = {}
 
 
 def start(spec: Any, subprocess_specs: dict[str, Any]) -> tuple[Workflow, StepReport]:
