@@ -10,7 +10,17 @@ from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
 from trigger_workflow.engine import calendar
 from trigger_workflow.settings import Settings
-from trigger_workflow.web import acting, api, assets, cases, database, errors, public, tasks
+from trigger_workflow.web import (
+    acting,
+    api,
+    assets,
+    cases,
+    database,
+    errors,
+    public,
+    recommendations,
+    tasks,
+)
 
 TEMPLATES = Path(__file__).parent / "web" / "templates"
 
@@ -49,4 +59,5 @@ def create_app(settings: Settings | None = None) -> Flask:
     acting.init_app(app)
     for blueprint in (public.bp, acting.bp, tasks.bp, cases.bp, api.bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(recommendations.bp)
     return app

@@ -24,7 +24,7 @@ from trigger_workflow.errors import (
     NotPermitted,
     TaskNotOpen,
 )
-from trigger_workflow.services import processes, records, rules
+from trigger_workflow.services import processes, recommendations, records, rules
 from trigger_workflow.services.actors import COORDINATOR, PUBLIC, Actor
 from trigger_workflow.store.models import (
     Case,
@@ -232,6 +232,7 @@ def _record_completion(
     records.append_event(
         session, case, actor, "task_completed", task=task, data=data, detail=detail
     )
+    recommendations.after_task(session, case, task.spec_name, data)
 
 
 def _application_task(
