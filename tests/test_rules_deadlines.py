@@ -162,3 +162,18 @@ def test_r16_overdue_meeting_in_a_fresh_review_escalates_without_losing_its_answ
     case.complete("hold_review_meeting", meeting)
     case.complete("handle_escalation", {"escalation_action": "Chased the chair."})
     assert case.data("send_outcome_notice")["recommendations"] == fresh
+
+
+def test_r21_each_completion_records_the_context_the_engine_got(
+    sessions: sessionmaker[Session], deployed: processes.DeployResult
+) -> None:
+    """R21: the event of a completion keeps the receipt day and deadlines given to the engine
+    beside the answers, so a replay can give the engine exactly the same."""
+    case = ServiceCase(sessions)
+    with time_machine.travel(london(2025, 12, 23, 10, 0), tick=False):
+        case.apply()
+    [application] = case.events("task_completed")
+    context = application.detail["context"]
+    assert context["received_on"] == "2025-12-23"
+    assert context["deadlines"]["acknowledge_application"] == "2026-01-03T00:00:00+00:00"
+    assert "deadlines" not in application.data

@@ -110,7 +110,7 @@ def submit_application(session: Session, command: SubmitApplication) -> CaseResu
                 session, case, command.reference_prefix, command.actor, version, start_report
             )
             _record_completion(
-                session, case, workflow, deployed, command.actor, application, data, report
+                session, case, workflow, deployed, command.actor, application, data, report, context
             )
     except ConcurrentChange:
         # The same form sent twice at the same moment: the first one made the case.
@@ -186,7 +186,9 @@ def complete_task(session: Session, command: CompleteTask) -> CaseResult:
         derived = rules.check(deployed, human, data)
         context = records.engine_context(deployed, case.received_on) | derived
         report = engine.complete(workflow, human.id, data, context)
-        _record_completion(session, case, workflow, deployed, command.actor, human, data, report)
+        _record_completion(
+            session, case, workflow, deployed, command.actor, human, data, report, context
+        )
     return _result(case)
 
 
@@ -225,10 +227,15 @@ def _record_completion(
     task: engine.HumanTask,
     data: dict[str, Any],
     report: engine.StepReport,
+    context: dict[str, Any],
 ) -> None:
-    """Save the case after a completed task, and the event saying who submitted what."""
+    """Save the case after a completed task, and the event saying who submitted what.
+
+    The event keeps the context the engine got beside the answers (receipt day, deadlines, what
+    the law's checks derived), so that a replay gives the engine exactly what it had.
+    """
     records.save_case(session, case, workflow, deployed)
-    detail = records.step_detail(case, report)
+    detail = records.step_detail(case, report) | {"context": context}
     records.append_event(
         session, case, actor, "task_completed", task=task, data=data, detail=detail
     )
