@@ -177,3 +177,26 @@ def test_r21_each_completion_records_the_context_the_engine_got(
     assert context["received_on"] == "2025-12-23"
     assert context["deadlines"]["acknowledge_application"] == "2026-01-03T00:00:00+00:00"
     assert "deadlines" not in application.data
+
+
+def test_r14_overdue_information_requests_escalate_once_and_stay_open(
+    sessions: sessionmaker[Session], deployed: processes.DeployResult
+) -> None:
+    """R14: requests sent Monday 23 November are due Monday 30th; at midnight the late requests
+    escalate once (not once per agency), stay open, and their answers still reach the meeting."""
+    case = ServiceCase(sessions)
+    with time_machine.travel(london(2026, 11, 23, 9, 0), tick=False):
+        case.apply()
+        for step in ("acknowledge_application", "record_complaints", "decide_threshold"):
+            case.complete(step)
+        case.complete("choose_agencies", {"agencies": ["police", "housing"]})
+        case.complete("answer_information_request", agency="police")
+    assert case.task("answer_information_request", "housing").due_on == date(2026, 11, 30)
+    with time_machine.travel(london(2026, 11, 30, 22, 0), tick=False):
+        assert case.fire_timers() == 0
+    with time_machine.travel(london(2026, 12, 1, 0, 30), tick=False):
+        assert case.fire_timers() == 1
+    assert case.open_specs() == ["answer_information_request", "handle_escalation"]
+    case.complete("answer_information_request", agency="housing")
+    responses = case.data("hold_review_meeting")["information_responses"]
+    assert sorted(r["agency"] for r in responses) == ["housing", "police"]
