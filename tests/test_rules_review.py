@@ -62,10 +62,12 @@ def test_r14_each_chosen_agency_gets_its_own_request_due_in_five_working_days(
     assert {t.due_on for t in requests} == {date(2026, 11, 30)}
     with pytest.raises(NotPermitted):
         case.complete("answer_information_request", agency="police", actor="hana")
-    case.complete("answer_information_request", agency="police")
-    case.complete("answer_information_request", agency="housing")
-    assert case.open_specs() == ["answer_information_request"]
-    case.complete("answer_information_request", agency="health")
+    # Answered before the requests fall due, whatever day the tests run.
+    with time_machine.travel(london(2026, 11, 24, 9, 0), tick=False):
+        case.complete("answer_information_request", agency="police")
+        case.complete("answer_information_request", agency="housing")
+        assert case.open_specs() == ["answer_information_request"]
+        case.complete("answer_information_request", agency="health")
     responses = case.data("hold_review_meeting")["information_responses"]
     assert sorted(r["agency"] for r in responses) == ["health", "housing", "police"]
 
