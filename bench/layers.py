@@ -24,6 +24,7 @@ from werkzeug.datastructures import MultiDict
 from workload import Step, encode
 
 from trigger_workflow.app import create_app
+from trigger_workflow.engine.script_engine import SCRIPT_ENGINE
 from trigger_workflow.samples import TEST_PASSWORD
 from trigger_workflow.services import actors, cases, processes
 from trigger_workflow.settings import Settings
@@ -70,10 +71,32 @@ def fresh_data(step: Step) -> dict[str, Any]:
     return copy.deepcopy(step.data)
 
 
+# What the application gives the engine beside each step's answers (receipt day, deadlines):
+# fixed here, far in the future, so that the bare layers run the same diagrams without timers.
+NEVER = "2999-01-01T00:00:00+00:00"
+
+
+def bare_context(spec: Any, subprocess_specs: dict[str, Any]) -> dict[str, Any]:
+    """Return the context the diagrams' decision table and timers read, for bare runs."""
+    tasks = {
+        task_spec.bpmn_id
+        for process in [spec, *subprocess_specs.values()]
+        for task_spec in process.task_specs.values()
+        if getattr(task_spec, "manual", False)
+    }
+    return {"received_on": "2026-11-23", "deadlines": dict.fromkeys(sorted(tasks), NEVER)}
+
+
+def new_workflow(spec: Any, subprocess_specs: dict[str, Any]) -> BpmnWorkflow:
+    """Create a workflow with the application's script engine (its functions)."""
+    return BpmnWorkflow(spec, subprocess_specs, script_engine=SCRIPT_ENGINE)
+
+
 def run_step(workflow: BpmnWorkflow, step: Step, data: dict[str, Any]) -> None:
     """Complete a step's task in memory and run the engine to the next wait."""
     task = ready_task(workflow, step)
     task.data.update(data)
+    task.data.update(bare_context(workflow.spec, workflow.subprocess_specs))
     task.run()
     workflow.do_engine_steps()
 
@@ -92,7 +115,7 @@ class BareMemory:
         return timed(lambda: self._start(application, data))
 
     def _start(self, application: Step | None, data: dict[str, Any]) -> BpmnWorkflow:
-        workflow = BpmnWorkflow(self.spec, self.subprocess_specs)
+        workflow = new_workflow(self.spec, self.subprocess_specs)
         workflow.do_engine_steps()
         if application is not None:
             run_step(workflow, application, data)
@@ -125,7 +148,7 @@ class BareSerialized:
         return timed(lambda: SerializedCase(self._start(application, data)))
 
     def _start(self, application: Step | None, data: dict[str, Any]) -> str:
-        workflow = BpmnWorkflow(self.spec, self.subprocess_specs)
+        workflow = new_workflow(self.spec, self.subprocess_specs)
         workflow.do_engine_steps()
         if application is not None:
             run_step(workflow, application, data)
@@ -139,6 +162,7 @@ class BareSerialized:
 
     def _step(self, state: str, step: Step, data: dict[str, Any]) -> str:
         workflow = SERIALIZER.deserialize_json(state)
+        workflow.script_engine = SCRIPT_ENGINE
         run_step(workflow, step, data)
         return str(SERIALIZER.serialize_json(workflow))
 

@@ -110,6 +110,16 @@ MATRIX: dict[tuple[str, str], Probe] = {
         "/api/cases/{reference}/tasks/{police_task}", API_COMPLETE, json={"data": {}}
     ),
     ("GET", "/api/csrf-token"): Probe("/api/csrf-token", everyone(200)),
+    # Each officer's list of recommendations to update: their agency's (the coordinator: all).
+    ("GET", "/recommendations"): Probe("/recommendations", OFFICER_PAGE),
+    # The review has made no recommendations yet (tests/test_rules_recommendations.py covers who
+    # may update one): no such recommendation, for everyone signed in.
+    ("GET", "/recommendations/<int:recommendation_id>"): Probe(
+        "/recommendations/999", row(302, 302, *[404] * 8)
+    ),
+    ("POST", "/recommendations/<int:recommendation_id>"): Probe(
+        "/recommendations/999", row(302, 302, *[404] * 8), data={}
+    ),
     ("GET", "/assets/editor/<path:filename>"): Probe(
         "/assets/editor/process-viewer.js", everyone(200)
     ),

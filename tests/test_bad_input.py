@@ -56,14 +56,22 @@ def test_task_form_missing_fields_shows_errors_beside_fields_and_keeps_input(
 def test_task_form_wrong_type_is_refused(
     client: FlaskClient, sessions: sessionmaker[Session]
 ) -> None:
-    """A number field given words is refused with a message naming the field."""
+    """A date field given words is refused with a message naming the field, words kept."""
     case = started(client, sessions)
     case.complete("Acknowledge application", ANSWERS["Acknowledge application"])
     before = snapshot(sessions, case.reference)
     task = case.task_id("Record qualifying complaints")
-    response = client.post(f"/tasks/{task}", data={"qualifying_complaints": "three"})
+    response = client.post(
+        f"/tasks/{task}",
+        data={
+            "agency_incidents.0.behaviour_date-day": "three",
+            "agency_incidents.0.behaviour_date-month": "10",
+            "agency_incidents.0.behaviour_date-year": "2026",
+            "agency_incidents.0.reported_to": "police",
+        },
+    )
     assert response.status_code == 422
-    assert "whole number" in response.text
+    assert "Date of the behaviour" in response.text
     assert 'value="three"' in response.text
     assert snapshot(sessions, case.reference) == before
 
@@ -212,7 +220,7 @@ def test_decision_that_raises_changes_nothing_and_is_logged(
     """A decision table that fails on a live case: a clear error, the case unchanged, a log line."""
     files = dict(process_files.files)
     files["threshold.dmn"] = files["threshold.dmn"].replace(
-        "<text>qualifying_complaints</text>", "<text>qualifying_complaints / 0</text>"
+        "<text>count_qualifying_complaints(", "<text>1 / 0 + count_qualifying_complaints("
     )
     with sessions() as session:
         assert processes.deploy(session, ProcessFiles(files), "owner").created
@@ -220,9 +228,7 @@ def test_decision_that_raises_changes_nothing_and_is_logged(
     case.complete("Acknowledge application", ANSWERS["Acknowledge application"])
     before = snapshot(sessions, case.reference)
     task = case.task_id("Record qualifying complaints")
-    response = client.post(
-        f"/api/cases/{case.reference}/tasks/{task}", json={"data": {"qualifying_complaints": 3}}
-    )
+    response = client.post(f"/api/cases/{case.reference}/tasks/{task}", json={"data": {}})
     assert response.status_code == 500
     assert response.json["error"] == "The process could not continue"
     assert "Rule failed on row 1" in response.json["message"]

@@ -115,7 +115,12 @@ def test_appeal_confirmed_closes_case(client: FlaskClient, sessions: sessionmake
     case.complete("Record appeal", APPEAL)
     assert case.open_tasks() == ["Decide appeal"]
     case.complete(
-        "Decide appeal", {"appeal_decision": "confirmed", "appeal_findings": "Handled properly."}
+        "Decide appeal",
+        {
+            "appeal_decision": "confirmed",
+            "appeal_findings": "Handled properly.",
+            "enforcement_tool_only": False,
+        },
     )
     final = case.case()
     assert (final["status"], final["outcome"]) == ("closed", "Closed: appeal confirmed")
@@ -131,7 +136,10 @@ def test_appeal_upheld_sends_case_to_fresh_review(
     review(case)
     case.complete("Record appeal", APPEAL)
     findings = "Health was not asked for information."
-    case.complete("Decide appeal", {"appeal_decision": "upheld", "appeal_findings": findings})
+    case.complete(
+        "Decide appeal",
+        {"appeal_decision": "upheld", "appeal_findings": findings, "enforcement_tool_only": False},
+    )
     state = case.case()
     assert (state["status"], state["stage"]) == ("open", "Multi-agency case review")
     assert case.open_tasks() == ["Choose agencies"]

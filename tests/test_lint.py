@@ -122,7 +122,9 @@ def test_empty_condition_and_missing_script_are_reported(process_files: ProcessF
     """An empty condition would make the flow unconditional; a script task needs a script."""
     text = process_files.files["appeal.bpmn"]
     text = text.replace(">not appeal_received<", "> <").replace(
-        "<bpmn:script>appeal_outcome = appeal_decision</bpmn:script>", ""
+        "<bpmn:script>appeal_outcome = appeal_decision\n"
+        'opcc_findings = appeal_findings if appeal_decision == "upheld" else None</bpmn:script>',
+        "",
     )
     problems = lint(ProcessFiles({"appeal.bpmn": text}))
     assert sorted((p.element_id, p.message) for p in problems) == [

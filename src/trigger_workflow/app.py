@@ -21,6 +21,7 @@ from trigger_workflow.web import (
     oidc,
     process_versions,
     public,
+    recommendations,
     security,
     sign_in,
     tasks,
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         cases.bp,
         api.bp,
         process_versions.bp,
+        recommendations.bp,
     ):
         app.register_blueprint(blueprint)
     return app

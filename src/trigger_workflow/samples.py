@@ -63,10 +63,24 @@ ANSWERS: dict[str, dict[str, Any]] = {
         "acknowledged_on": "2026-11-24",
         "acknowledgement_method": "email",
     },
-    "record_complaints": {"qualifying_complaints": 3},
+    "record_complaints": {
+        "agency_incidents": [
+            {
+                "behaviour_date": "2026-10-10",
+                "location": "Flat 2, Example Street",
+                "what_happened": "Music until 2am",
+                "reported_on": "2026-10-11",
+                "reported_to": "housing_provider",
+            }
+        ]
+    },
+    # Met on discretion (R9), so that the sample path does not depend on today's date: the
+    # count rule's windows run from the day an application arrives.
     "decide_threshold": {
         "threshold_outcome": "met",
-        "threshold_reasons": "Three qualifying complaints.",
+        "threshold_basis": "discretion",
+        "discretion_factors": ["persistence", "harm"],
+        "threshold_reasons": "Persistent noise at night, harming the family's health.",
     },
     "choose_agencies": {"agencies": ["police", "housing"]},
     "answer_information_request": {
@@ -98,6 +112,11 @@ REJECTED = {
     "threshold_outcome": "rejected",
     "threshold_reasons": "The application was made for a neighbour without their consent.",
     "rejection_ground": "no_consent",
+}
+APPEAL_CONFIRMED = {
+    "appeal_decision": "confirmed",
+    "appeal_findings": "The review was thorough and its actions are in hand.",
+    "enforcement_tool_only": False,
 }
 APPEAL = {
     "appeal_received": True,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -46,3 +46,8 @@ def working_days_between(start: date, end: date) -> int:
         day += timedelta(days=1)
         count += is_working_day(day)
     return count
+
+
+def end_of_day(day: date) -> datetime:
+    """Return the moment (UTC) a day ends in England: a step due that day is overdue from then."""
+    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=UK_TIME).astimezone(UTC)

@@ -11,6 +11,8 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
+from trigger_workflow.engine.script_engine import SCRIPT_ENGINE
+
 SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
 SERIALIZER_VERSION: str = SERIALIZER.VERSION
 
@@ -59,11 +61,15 @@ def load_state(state: str, specs: Specs, serializer_version: str) -> BpmnWorkflo
         dct.update(json.loads(specs.json))
         dct[SERIALIZER.VERSION_KEY] = serializer_version
         SERIALIZER.migrate(dct)
-        return SERIALIZER.from_dict(dct)
+        migrated: BpmnWorkflow = SERIALIZER.from_dict(dct)
+        migrated.script_engine = SCRIPT_ENGINE
+        return migrated
     # As BpmnWorkflowConverter.from_dict, minus restoring the specs: that was most of the cost
     # (about 6 ms of 7 for a case of the main process), and they never change within a version.
     converter = _workflow_converter()
-    workflow = BpmnWorkflow(specs.spec, specs.subprocess_specs, deserializing=True)
+    workflow = BpmnWorkflow(
+        specs.spec, specs.subprocess_specs, script_engine=SCRIPT_ENGINE, deserializing=True
+    )
     workflow.tasks = converter.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
     workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
     converter.set_default_attributes(workflow, dct)

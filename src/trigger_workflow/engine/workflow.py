@@ -10,13 +10,21 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.defaults import CallActivity, EndEvent
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import EscalationEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundException
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
+from trigger_workflow.engine.script_engine import SCRIPT_ENGINE
 from trigger_workflow.errors import EngineError, NotFound, TaskNotOpen
 
 FINISHED_STAGE = "Closed"
+ESCALATION_END_PREFIX = "end_escalation"
+TIMER_EVENT_TYPES = {
+    "TimeDateEventDefinition",
+    "DurationTimerEventDefinition",
+    "CycleTimerEventDefinition",
+}  # ends of the main diagram's escalation branches
 Workflow: TypeAlias = (
     BpmnWorkflow  # the rest of the application names the engine's type through here
 )
@@ -54,12 +62,28 @@ class StepReport:
         spec = task.task_spec
         if getattr(spec, "bpmn_id", None) and not spec.manual:
             self.automatic.append({"task": spec.bpmn_id, "name": spec.bpmn_name or spec.bpmn_id})
+        _forget_escalation_branch_data(task)
         return True
+
+
+def _forget_escalation_branch_data(task: Task) -> None:
+    """Empty the data of a stage's escalation end once it has thrown its escalation.
+
+    The branch was copied from the stage's data when the overdue task became ready. When the
+    stage ends, the engine merges every finished branch's data into what it returns, lists and
+    dicts merged item by item: a stale copy would mix a fresh review's answers with the last
+    round's. The escalation itself carries no answers, so the branch returns nothing.
+    """
+    spec = task.task_spec
+    if isinstance(spec, EndEvent) and isinstance(
+        getattr(spec, "event_definition", None), EscalationEventDefinition
+    ):
+        task.data = {}
 
 
 def start(spec: Any, subprocess_specs: dict[str, Any]) -> tuple[Workflow, StepReport]:
     """Create a workflow and run it to its first wait."""
-    workflow = Workflow(spec, subprocess_specs)
+    workflow = Workflow(spec, subprocess_specs, script_engine=SCRIPT_ENGINE)
     return workflow, _run_engine(workflow, task_name=None)
 
 
@@ -88,11 +112,21 @@ def find_task(workflow: BpmnWorkflow, task_id: str) -> Task:
     return task
 
 
-def complete(workflow: BpmnWorkflow, task_id: str, data: dict[str, Any]) -> StepReport:
-    """Complete a READY human task with the submitted data and run on to the next wait."""
+def complete(
+    workflow: BpmnWorkflow,
+    task_id: str,
+    data: dict[str, Any],
+    context: dict[str, Any] | None = None,
+) -> StepReport:
+    """Complete a READY human task with the submitted data and run on to the next wait.
+
+    `context` is data the application adds beside the answers (the day the application arrived,
+    the deadlines the diagrams' timers read); it is not part of what the person submitted.
+    """
     task = find_task(workflow, task_id)
     # A copy: scripts may change task data, and the caller keeps a record of what was submitted.
     task.data.update(copy.deepcopy(data))
+    task.data.update(copy.deepcopy(context or {}))
     name = task.task_spec.bpmn_name or task.task_spec.bpmn_id
     try:
         task.run()
@@ -125,7 +159,7 @@ def next_timer_due(workflow: BpmnWorkflow) -> datetime | None:
         value = event.value
         if isinstance(value, dict):
             value = value.get("next")
-        if event.event_type.endswith("TimerEventDefinition") and isinstance(value, str):
+        if event.event_type in TIMER_EVENT_TYPES and isinstance(value, str):
             moment = datetime.fromisoformat(value)
             due.append(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
     return min(due, default=None)
@@ -163,8 +197,14 @@ def end_reached(workflow: BpmnWorkflow) -> str | None:
     if not workflow.is_completed():
         return None
     for task in workflow.get_tasks(state=TaskState.COMPLETED):
-        if task.workflow is workflow and isinstance(task.task_spec, EndEvent):
-            return str(task.task_spec.bpmn_name or task.task_spec.bpmn_id)
+        spec = task.task_spec
+        # An escalation's branch ends too, but it is not where the case finished.
+        if (
+            task.workflow is workflow
+            and isinstance(spec, EndEvent)
+            and not spec.bpmn_id.startswith(ESCALATION_END_PREFIX)
+        ):
+            return str(spec.bpmn_name or spec.bpmn_id)
     return None
 
 

@@ -24,7 +24,7 @@ from trigger_workflow.errors import (
     NotPermitted,
     TaskNotOpen,
 )
-from trigger_workflow.services import access, processes, records
+from trigger_workflow.services import access, processes, recommendations, records, rules
 from trigger_workflow.services.actors import COORDINATOR, PUBLIC, Actor
 from trigger_workflow.store.models import (
     Case,
@@ -93,7 +93,8 @@ def submit_application(session: Session, command: SubmitApplication) -> CaseResu
     workflow, start_report = engine.start(deployed.specs.spec, deployed.specs.subprocess_specs)
     application = _application_task(workflow, deployed)
     data = _checked(deployed, application, command.data)
-    report = engine.complete(workflow, application.id, data)
+    context = records.engine_context(deployed, received_on)
+    report = engine.complete(workflow, application.id, data, context)
     applicant = data.get("applicant") or {}
     case = Case(
         process_version_id=version.id,
@@ -109,7 +110,7 @@ def submit_application(session: Session, command: SubmitApplication) -> CaseResu
                 session, case, command.reference_prefix, command.actor, version, start_report
             )
             _record_completion(
-                session, case, workflow, deployed, command.actor, application, data, report
+                session, case, workflow, deployed, command.actor, application, data, report, context
             )
     except ConcurrentChange:
         # The same form sent twice at the same moment: the first one made the case.
@@ -182,8 +183,12 @@ def complete_task(session: Session, command: CompleteTask) -> CaseResult:
         engine.find_task(workflow, command.task_id)
         human = next(t for t in engine.human_tasks(workflow) if t.id == command.task_id)
         data = _checked(deployed, human, command.data)
-        report = engine.complete(workflow, human.id, data)
-        _record_completion(session, case, workflow, deployed, command.actor, human, data, report)
+        derived = rules.check(deployed, human, data)
+        context = records.engine_context(deployed, case.received_on) | derived
+        report = engine.complete(workflow, human.id, data, context)
+        _record_completion(
+            session, case, workflow, deployed, command.actor, human, data, report, context
+        )
     return _result(case)
 
 
@@ -222,14 +227,20 @@ def _record_completion(
     task: engine.HumanTask,
     data: dict[str, Any],
     report: engine.StepReport,
+    context: dict[str, Any],
 ) -> None:
-    """Save the case after a completed task, and the event saying who submitted what."""
+    """Save the case after a completed task, and the event saying who submitted what.
+
+    The event keeps the context the engine got beside the answers (receipt day, deadlines, what
+    the law's checks derived), so that a replay gives the engine exactly what it had.
+    """
     records.save_case(session, case, workflow, deployed)
     access.share_case(session, case, access.agencies_named(data))
-    detail = records.step_detail(case, report)
+    detail = records.step_detail(case, report) | {"context": context}
     records.append_event(
         session, case, actor, "task_completed", task=task, data=data, detail=detail
     )
+    recommendations.after_task(session, case, task.spec_name, data)
 
 
 def _application_task(

@@ -62,10 +62,15 @@ def application(name: str, postcode: str, received: date) -> dict[str, Any]:
 ACK = {"named_contact": "Carol Coordinator", "acknowledgement_method": "email"}
 PLAN: list[tuple[str, dict[str, Any], str | None]] = [
     ("acknowledge_application", ACK, None),
-    ("record_complaints", {"qualifying_complaints": 3}, None),
+    ("record_complaints", {}, None),
     (
         "decide_threshold",
-        {"threshold_outcome": "met", "threshold_reasons": "Three qualifying complaints."},
+        {
+            "threshold_outcome": "met",
+            "threshold_basis": "discretion",
+            "discretion_factors": ["persistence"],
+            "threshold_reasons": "Repeated incidents over several months.",
+        },
         None,
     ),
     ("choose_agencies", {"agencies": ["police", "housing"]}, None),

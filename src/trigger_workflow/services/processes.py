@@ -13,12 +13,13 @@ import jsonschema
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from trigger_workflow.engine import lint, loader, serialization
+from trigger_workflow.engine import decisions, lint, loader, serialization
 from trigger_workflow.errors import DiagramError, NotFound, Problems
 from trigger_workflow.services.actors import APPLICANT, ROLES
 from trigger_workflow.store.models import ProcessDeployment, ProcessVersion
 
 MAIN_PROCESS = "community_trigger"
+STATUTORY_MAXIMUM_COMPLAINTS = 3  # s.104: an area may set a lower number, never a higher one
 LANES_FILE = "lanes.toml"
 TIMESCALES_FILE = "timescales.toml"
 FORMS_PREFIX = "forms/"
@@ -113,6 +114,7 @@ def check(
     user_tasks = _user_task_specs(spec, subprocess_specs)
     for name, task_spec in user_tasks:
         _check_user_task(files, name, task_spec, lanes, timescales, problems)
+    _check_count_rules(files, spec, subprocess_specs, problems)
     task_ids = {task_spec.bpmn_id for _, task_spec in user_tasks}
     for task in sorted(set(timescales) - task_ids - {DEFAULT_TIMESCALE}):
         problems.add(TIMESCALES_FILE, f"[tasks.{task}] names a task that no diagram has.")
@@ -154,6 +156,27 @@ def _check_user_task(
             name,
             f"User task '{task_spec.bpmn_name}' names no form (formJsonSchemaFilename).",
             element_id=task_spec.bpmn_id,
+        )
+
+
+def _check_count_rules(
+    files: loader.ProcessFiles, spec: Any, subprocess_specs: dict[str, Any], problems: Problems
+) -> None:
+    """Refuse a threshold table that would need more qualifying complaints than the Act's 3."""
+    for rule in decisions.count_rules(spec, subprocess_specs):
+        if rule.needs is not None and rule.needs <= STATUTORY_MAXIMUM_COMPLAINTS:
+            continue
+        needs = "no number of" if rule.needs is None else f"{rule.needs}"
+        file = next(
+            (n for n, t in files.named(loader.DMN_SUFFIXES).items() if f'"{rule.table_id}"' in t),
+            "the decision table",
+        )
+        problems.add(
+            file,
+            f"The threshold count rule needs {needs} qualifying complaints to be met; the Act "
+            f"allows an area at most {STATUTORY_MAXIMUM_COMPLAINTS} (s.104, rules R6 and R8). "
+            f"Set the rule to '>= {STATUTORY_MAXIMUM_COMPLAINTS}' or a lower number.",
+            element_id=rule.table_id,
         )
 
 

@@ -76,6 +76,24 @@ def _due_on(
     return calendar.add_working_days(start, timescale.days)
 
 
+def engine_context(
+    deployed: processes.DeployedProcess, received: date, today: date | None = None
+) -> dict[str, Any]:
+    """Return the data the engine gets beside an officer's answers: receipt day and deadlines.
+
+    `deadlines` maps each user task to the moment (UTC, ISO) it becomes overdue if it becomes
+    ready in this step; timer boundary events read it (`deadlines["acknowledge_application"]`),
+    so escalations follow timescales.toml in working days, never a constant in a diagram.
+    """
+    today = today or calendar.today()
+    deadlines = {}
+    for task in deployed.user_tasks:
+        due = _due_on(deployed, task, received, today)
+        if due is not None:
+            deadlines[task] = calendar.end_of_day(due).isoformat()
+    return {"received_on": received.isoformat(), "deadlines": deadlines}
+
+
 def append_event(
     session: Session,
     case: Case,

@@ -247,6 +247,31 @@ class CaseAgency(Base):
     shared_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class Recommendation(Base):
+    """A review's recommendation (R16): its owning agency updates progress until it is done."""
+
+    __tablename__ = "recommendation"
+    __table_args__ = (
+        UniqueConstraint("case_id", "review", "number"),
+        Index("ix_recommendation_agency_status", "agency", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    review: Mapped[int]  # 1 for the first review, 2 for a fresh review after an upheld appeal
+    number: Mapped[int]  # its place in the meeting's list, from 1
+    agency: Mapped[str] = mapped_column(String(50))
+    action: Mapped[str] = mapped_column(Text)
+    target_date: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    progress: Mapped[str | None] = mapped_column(Text)
+    updated_by: Mapped[str | None] = mapped_column(String(100))
+    updated_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    case: Mapped[Case] = relationship()
+
+
 class AppendOnlyError(RuntimeError):
     """Raised when code tries to change or delete a recorded event."""
 
