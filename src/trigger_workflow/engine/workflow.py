@@ -14,6 +14,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundExcepti
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
+from trigger_workflow.engine import clock
 from trigger_workflow.errors import EngineError, NotFound, TaskNotOpen
 
 FINISHED_STAGE = "Closed"
@@ -48,6 +49,8 @@ class StepReport:
     """What the engine did on its own after a start or a completed task."""
 
     automatic: list[dict[str, str]] = field(default_factory=list)
+    # The moment the engine read as "now" for this run (ISO 8601, UTC): replay pins it again.
+    now: str = ""
 
     def record(self, task: Task) -> bool:
         """Note a task the engine completed by itself (scripts, decisions, gateways)."""
@@ -57,10 +60,18 @@ class StepReport:
         return True
 
 
-def start(spec: Any, subprocess_specs: dict[str, Any]) -> tuple[Workflow, StepReport]:
+def start(
+    spec: Any, subprocess_specs: dict[str, Any], now: datetime | None = None
+) -> tuple[Workflow, StepReport]:
     """Create a workflow and run it to its first wait."""
-    workflow = Workflow(spec, subprocess_specs)
-    return workflow, _run_engine(workflow, task_name=None)
+    with clock.pinned(now or clock.now()) as moment:
+        workflow = Workflow(spec, subprocess_specs)
+        return workflow, _stamped(_run_engine(workflow, task_name=None), moment)
+
+
+def _stamped(report: StepReport, moment: datetime) -> StepReport:
+    report.now = moment.isoformat()
+    return report
 
 
 def human_tasks(workflow: BpmnWorkflow) -> list[HumanTask]:
@@ -88,17 +99,20 @@ def find_task(workflow: BpmnWorkflow, task_id: str) -> Task:
     return task
 
 
-def complete(workflow: BpmnWorkflow, task_id: str, data: dict[str, Any]) -> StepReport:
+def complete(
+    workflow: BpmnWorkflow, task_id: str, data: dict[str, Any], now: datetime | None = None
+) -> StepReport:
     """Complete a READY human task with the submitted data and run on to the next wait."""
     task = find_task(workflow, task_id)
     # A copy: scripts may change task data, and the caller keeps a record of what was submitted.
     task.data.update(copy.deepcopy(data))
     name = task.task_spec.bpmn_name or task.task_spec.bpmn_id
-    try:
-        task.run()
-    except SpiffWorkflowException as error:
-        raise _engine_error(error, name) from error
-    return _run_engine(workflow, task_name=name)
+    with clock.pinned(now or clock.now()) as moment:
+        try:
+            task.run()
+        except SpiffWorkflowException as error:
+            raise _engine_error(error, name) from error
+        return _stamped(_run_engine(workflow, task_name=name), moment)
 
 
 def _run_engine(workflow: BpmnWorkflow, task_name: str | None) -> StepReport:
@@ -131,16 +145,17 @@ def next_timer_due(workflow: BpmnWorkflow) -> datetime | None:
     return min(due, default=None)
 
 
-def fire_timers(workflow: BpmnWorkflow) -> StepReport:
-    """Fire every timer that is due and run on; the engine needs a second pass to follow it."""
+def fire_timers(workflow: BpmnWorkflow, now: datetime | None = None) -> StepReport:
+    """Fire every timer due at `now` and run on; the engine needs a second pass to follow it."""
     report = StepReport()
-    try:
-        for _ in range(2):
-            workflow.refresh_timers()
-            workflow.do_engine_steps(did_complete_task=report.record)
-    except SpiffWorkflowException as error:
-        raise _engine_error(error, "a timer") from error
-    return report
+    with clock.pinned(now or clock.now()) as moment:
+        try:
+            for _ in range(2):
+                workflow.refresh_timers()
+                workflow.do_engine_steps(did_complete_task=report.record)
+        except SpiffWorkflowException as error:
+            raise _engine_error(error, "a timer") from error
+    return _stamped(report, moment)
 
 
 def stage(workflow: BpmnWorkflow) -> str:

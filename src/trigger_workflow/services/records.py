@@ -13,6 +13,7 @@ from trigger_workflow.engine import calendar, serialization
 from trigger_workflow.engine import workflow as engine
 from trigger_workflow.services import processes
 from trigger_workflow.services.actors import PARTNER, Actor
+from trigger_workflow.store import chain
 from trigger_workflow.store.models import Case, Event, OpenTask, ReferenceCounter, utcnow
 
 
@@ -83,18 +84,22 @@ def append_event(
 ) -> Event:
     """Append one event to the case's history, numbered after the last."""
     case.events_recorded += 1
-    seq = case.events_recorded
-    event = Event(
-        case_id=case.id,
-        seq=seq,
-        actor=actor.username,
-        kind=kind,
-        task_id=task.id if task else None,
-        task_spec=task.spec_name if task else None,
-        task_name=task.name if task else None,
-        data=data or {},
-        detail=detail or {},
-    )
+    content: dict[str, Any] = {
+        "case_id": case.id,
+        "seq": case.events_recorded,
+        "occurred_at": utcnow(),
+        "actor": actor.username,
+        "kind": kind,
+        "task_id": task.id if task else None,
+        "task_spec": task.spec_name if task else None,
+        "task_name": task.name if task else None,
+        "data": data or {},
+        "detail": detail or {},
+    }
+    # The case row is locked (or new) while its events are appended, so its head is current.
+    prev_hash = case.last_event_hash or chain.GENESIS
+    event = Event(**content, prev_hash=prev_hash, hash=chain.event_hash(content, prev_hash))
+    case.last_event_hash = event.hash
     session.add(event)
     return event
 
@@ -103,6 +108,7 @@ def step_detail(case: Case, report: engine.StepReport) -> dict[str, Any]:
     """Describe what the engine did after a step, and where the case stands, for its event."""
     return {
         "automatic": report.automatic,
+        "engine_now": report.now,
         "stage": case.stage,
         "status": case.status,
         "outcome": case.outcome,

@@ -95,6 +95,8 @@ class Case(Base):
     serializer_version: Mapped[str] = mapped_column(String(20))
     lock_version: Mapped[int] = mapped_column(Integer, default=1)
     events_recorded: Mapped[int] = mapped_column(Integer, default=0)
+    # The hash of the case's last event: the head of its chain, so a deleted last event shows.
+    last_event_hash: Mapped[str] = mapped_column(String(64), default="")
 
     process_version: Mapped[ProcessVersion] = relationship()
     open_tasks: Mapped[list[OpenTask]] = relationship(
@@ -156,6 +158,9 @@ class Event(Base):
     task_name: Mapped[str | None] = mapped_column(String(200))
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Tamper evidence (store/chain.py): the previous event's hash, and this one's over both.
+    prev_hash: Mapped[str] = mapped_column(String(64), default="")
+    hash: Mapped[str] = mapped_column(String(64), default="")
 
 
 class Officer(Base):
