@@ -43,6 +43,7 @@ class Step:
     seq: int
     event: Event
     seen: dict[str, Any] | None  # the task's data as the officer's page showed it
+    process_id: str | None  # the diagram (stage) the event's task belongs to
     marks: snapshot.Marks
     waiting: list[str]
 
@@ -105,19 +106,19 @@ def _replay_events(
         raise _unreplayable(first, error) from error
     ids: dict[str, str] = {}
     _map_new_tasks(workflow, first, ids)
-    result.steps.append(_step(first, workflow, None))
+    result.steps.append(_step(first, workflow, None, None))
     for event in events[1:]:
         if event.kind not in ENGINE_EVENTS - {CASE_STARTED}:
             # Letters, claims, notes…: recorded beside the workflow, not steps of it.
-            result.steps.append(_step(event, workflow, None))
+            result.steps.append(_step(event, workflow, None, None))
             continue
         try:
-            seen = _feed(workflow, event, ids)
+            seen, process_id = _feed(workflow, event, ids)
         except TriggerWorkflowError as error:
             raise _unreplayable(event, error) from error
         _check_against_event(event, workflow)
         _map_new_tasks(workflow, event, ids)
-        result.steps.append(_step(event, workflow, seen))
+        result.steps.append(_step(event, workflow, seen, process_id))
     return workflow
 
 
@@ -140,15 +141,18 @@ def _moment(event: Event) -> datetime:
     return event.occurred_at
 
 
-def _feed(workflow: engine.Workflow, event: Event, ids: dict[str, str]) -> dict[str, Any] | None:
-    """Give the engine one recorded step; return the data the task showed, for a task."""
+def _feed(
+    workflow: engine.Workflow, event: Event, ids: dict[str, str]
+) -> tuple[dict[str, Any] | None, str | None]:
+    """Give the engine one recorded step; for a task, return the data it showed and its diagram."""
     if event.kind == TIMER_FIRED:
         engine.fire_timers(workflow, now=_moment(event))
-        return None
+        return None, None
     task_id = _replay_task_id(workflow, event, ids)
-    seen = copy.deepcopy(engine.find_task(workflow, task_id).data)
+    task = engine.find_task(workflow, task_id)
+    seen, process_id = copy.deepcopy(task.data), str(task.workflow.spec.name)
     engine.complete(workflow, task_id, event.data, now=_moment(event))
-    return seen
+    return seen, process_id
 
 
 def _unreplayable(event: Event, error: Exception) -> _Diverged:
@@ -207,11 +211,14 @@ def _names(counter: Counter[Any]) -> str:
     return ", ".join(sorted(str(n) for n in counter.elements())) or "nothing"
 
 
-def _step(event: Event, workflow: engine.Workflow, seen: dict[str, Any] | None) -> Step:
+def _step(
+    event: Event, workflow: engine.Workflow, seen: dict[str, Any] | None, process_id: str | None
+) -> Step:
     return Step(
         event.seq,
         event,
         seen,
+        process_id,
         snapshot.marks(workflow),
         [t.name for t in engine.human_tasks(workflow)],
     )

@@ -14,10 +14,8 @@ from trigger_workflow.errors import NotFound
 from trigger_workflow.store import chain
 from trigger_workflow.store.models import Case, Event
 
-EVENT_COLUMNS = [getattr(Event, name) for name in chain.CONTENT_FIELDS] + [
-    Event.prev_hash,
-    Event.hash,
-]
+EVENT_NAMES = (*chain.CONTENT_FIELDS, "prev_hash", "hash")
+EVENT_COLUMNS = [getattr(Event, name) for name in EVENT_NAMES]
 
 
 @dataclass(frozen=True)
