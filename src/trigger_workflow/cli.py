@@ -251,6 +251,25 @@ def audit_replay(ctx: Context, reference: str) -> None:
     sys.exit(1)
 
 
+@audit.command("figures")
+@click.option(
+    "--start", help="First day of the 12 months (YYYY-MM-DD); default: this financial year."
+)
+@pass_context
+def audit_figures(ctx: Context, start: str | None) -> None:
+    """Print the statutory figures (R20), their cases and each step's timeliness, as CSV."""
+    from trigger_workflow.services.audit import figures
+
+    try:
+        result = figures.figures(ctx.session(), figures.Period.parse(start))
+    except TriggerWorkflowError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(1)
+    click.echo(figures.figures_csv(result), nl=False)
+    for problem in result.inconsistencies():
+        click.echo(f"warning: the figures do not add up: {problem}", err=True)
+
+
 def _deploy_or_exit(session: Session, files: ProcessFiles, actor: str) -> processes.DeployResult:
     """Deploy, or print each problem with its file and line and exit with status 1."""
     try:
