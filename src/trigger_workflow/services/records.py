@@ -93,8 +93,9 @@ def append_event(
         "task_id": task.id if task else None,
         "task_spec": task.spec_name if task else None,
         "task_name": task.name if task else None,
-        "data": data or {},
-        "detail": detail or {},
+        # As the JSON column will give them back, so that the hash is over what is read.
+        "data": chain.as_stored(data),
+        "detail": chain.as_stored(detail),
     }
     # The case row is locked (or new) while its events are appended, so its head is current.
     prev_hash = case.last_event_hash or chain.GENESIS

@@ -38,14 +38,22 @@ def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+def as_stored(value: dict[str, Any] | None) -> dict[str, Any]:
+    """Return a value as a JSON column gives it back (lists for tuples, string keys)."""
+    return json.loads(canonical_json(value or {})) if value else {}
+
+
 def event_hash(content: dict[str, Any], prev_hash: str) -> str:
-    """Return the SHA-256 of an event's content (CONTENT_FIELDS) chained to the previous hash."""
+    """Return the SHA-256 of an event's content (CONTENT_FIELDS) chained to the previous hash.
+
+    `data` and `detail` must be as stored (see `as_stored`): what is hashed when an event is
+    written must be what is read back when it is verified.
+    """
     fields = {name: content.get(name) for name in CONTENT_FIELDS}
     when = fields["occurred_at"]
     if isinstance(when, datetime):
         fields["occurred_at"] = canonical_time(when)
-    # Through JSON once: what the database gives back (lists for tuples, string keys) is hashed.
-    fields["data"] = json.loads(canonical_json(fields["data"] or {}))
-    fields["detail"] = json.loads(canonical_json(fields["detail"] or {}))
+    fields["data"] = fields["data"] or {}
+    fields["detail"] = fields["detail"] or {}
     text = canonical_json({"content": fields, "prev_hash": prev_hash})
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
