@@ -179,3 +179,25 @@ def _drop_task_data(state: dict) -> dict:  # type: ignore[type-arg]
     for task in state["tasks"].values():
         task["data"] = {"forged": True}
     return state
+
+
+def test_r21_context_recorded_beside_the_answers_is_given_to_the_engine(
+    session: Session, deployed: processes.DeployResult
+) -> None:
+    """A completion's recorded `detail.context` (data the application added) is fed on replay too."""
+    reference = run_case(session, MET[:1])
+    event = session.scalar(select(Event).where(Event.task_spec == "acknowledge_application"))
+    assert event is not None
+    session.execute(
+        text("UPDATE event SET detail = :detail WHERE id = :id"),
+        {
+            "detail": json.dumps(event.detail | {"context": {"received_on": "2026-01-05"}}),
+            "id": event.id,
+        },
+    )
+    session.commit()
+    session.expire_all()
+    divergence = replay.replay_case(session, reference).divergence
+    # The original run never had it, so the stored state differs exactly there.
+    assert divergence is not None
+    assert '\'received_on\' stored "<absent>", replayed "2026-01-05"' in divergence.message

@@ -61,7 +61,7 @@ class StepReport:
 
 
 def start(
-    spec: Any, subprocess_specs: dict[str, Any], now: datetime | None = None
+    spec: Any, subprocess_specs: dict[str, Any], *, now: datetime | None = None
 ) -> tuple[Workflow, StepReport]:
     """Create a workflow and run it to its first wait."""
     with clock.pinned(now or clock.now()) as moment:
@@ -100,7 +100,7 @@ def find_task(workflow: BpmnWorkflow, task_id: str) -> Task:
 
 
 def complete(
-    workflow: BpmnWorkflow, task_id: str, data: dict[str, Any], now: datetime | None = None
+    workflow: BpmnWorkflow, task_id: str, data: dict[str, Any], *, now: datetime | None = None
 ) -> StepReport:
     """Complete a READY human task with the submitted data and run on to the next wait."""
     task = find_task(workflow, task_id)
@@ -145,7 +145,7 @@ def next_timer_due(workflow: BpmnWorkflow) -> datetime | None:
     return min(due, default=None)
 
 
-def fire_timers(workflow: BpmnWorkflow, now: datetime | None = None) -> StepReport:
+def fire_timers(workflow: BpmnWorkflow, *, now: datetime | None = None) -> StepReport:
     """Fire every timer due at `now` and run on; the engine needs a second pass to follow it."""
     report = StepReport()
     with clock.pinned(now or clock.now()) as moment:

@@ -52,7 +52,7 @@ def _fire_case(session: Session, case_id: int, now: datetime) -> int:
     deployed = processes.deployed(case.process_version)
     workflow = restore_workflow(case, deployed)
     # The engine fires what is due at the moment the worker took the case (recorded for replay).
-    report = engine.fire_timers(workflow, now)
+    report = engine.fire_timers(workflow, now=now)
     save_case(session, case, workflow, deployed)
     append_event(session, case, WORKER, "timer_fired", detail=step_detail(case, report))
     session.commit()
