@@ -165,9 +165,7 @@ def test_r21_event_inserted_in_the_middle_is_found(session: Session, closed_case
         prev=previous.hash,
         hash="0" * 64,
     )
-    kinds = {(p.seq, p.kind) for p in _problems(session, closed_case)}
-    assert (6, "altered") in kinds
-    assert all(seq >= 6 for seq, _ in kinds)
+    assert [(p.seq, p.kind) for p in _problems(session, closed_case)] == [(6, "inserted")]
 
 
 def test_r21_reordered_events_are_found(session: Session, closed_case: str) -> None:
@@ -292,3 +290,55 @@ def test_r21_migration_chains_events_recorded_before_it(tmp_path: Path) -> None:
         report = verify.verify_cases(session)
         assert (report.checked, report.events, report.broken) == (1, 2, [])
     engine.dispose()
+
+
+def test_r21_hashed_insertion_with_renumbering_is_named_as_an_insertion(
+    session: Session, closed_case: str
+) -> None:
+    """A forged event hashed and linked in the middle, later ones renumbered: reported as inserted there."""
+    case_id = _case_id(session, closed_case)
+    _tamper(
+        session, "UPDATE event SET seq = seq + 100 WHERE case_id = :case AND seq >= 6", case=case_id
+    )
+    _tamper(
+        session,
+        "UPDATE event SET seq = seq - 99 WHERE case_id = :case AND seq >= 106",
+        case=case_id,
+    )
+    previous = session.scalar(select(Event).where(Event.case_id == case_id, Event.seq == 5))
+    assert previous is not None
+    content = {name: getattr(previous, name) for name in chain.CONTENT_FIELDS}
+    content.update(seq=6, actor="carol", kind="note", task_id=None, task_spec=None, task_name=None)
+    content.update(data={"note": "forged"}, detail={})
+    _tamper(
+        session,
+        "INSERT INTO event (case_id, seq, occurred_at, actor, kind, data, detail, prev_hash, hash)"
+        " VALUES (:case, 6, :when, 'carol', 'note', :data, '{}', :prev, :hash)",
+        case=case_id,
+        when=previous.occurred_at,
+        data='{"note": "forged"}',
+        prev=previous.hash,
+        hash=chain.event_hash(content, previous.hash),
+    )
+    problems = _problems(session, closed_case)
+    assert [(p.seq, p.kind) for p in problems] == [(6, "inserted")]
+    assert "the 6 events after it were each renumbered one up" in problems[0].message
+
+
+def test_r21_deletion_hidden_by_renumbering_is_named_as_a_deletion(
+    session: Session, closed_case: str
+) -> None:
+    """An event deleted and the later ones renumbered down to close the gap: reported as deleted."""
+    case_id = _case_id(session, closed_case)
+    _tamper(session, "DELETE FROM event WHERE case_id = :case AND seq = 4", case=case_id)
+    _tamper(
+        session, "UPDATE event SET seq = seq + 100 WHERE case_id = :case AND seq >= 5", case=case_id
+    )
+    _tamper(
+        session,
+        "UPDATE event SET seq = seq - 101 WHERE case_id = :case AND seq >= 105",
+        case=case_id,
+    )
+    _tamper(session, 'UPDATE "case" SET events_recorded = 10 WHERE id = :case', case=case_id)
+    problems = _problems(session, closed_case)
+    assert [(p.seq, p.kind) for p in problems] == [(4, "deleted")]

@@ -25,6 +25,7 @@ class ChainProblem:
     seq: int | None
     kind: str  # altered, deleted, inserted, reordered
     message: str
+    shift: int | None = None  # recorded number minus present number, for a renumbered event
 
 
 @dataclass
@@ -117,7 +118,36 @@ def check_chain(reference: str, events: list[Any], recorded: int, head: str) -> 
                 f"case recorded ({recorded}): an event was {kind} at the end",
             )
         )
+    verdict.problems = _explain_renumbering(verdict.problems)
     return verdict
+
+
+def _explain_renumbering(problems: list[ChainProblem]) -> list[ChainProblem]:
+    """Say "inserted" or "deleted" when every later event was renumbered by one to hide it."""
+    shifted = [p for p in problems if p.shift is not None]
+    if not shifted or len({p.shift for p in shifted}) != 1:
+        return problems
+    shift = shifted[0].shift
+    seqs = [p.seq for p in shifted if p.seq is not None]
+    if seqs != list(range(seqs[0], seqs[0] + len(seqs))):
+        return problems
+    rest = [p for p in problems if p.shift is None and p.seq not in (seqs[0] - 1, seqs[0])]
+    first = seqs[0]
+    if shift == -1:
+        where = ChainProblem(
+            first - 1,
+            "inserted",
+            f"event {first - 1} was inserted: the {len(seqs)} events after it were each "
+            "renumbered one up",
+        )
+    else:
+        where = ChainProblem(
+            first,
+            "deleted",
+            f"an event before event {first} was deleted: the {len(seqs)} events from there "
+            "were each renumbered one down",
+        )
+    return sorted([*rest, where], key=lambda p: p.seq or 0)
 
 
 def _check_event(
@@ -128,7 +158,10 @@ def _check_event(
         moved = _hashed_as(event, count)
         if moved is not None:
             return ChainProblem(
-                seq, "reordered", f"event {seq} was recorded as event {moved}: events reordered"
+                seq,
+                "reordered",
+                f"event {seq} was recorded as event {moved}: events reordered",
+                shift=moved - seq,
             )
         return ChainProblem(
             seq, "altered", f"event {seq} was altered: its content does not match its hash"
