@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tests.audit_cases import MET, every_path, run_case
 from tests.test_worker import TIMER_FILES
 from trigger_workflow.cli import main
-from trigger_workflow.services import actors, cases, processes, timers
+from trigger_workflow.services import actors, cases, processes, records, timers
 from trigger_workflow.services.audit import replay
 from trigger_workflow.store.models import Case, Event
 
@@ -201,3 +202,26 @@ def test_r21_context_recorded_beside_the_answers_is_given_to_the_engine(
     # The original run never had it, so the stored state differs exactly there.
     assert divergence is not None
     assert '\'received_on\' stored "<absent>", replayed "2026-01-05"' in divergence.message
+
+
+def test_r21_a_move_to_another_version_is_replayed_or_named(
+    session: Session, deployed: processes.DeployResult
+) -> None:
+    """A `migrated` event is replayed with the process owners' move when installed, else named."""
+    reference = run_case(session, MET[:1])
+    case = session.scalar(select(Case).where(Case.reference == reference).with_for_update())
+    assert case is not None
+    carol = actors.find_officer(session, "carol")
+    detail = {
+        "process_version_id": case.process_version_id,
+        "stage": case.stage,
+        "ready": [{"id": t.id, "name": t.name} for t in case.open_tasks],
+    }
+    records.append_event(session, case, carol, replay.MIGRATED, detail=detail)
+    session.commit()
+    result = replay.replay_case(session, reference)
+    if importlib.util.find_spec("trigger_workflow.engine.rebind") is None:
+        assert result.divergence is not None and result.divergence.seq == 4
+        assert "cannot replay such a move" in result.divergence.message
+    else:
+        assert result.matches, result.divergence

@@ -21,7 +21,7 @@ from trigger_workflow.services import access_log, processes
 from trigger_workflow.services.actors import Actor
 from trigger_workflow.services.audit import replay, verify
 from trigger_workflow.store import chain
-from trigger_workflow.store.models import Case, CaseView, Event
+from trigger_workflow.store.models import Case, CaseView, Event, ProcessVersion
 
 AUDITOR = "auditor"
 BPMN_NS = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
@@ -58,6 +58,7 @@ class CaseHistory:
     replay: replay.Replay
     views: list[CaseView]
     forms: dict[str, tuple[dict[str, Any], dict[str, Any] | None]] = field(default_factory=dict)
+    versions: dict[int, ProcessVersion] = field(default_factory=dict)  # each the case was on
 
 
 @dataclass
@@ -91,6 +92,10 @@ def case_history(session: Session, reference: str, actor: Actor, what: str) -> C
     access_log.record_view(session, case.id, actor, what)
     session.commit()
     history = CaseHistory(case, events, verdict, replayed, access_log.views_of(session, case.id))
+    for version_id in {step.version_id for step in replayed.steps}:
+        version = session.get(ProcessVersion, version_id)
+        if version is not None:
+            history.versions[version_id] = version
     deployed = processes.deployed(case.process_version)
     for name, task in deployed.user_tasks.items():
         history.forms[name] = (
@@ -109,7 +114,7 @@ def timeline_step(history: CaseHistory, seq: int) -> TimelineStep:
     if step is None:
         # The replay stopped before this event (it diverged): the record is shown without diagrams.
         return TimelineStep(event, None, [], [])
-    sources = _bpmn_sources(history.case)
+    sources = _bpmn_sources(history.versions.get(step.version_id, history.case.process_version))
     shown = [processes.MAIN_PROCESS]
     for process_id in (step.process_id, *sorted(step.marks.waiting)):
         if process_id and process_id not in shown:
@@ -132,9 +137,8 @@ def timeline_step(history: CaseHistory, seq: int) -> TimelineStep:
 _SOURCES: dict[tuple[str, str], dict[str, bytes]] = {}
 
 
-def _bpmn_sources(case: Case) -> dict[str, bytes]:
-    """Return each process id's BPMN file of the case's version (parsed once per version)."""
-    version = case.process_version
+def _bpmn_sources(version: ProcessVersion) -> dict[str, bytes]:
+    """Return each process id's BPMN file of a version (parsed once per version)."""
     key = (version.process_id, version.content_hash)
     if key not in _SOURCES:
         found: dict[str, bytes] = {}

@@ -10,6 +10,7 @@ data), with the stored workflow state.
 from __future__ import annotations
 
 import copy
+import importlib
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -25,7 +26,8 @@ from trigger_workflow.services.audit import snapshot
 from trigger_workflow.store.models import Case, Event, ProcessVersion
 
 CASE_STARTED, TASK_COMPLETED, TIMER_FIRED = "case_started", "task_completed", "timer_fired"
-ENGINE_EVENTS = {CASE_STARTED, TASK_COMPLETED, TIMER_FIRED}
+MIGRATED = "migrated"  # the case was moved to another process version (detail.process_version_id)
+ENGINE_EVENTS = {CASE_STARTED, TASK_COMPLETED, TIMER_FIRED, MIGRATED}
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,7 @@ class Step:
     event: Event
     seen: dict[str, Any] | None  # the task's data as the officer's page showed it
     process_id: str | None  # the diagram (stage) the event's task belongs to
+    version_id: int  # the process version the case was on after the event
     marks: snapshot.Marks
     waiting: list[str]
 
@@ -106,28 +109,51 @@ def _replay_events(
         raise _unreplayable(first, error) from error
     ids: dict[str, str] = {}
     _map_new_tasks(workflow, first, ids)
-    result.steps.append(_step(first, workflow, None, None))
+    result.steps.append(_step(first, workflow, None, None, version.id))
     for event in events[1:]:
         if event.kind not in ENGINE_EVENTS - {CASE_STARTED}:
             # Letters, claims, notes…: recorded beside the workflow, not steps of it.
-            result.steps.append(_step(event, workflow, None, None))
+            result.steps.append(_step(event, workflow, None, None, version.id))
             continue
+        seen, process_id = None, None
         try:
-            seen, process_id = _feed(workflow, event, ids)
+            if event.kind == MIGRATED:
+                version = _version(session, case, event)
+                workflow = _moved(workflow, event, processes.deployed(version))
+            else:
+                seen, process_id = _feed(workflow, event, ids)
         except TriggerWorkflowError as error:
             raise _unreplayable(event, error) from error
         _check_against_event(event, workflow)
         _map_new_tasks(workflow, event, ids)
-        result.steps.append(_step(event, workflow, seen, process_id))
+        result.steps.append(_step(event, workflow, seen, process_id, version.id))
     return workflow
 
 
-def _version(session: Session, case: Case, first: Event) -> ProcessVersion:
-    version_id = first.detail.get("process_version_id", case.process_version_id)
+def _moved(
+    workflow: engine.Workflow, event: Event, target: processes.DeployedProcess
+) -> engine.Workflow:
+    """Move the replayed workflow to the version the case was moved to, as the move did."""
+    try:
+        # The move between versions lives with the process owners' tools, which may be absent.
+        rebind: Any = importlib.import_module("trigger_workflow.engine.rebind")
+    except ImportError:
+        raise _Diverged(
+            event.seq,
+            f"event {event.seq} moved the case to another version; this "
+            "installation cannot replay such a move",
+        ) from None
+    moved: engine.Workflow = rebind.move(workflow, target.specs)
+    return moved
+
+
+def _version(session: Session, case: Case, event: Event) -> ProcessVersion:
+    """Return the version an event put the case on (its start, or a move)."""
+    version_id = event.detail.get("process_version_id", case.process_version_id)
     version = session.get(ProcessVersion, version_id)
     if version is None:
         raise _Diverged(
-            first.seq, f"process version id {version_id} the case started on is not stored"
+            event.seq, f"process version id {version_id} of event {event.seq} is not stored"
         )
     return version
 
@@ -215,13 +241,18 @@ def _names(counter: Counter[Any]) -> str:
 
 
 def _step(
-    event: Event, workflow: engine.Workflow, seen: dict[str, Any] | None, process_id: str | None
+    event: Event,
+    workflow: engine.Workflow,
+    seen: dict[str, Any] | None,
+    process_id: str | None,
+    version_id: int,
 ) -> Step:
     return Step(
         event.seq,
         event,
         seen,
         process_id,
+        version_id,
         snapshot.marks(workflow),
         [t.name for t in engine.human_tasks(workflow)],
     )
