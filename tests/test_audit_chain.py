@@ -14,10 +14,10 @@ from tests.audit_cases import MET, REVIEW, every_path, open_task, run_case
 from trigger_workflow.cli import main
 from trigger_workflow.errors import ConcurrentChange
 from trigger_workflow.samples import ANSWERS
-from trigger_workflow.services import actors, cases, processes
+from trigger_workflow.services import actors, cases, processes, records
 from trigger_workflow.services.audit import verify
 from trigger_workflow.store import chain, db
-from trigger_workflow.store.models import Case, Event
+from trigger_workflow.store.models import AppendOnlyError, Case, Event
 
 
 def _case_id(session: Session, reference: str) -> int:
@@ -342,3 +342,27 @@ def test_r21_deletion_hidden_by_renumbering_is_named_as_a_deletion(
     _tamper(session, 'UPDATE "case" SET events_recorded = 10 WHERE id = :case', case=case_id)
     problems = _problems(session, closed_case)
     assert [(p.seq, p.kind) for p in problems] == [(4, "deleted")]
+
+
+def test_r21_an_event_changed_after_it_was_hashed_is_not_written(
+    session: Session, closed_case: str
+) -> None:
+    """Setting a field of a new event after append_event hashed it is refused, not stored broken."""
+    case = session.scalar(select(Case).where(Case.reference == closed_case))
+    assert case is not None
+    carol = actors.find_officer(session, "carol")
+    event = records.append_event(session, case, carol, "note", data={"note": "seen"})
+    event.task_name = "Something else"
+    with pytest.raises(AppendOnlyError, match="changed after it was hashed"):
+        session.flush()
+    session.rollback()
+    claimed = records.append_event(
+        session, case, carol, "claimed", task_ref=("t-1", "choose_agencies", "Choose agencies")
+    )
+    session.commit()
+    assert (claimed.task_id, claimed.task_spec, claimed.task_name) == (
+        "t-1",
+        "choose_agencies",
+        "Choose agencies",
+    )
+    assert verify.verify_cases(session).broken == []

@@ -81,8 +81,15 @@ def append_event(
     task: engine.HumanTask | None = None,
     data: dict[str, Any] | None = None,
     detail: dict[str, Any] | None = None,
+    task_ref: tuple[str, str, str] | None = None,
 ) -> Event:
-    """Append one event to the case's history, numbered after the last."""
+    """Append one event to the case's history, numbered after the last, chained by its hash.
+
+    An event is hashed here: set everything it says through these arguments (`task_ref` is
+    (task id, task spec, task name) for events about a task with no engine task at hand).
+    """
+    if task is not None:
+        task_ref = (task.id, task.spec_name, task.name)
     case.events_recorded += 1
     content: dict[str, Any] = {
         "case_id": case.id,
@@ -90,9 +97,9 @@ def append_event(
         "occurred_at": utcnow(),
         "actor": actor.username,
         "kind": kind,
-        "task_id": task.id if task else None,
-        "task_spec": task.spec_name if task else None,
-        "task_name": task.name if task else None,
+        "task_id": task_ref[0] if task_ref else None,
+        "task_spec": task_ref[1] if task_ref else None,
+        "task_name": task_ref[2] if task_ref else None,
         # As the JSON column will give them back, so that the hash is over what is read.
         "data": chain.as_stored(data),
         "detail": chain.as_stored(detail),

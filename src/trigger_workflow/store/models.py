@@ -21,6 +21,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from trigger_workflow.store import chain
+
 
 def utcnow() -> datetime:
     """Return the current time in UTC."""
@@ -207,3 +209,15 @@ class AppendOnlyError(RuntimeError):
 @event.listens_for(Event, "before_delete")
 def _refuse_event_change(mapper: Any, connection: Any, target: Event) -> None:
     raise AppendOnlyError(f"event {target.id} of case {target.case_id} is append-only")
+
+
+@event.listens_for(Event, "before_insert")
+def _refuse_unhashed_change(mapper: Any, connection: Any, target: Event) -> None:
+    # An event changed between being hashed (services/records.append_event) and written would
+    # be reported as tampered with for ever: refuse to write it.
+    content = {name: getattr(target, name) for name in chain.CONTENT_FIELDS}
+    if target.hash != chain.event_hash(content, target.prev_hash):
+        raise AppendOnlyError(
+            f"event {target.seq} of case {target.case_id} changed after it was hashed: "
+            "give everything it records to records.append_event"
+        )
