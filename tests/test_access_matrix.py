@@ -58,6 +58,7 @@ NEW_APPLICATION = row(302, 302, 200, 403, 403, 403, 403, 403, 403, 403)
 NEW_APPLICATION_POST = row(302, 302, 422, 403, 403, 403, 403, 403, 403, 403)
 API_CASE = row(401, 401, 200, 200, 404, 200, 200, 403, 200, 403)
 API_COMPLETE = row(401, 401, 403, 422, 404, 403, 403, 403, 403, 403)
+AUDITOR_PAGE = row(302, 302, 403, 403, 403, 403, 403, 403, 200, 403)
 PROCESS_OWNER_PAGE = row(302, 302, 403, 403, 403, 403, 403, 200, 403, 403)
 
 
@@ -120,6 +121,20 @@ MATRIX: dict[tuple[str, str], Probe] = {
     ("POST", "/recommendations/<int:recommendation_id>"): Probe(
         "/recommendations/999", row(302, 302, *[404] * 8), data={}
     ),
+    ("GET", "/audit/"): Probe("/audit/", AUDITOR_PAGE),
+    ("GET", "/audit/cases/<reference>"): Probe("/audit/cases/{reference}", AUDITOR_PAGE),
+    ("GET", "/audit/cases/<reference>/history.json"): Probe(
+        "/audit/cases/{reference}/history.json", AUDITOR_PAGE
+    ),
+    ("GET", "/audit/cases/<reference>/history.csv"): Probe(
+        "/audit/cases/{reference}/history.csv", AUDITOR_PAGE
+    ),
+    ("GET", "/audit/cases/<reference>/history.pdf"): Probe(
+        "/audit/cases/{reference}/history.pdf", AUDITOR_PAGE
+    ),
+    ("GET", "/audit/figures"): Probe("/audit/figures", AUDITOR_PAGE),
+    ("GET", "/audit/figures.csv"): Probe("/audit/figures.csv", AUDITOR_PAGE),
+    ("GET", "/audit/figures/<figure>"): Probe("/audit/figures/applications", AUDITOR_PAGE),
     ("GET", "/assets/editor/<path:filename>"): Probe(
         "/assets/editor/process-viewer.js", everyone(200)
     ),

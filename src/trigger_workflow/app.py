@@ -15,6 +15,7 @@ from trigger_workflow.web import (
     admin,
     api,
     assets,
+    audit,
     cases,
     database,
     errors,
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         api.bp,
         process_versions.bp,
         recommendations.bp,
+        audit.bp,
     ):
         app.register_blueprint(blueprint)
     return app

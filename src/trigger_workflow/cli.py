@@ -354,6 +354,73 @@ def audit() -> None:
 # Auditors' commands.
 
 
+@audit.command("verify")
+@click.argument("references", nargs=-1, metavar="[CASE]...")
+@pass_context
+def audit_verify(ctx: Context, references: tuple[str, ...]) -> None:
+    """Check the hash chain of each case's history (all cases by default); exit 1 if any is broken."""
+    from trigger_workflow.services.audit import verify
+
+    try:
+        report = verify.verify_cases(ctx.session(), references)
+    except TriggerWorkflowError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(1)
+    for verdict in report.broken:
+        for problem in verdict.problems:
+            click.echo(f"{verdict.reference}: {problem.message}")
+    broken = len(report.broken)
+    click.echo(
+        f"{report.checked} cases, {report.events} events checked: "
+        + (f"{broken} broken." if broken else "every chain intact.")
+    )
+    if broken:
+        sys.exit(1)
+
+
+@audit.command("replay")
+@click.argument("reference", metavar="CASE")
+@pass_context
+def audit_replay(ctx: Context, reference: str) -> None:
+    """Re-run a case from its first event and compare with its stored state; exit 1 if they differ."""
+    from trigger_workflow.services.audit import replay
+
+    try:
+        result = replay.replay_case(ctx.session(), reference)
+    except TriggerWorkflowError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(1)
+    if result.divergence is None:
+        click.echo(
+            f"{reference}: {result.events} events replayed on process version "
+            f"{result.process_version}: the replay matches the stored state."
+        )
+        return
+    click.echo(
+        f"{reference}: diverges at event {result.divergence.seq}: {result.divergence.message}"
+    )
+    sys.exit(1)
+
+
+@audit.command("figures")
+@click.option(
+    "--start", help="First day of the 12 months (YYYY-MM-DD); default: this financial year."
+)
+@pass_context
+def audit_figures(ctx: Context, start: str | None) -> None:
+    """Print the statutory figures (R20), their cases and each step's timeliness, as CSV."""
+    from trigger_workflow.services.audit import figures
+
+    try:
+        result = figures.figures(ctx.session(), figures.Period.parse(start))
+    except TriggerWorkflowError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(1)
+    click.echo(figures.figures_csv(result), nl=False)
+    for problem in result.inconsistencies():
+        click.echo(f"warning: the figures do not add up: {problem}", err=True)
+
+
 def _deploy_or_exit(session: Session, files: ProcessFiles, actor: str) -> processes.DeployResult:
     """Deploy, or print each problem with its file and line and exit with status 1."""
     try:

@@ -15,6 +15,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundExcepti
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
+from trigger_workflow.engine import clock
 from trigger_workflow.engine.script_engine import SCRIPT_ENGINE
 from trigger_workflow.errors import EngineError, NotFound, TaskNotOpen
 
@@ -56,6 +57,8 @@ class StepReport:
     """What the engine did on its own after a start or a completed task."""
 
     automatic: list[dict[str, str]] = field(default_factory=list)
+    # The moment the engine read as "now" for this run (ISO 8601, UTC): replay pins it again.
+    now: str = ""
 
     def record(self, task: Task) -> bool:
         """Note a task the engine completed by itself (scripts, decisions, gateways)."""
@@ -81,10 +84,18 @@ def _forget_escalation_branch_data(task: Task) -> None:
         task.data = {}
 
 
-def start(spec: Any, subprocess_specs: dict[str, Any]) -> tuple[Workflow, StepReport]:
+def start(
+    spec: Any, subprocess_specs: dict[str, Any], *, now: datetime | None = None
+) -> tuple[Workflow, StepReport]:
     """Create a workflow and run it to its first wait."""
-    workflow = Workflow(spec, subprocess_specs, script_engine=SCRIPT_ENGINE)
-    return workflow, _run_engine(workflow, task_name=None)
+    with clock.pinned(now or clock.now()) as moment:
+        workflow = Workflow(spec, subprocess_specs, script_engine=SCRIPT_ENGINE)
+        return workflow, _stamped(_run_engine(workflow, task_name=None), moment)
+
+
+def _stamped(report: StepReport, moment: datetime) -> StepReport:
+    report.now = moment.isoformat()
+    return report
 
 
 def human_tasks(workflow: BpmnWorkflow) -> list[HumanTask]:
@@ -117,6 +128,8 @@ def complete(
     task_id: str,
     data: dict[str, Any],
     context: dict[str, Any] | None = None,
+    *,
+    now: datetime | None = None,
 ) -> StepReport:
     """Complete a READY human task with the submitted data and run on to the next wait.
 
@@ -128,11 +141,12 @@ def complete(
     task.data.update(copy.deepcopy(data))
     task.data.update(copy.deepcopy(context or {}))
     name = task.task_spec.bpmn_name or task.task_spec.bpmn_id
-    try:
-        task.run()
-    except SpiffWorkflowException as error:
-        raise _engine_error(error, name) from error
-    return _run_engine(workflow, task_name=name)
+    with clock.pinned(now or clock.now()) as moment:
+        try:
+            task.run()
+        except SpiffWorkflowException as error:
+            raise _engine_error(error, name) from error
+        return _stamped(_run_engine(workflow, task_name=name), moment)
 
 
 def _run_engine(workflow: BpmnWorkflow, task_name: str | None) -> StepReport:
@@ -165,16 +179,17 @@ def next_timer_due(workflow: BpmnWorkflow) -> datetime | None:
     return min(due, default=None)
 
 
-def fire_timers(workflow: BpmnWorkflow) -> StepReport:
-    """Fire every timer that is due and run on; the engine needs a second pass to follow it."""
+def fire_timers(workflow: BpmnWorkflow, *, now: datetime | None = None) -> StepReport:
+    """Fire every timer due at `now` and run on; the engine needs a second pass to follow it."""
     report = StepReport()
-    try:
-        for _ in range(2):
-            workflow.refresh_timers()
-            workflow.do_engine_steps(did_complete_task=report.record)
-    except SpiffWorkflowException as error:
-        raise _engine_error(error, "a timer") from error
-    return report
+    with clock.pinned(now or clock.now()) as moment:
+        try:
+            for _ in range(2):
+                workflow.refresh_timers()
+                workflow.do_engine_steps(did_complete_task=report.record)
+        except SpiffWorkflowException as error:
+            raise _engine_error(error, "a timer") from error
+    return _stamped(report, moment)
 
 
 def stage(workflow: BpmnWorkflow) -> str:

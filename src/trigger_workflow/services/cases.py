@@ -162,7 +162,11 @@ def _insert_case(
     session.flush()
     detail = {"process_version": version.number, "process_version_id": version.id}
     records.append_event(
-        session, case, actor, "case_started", detail=detail | {"automatic": report.automatic}
+        session,
+        case,
+        actor,
+        "case_started",
+        detail=detail | {"automatic": report.automatic, "engine_now": report.now},
     )
 
 

@@ -13,6 +13,7 @@ from trigger_workflow.engine import calendar, serialization
 from trigger_workflow.engine import workflow as engine
 from trigger_workflow.services import access, processes
 from trigger_workflow.services.actors import PARTNER, Actor
+from trigger_workflow.store import chain
 from trigger_workflow.store.models import Case, Event, OpenTask, ReferenceCounter, utcnow
 
 
@@ -103,21 +104,33 @@ def append_event(
     task: engine.HumanTask | None = None,
     data: dict[str, Any] | None = None,
     detail: dict[str, Any] | None = None,
+    task_ref: tuple[str, str, str] | None = None,
 ) -> Event:
-    """Append one event to the case's history, numbered after the last."""
+    """Append one event to the case's history, numbered after the last, chained by its hash.
+
+    An event is hashed here: set everything it says through these arguments (`task_ref` is
+    (task id, task spec, task name) for events about a task with no engine task at hand).
+    """
+    if task is not None:
+        task_ref = (task.id, task.spec_name, task.name)
     case.events_recorded += 1
-    seq = case.events_recorded
-    event = Event(
-        case_id=case.id,
-        seq=seq,
-        actor=actor.username,
-        kind=kind,
-        task_id=task.id if task else None,
-        task_spec=task.spec_name if task else None,
-        task_name=task.name if task else None,
-        data=data or {},
-        detail=detail or {},
-    )
+    content: dict[str, Any] = {
+        "case_id": case.id,
+        "seq": case.events_recorded,
+        "occurred_at": utcnow(),
+        "actor": actor.username,
+        "kind": kind,
+        "task_id": task_ref[0] if task_ref else None,
+        "task_spec": task_ref[1] if task_ref else None,
+        "task_name": task_ref[2] if task_ref else None,
+        # As the JSON column will give them back, so that the hash is over what is read.
+        "data": chain.as_stored(data),
+        "detail": chain.as_stored(detail),
+    }
+    # The case row is locked (or new) while its events are appended, so its head is current.
+    prev_hash = case.last_event_hash or chain.GENESIS
+    event = Event(**content, prev_hash=prev_hash, hash=chain.event_hash(content, prev_hash))
+    case.last_event_hash = event.hash
     session.add(event)
     return event
 
@@ -126,6 +139,7 @@ def step_detail(case: Case, report: engine.StepReport) -> dict[str, Any]:
     """Describe what the engine did after a step, and where the case stands, for its event."""
     return {
         "automatic": report.automatic,
+        "engine_now": report.now,
         "stage": case.stage,
         "status": case.status,
         "outcome": case.outcome,

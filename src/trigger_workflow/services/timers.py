@@ -51,7 +51,8 @@ def _fire_case(session: Session, case_id: int, now: datetime) -> int:
         return 0
     deployed = processes.deployed(case.process_version)
     workflow = restore_workflow(case, deployed)
-    report = engine.fire_timers(workflow)
+    # The engine fires what is due at the moment the worker took the case (recorded for replay).
+    report = engine.fire_timers(workflow, now=now)
     save_case(session, case, workflow, deployed)
     append_event(session, case, WORKER, "timer_fired", detail=step_detail(case, report))
     session.commit()

@@ -23,6 +23,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from trigger_workflow.store import chain
+
 
 def utcnow() -> datetime:
     """Return the current time in UTC."""
@@ -97,6 +99,8 @@ class Case(Base):
     serializer_version: Mapped[str] = mapped_column(String(20))
     lock_version: Mapped[int] = mapped_column(Integer, default=1)
     events_recorded: Mapped[int] = mapped_column(Integer, default=0)
+    # The hash of the case's last event: the head of its chain, so a deleted last event shows.
+    last_event_hash: Mapped[str] = mapped_column(String(64), default="")
 
     process_version: Mapped[ProcessVersion] = relationship()
     open_tasks: Mapped[list[OpenTask]] = relationship(
@@ -158,6 +162,9 @@ class Event(Base):
     task_name: Mapped[str | None] = mapped_column(String(200))
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Tamper evidence (store/chain.py): the previous event's hash, and this one's over both.
+    prev_hash: Mapped[str] = mapped_column(String(64), default="")
+    hash: Mapped[str] = mapped_column(String(64), default="")
 
 
 class Officer(Base):
@@ -280,3 +287,15 @@ class AppendOnlyError(RuntimeError):
 @event.listens_for(Event, "before_delete")
 def _refuse_event_change(mapper: Any, connection: Any, target: Event) -> None:
     raise AppendOnlyError(f"event {target.id} of case {target.case_id} is append-only")
+
+
+@event.listens_for(Event, "before_insert")
+def _refuse_unhashed_change(mapper: Any, connection: Any, target: Event) -> None:
+    # An event changed between being hashed (services/records.append_event) and written would
+    # be reported as tampered with for ever: refuse to write it.
+    content = {name: getattr(target, name) for name in chain.CONTENT_FIELDS}
+    if target.hash != chain.event_hash(content, target.prev_hash):
+        raise AppendOnlyError(
+            f"event {target.seq} of case {target.case_id} changed after it was hashed: "
+            "give everything it records to records.append_event"
+        )

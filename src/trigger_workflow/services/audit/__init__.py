@@ -1,0 +1,1 @@
+"""What auditors use: chain verification, replay, a case's history, exports, statutory figures."""

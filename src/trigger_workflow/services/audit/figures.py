@@ -1,0 +1,229 @@
+"""The statutory figures (R20) for a 12-month period, the cases behind each, and step timeliness."""
+
+from __future__ import annotations
+
+import csv
+import io
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from trigger_workflow.engine import calendar
+from trigger_workflow.errors import FieldProblem, FormInvalid
+from trigger_workflow.services import processes
+from trigger_workflow.services.audit import definitions as d
+from trigger_workflow.store.models import Case, Event, ProcessVersion
+
+
+@dataclass(frozen=True)
+class Period:
+    """Twelve months from a first day (the financial year by default)."""
+
+    start: date
+    end: date  # the last day, included
+
+    @classmethod
+    def starting(cls, start: date) -> Period:
+        """Return the 12 months beginning on `start`."""
+        try:
+            following = start.replace(year=start.year + 1)
+        except ValueError:  # from 29 February: to the last day of the next February
+            following = date(start.year + 1, 3, 1)
+        return cls(start, following - timedelta(days=1))
+
+    @classmethod
+    def financial_year(cls, day: date) -> Period:
+        """Return the financial year (1 April to 31 March) that holds `day`."""
+        year = day.year if day >= date(day.year, 4, 1) else day.year - 1
+        return cls.starting(date(year, 4, 1))
+
+    @classmethod
+    def parse(cls, start: str | None) -> Period:
+        """Read a period's first day (YYYY-MM-DD), or give this financial year; say what is wrong."""
+        if not start:
+            return cls.financial_year(calendar.today())
+        try:
+            return cls.starting(date.fromisoformat(start))
+        except ValueError:
+            raise FormInvalid(
+                [FieldProblem(("start",), "Enter the first day of the period as YYYY-MM-DD")]
+            ) from None
+
+    def label(self) -> str:
+        """Say the period in words."""
+        return f"{self.start:%-d %B %Y} to {self.end:%-d %B %Y}"
+
+
+@dataclass
+class StepTimeliness:
+    """How one step fared against its timescale over the period's cases."""
+
+    task: str
+    name: str
+    timescale_days: int
+    done: int = 0
+    within: int = 0
+    working_days: list[int] = field(default_factory=list)
+
+    @property
+    def share_within(self) -> float | None:
+        """Return the share done within the timescale (0 to 1), or None if nothing was done."""
+        return self.within / self.done if self.done else None
+
+    @property
+    def median_days(self) -> float | None:
+        """Return the median working days the step took."""
+        return statistics.median(self.working_days) if self.working_days else None
+
+
+@dataclass
+class Figures:
+    """The figures of one period and the cases behind each."""
+
+    period: Period
+    cases: dict[str, list[str]]
+    steps: list[StepTimeliness]
+
+    def count(self, figure: str) -> int:
+        """Return one figure."""
+        return len(self.cases[figure])
+
+    def inconsistencies(self) -> list[str]:
+        """Say every way the figures fail to add up (empty when they are consistent)."""
+        n = {key: set(refs) for key, refs in self.cases.items()}
+        checks = [
+            (
+                n["threshold_decided"] <= n["applications"],
+                "threshold decisions exceed applications",
+            ),
+            (n["threshold_not_met"] <= n["threshold_decided"], "not met is not among decisions"),
+            (n["rejected"] <= n["threshold_decided"], "rejections are not among decisions"),
+            (not (n["threshold_not_met"] & n["rejected"]), "a case is both not met and rejected"),
+            (n["reviews"] <= n["applications"], "reviews exceed applications"),
+            (not (n["reviews"] & n["rejected"]), "a rejected application was reviewed"),
+            (n["with_recommendations"] <= n["reviews"], "recommendations without a review"),
+        ]
+        return [message for ok, message in checks if not ok]
+
+
+def figures(session: Session, period: Period) -> Figures:
+    """Count what the applications received in the period went through, from their events."""
+    in_period = (Case.received_on >= period.start) & (Case.received_on <= period.end)
+    rows = list(
+        session.execute(
+            select(Case.id, Case.reference, Case.received_on, Case.process_version_id)
+            .where(in_period)
+            .order_by(Case.reference)
+        )
+    )
+    by_id = {row.id: row for row in rows}
+    events: dict[int, list[Event]] = defaultdict(list)
+    query = (
+        select(Event)
+        .where(Event.case_id.in_(select(Case.id).where(in_period)))
+        .order_by(Event.case_id, Event.seq)
+    )
+    for event in session.scalars(query):
+        events[event.case_id].append(event)
+    cases: dict[str, list[str]] = {key: [] for key in d.FIGURES}
+    for case_id, row in by_id.items():
+        for figure in _figures_of(events[case_id]):
+            cases[figure].append(row.reference)
+    steps = _timeliness(session, rows, events)
+    return Figures(period, {k: sorted(v) for k, v in cases.items()}, steps)
+
+
+def _figures_of(events: list[Event]) -> set[str]:
+    completed = [e for e in events if e.kind == "task_completed"]
+    found = set()
+    if any(e.task_spec == d.APPLICATION_TASK for e in completed):
+        found.add("applications")
+    decisions = [e for e in completed if e.task_spec == d.THRESHOLD_TASK]
+    if decisions:
+        found.add("threshold_decided")
+        outcome = decisions[-1].data.get(d.THRESHOLD_FIELD)
+        if outcome == d.THRESHOLD_NOT_MET:
+            found.add("threshold_not_met")
+        elif outcome == d.THRESHOLD_REJECTED:
+            found.add("rejected")
+    meetings = [e for e in completed if e.task_spec == d.REVIEW_TASK]
+    if meetings:
+        found.add("reviews")
+        if any(e.data.get(d.RECOMMENDATIONS_FIELD) for e in meetings):
+            found.add("with_recommendations")
+    return found
+
+
+def _timeliness(
+    session: Session, rows: list[Any], events: dict[int, list[Event]]
+) -> list[StepTimeliness]:
+    steps: dict[str, StepTimeliness] = {}
+    versions: dict[int, processes.DeployedProcess] = {}
+    for row in rows:
+        if row.process_version_id not in versions:
+            version = session.get(ProcessVersion, row.process_version_id)
+            assert version is not None
+            versions[row.process_version_id] = processes.deployed(version)
+        deployed = versions[row.process_version_id]
+        opened: dict[str, date] = {}
+        for event in events[row.id]:
+            day = event.occurred_at.astimezone(calendar.UK_TIME).date()
+            if event.kind == "task_completed" and event.task_spec and event.task_id:
+                _count(steps, deployed, event, row.received_on, opened.get(event.task_id, day), day)
+            for ready in event.detail.get("ready", []):
+                opened.setdefault(str(ready.get("id")), day)
+    return list(steps.values())  # in the order the steps first happened
+
+
+def _count(
+    steps: dict[str, StepTimeliness],
+    deployed: processes.DeployedProcess,
+    event: Event,
+    received: date,
+    ready: date,
+    done: date,
+) -> None:
+    timescale = deployed.timescale(str(event.task_spec))
+    if timescale is None or event.task_spec == d.APPLICATION_TASK:
+        return
+    step = steps.setdefault(
+        str(event.task_spec),
+        StepTimeliness(str(event.task_spec), str(event.task_name), timescale.days),
+    )
+    start = received if timescale.counted_from == "received" else ready
+    days = calendar.working_days_between(start, done)
+    step.done += 1
+    step.within += days <= timescale.days
+    step.working_days.append(days)
+
+
+def figures_csv(result: Figures) -> str:
+    """Write the figures, their cases and the steps' timeliness as CSV."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["period", result.period.start.isoformat(), result.period.end.isoformat()])
+    writer.writerow(["figure", "count", "statutory", "cases"])
+    for key, title in d.FIGURES.items():
+        refs = result.cases[key]
+        writer.writerow([title, len(refs), "yes" if key in d.STATUTORY else "no", " ".join(refs)])
+    writer.writerow([])
+    writer.writerow(
+        [
+            "step",
+            "timescale (working days)",
+            "done",
+            "within timescale",
+            "share within",
+            "median working days",
+        ]
+    )
+    for step in result.steps:
+        share = "" if step.share_within is None else f"{step.share_within:.2f}"
+        median = "" if step.median_days is None else f"{step.median_days:g}"
+        writer.writerow([step.name, step.timescale_days, step.done, step.within, share, median])
+    return out.getvalue()

@@ -1,0 +1,206 @@
+"""Check each case's event chain: find altered, deleted, inserted and reordered events."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import groupby
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from trigger_workflow.errors import NotFound
+from trigger_workflow.store import chain
+from trigger_workflow.store.models import Case, Event
+
+EVENT_NAMES = (*chain.CONTENT_FIELDS, "prev_hash", "hash")
+EVENT_COLUMNS = [getattr(Event, name) for name in EVENT_NAMES]
+
+
+@dataclass(frozen=True)
+class ChainProblem:
+    """Where a case's chain is broken and how."""
+
+    seq: int | None
+    kind: str  # altered, deleted, inserted, reordered
+    message: str
+    shift: int | None = None  # recorded number minus present number, for a renumbered event
+
+
+@dataclass
+class CaseVerdict:
+    """The result of checking one case."""
+
+    reference: str
+    events: int
+    problems: list[ChainProblem] = field(default_factory=list)
+
+    @property
+    def intact(self) -> bool:
+        """Return whether the case's chain is unbroken."""
+        return not self.problems
+
+
+@dataclass
+class VerifyReport:
+    """The result of checking many cases: the broken ones, and how many were checked."""
+
+    checked: int = 0
+    events: int = 0
+    broken: list[CaseVerdict] = field(default_factory=list)
+
+
+def verify_cases(
+    session: Session, references: Iterable[str] = (), batch: int = 2000
+) -> VerifyReport:
+    """Check the chains of the named cases, or of every case; report each broken one."""
+    wanted = list(references)
+    cases = _cases(session, wanted)
+    report = VerifyReport()
+    for chunk in _chunks(cases, batch):
+        ids = [c[0] for c in chunk]
+        rows = session.execute(
+            select(*EVENT_COLUMNS).where(Event.case_id.in_(ids)).order_by(Event.case_id, Event.seq)
+        ).mappings()
+        by_case = {k: list(v) for k, v in groupby(rows, key=lambda r: r["case_id"])}
+        for case_id, reference, recorded, head in chunk:
+            verdict = check_chain(reference, by_case.get(case_id, []), recorded, head)
+            report.checked += 1
+            report.events += verdict.events
+            if not verdict.intact:
+                report.broken.append(verdict)
+    return report
+
+
+def _cases(session: Session, references: list[str]) -> list[tuple[int, str, int, str]]:
+    query = select(Case.id, Case.reference, Case.events_recorded, Case.last_event_hash)
+    if references:
+        query = query.where(Case.reference.in_(references))
+    found = [tuple(row) for row in session.execute(query.order_by(Case.id))]
+    missing = set(references) - {row[1] for row in found}
+    if missing:
+        raise NotFound(f"There is no case {', '.join(sorted(missing))}.")
+    return found
+
+
+def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def check_chain(reference: str, events: list[Any], recorded: int, head: str) -> CaseVerdict:
+    """Check one case's events (in seq order) against their hashes, links and the case's head."""
+    verdict = CaseVerdict(reference, len(events))
+    hashes = {e["hash"]: e["seq"] for e in events}
+    previous_hash, previous_seq = chain.GENESIS, 0
+    for event in events:
+        problem = _check_event(event, previous_hash, previous_seq, hashes, len(events))
+        if problem:
+            verdict.problems.append(problem)
+        previous_hash, previous_seq = event["hash"], event["seq"]
+    if recorded > previous_seq:
+        verdict.problems.append(
+            ChainProblem(
+                previous_seq + 1,
+                "deleted",
+                f"event {previous_seq + 1} to {recorded} missing: the case recorded {recorded} "
+                f"events, the history ends at {previous_seq}",
+            )
+        )
+    elif previous_hash != (head or chain.GENESIS):
+        kind = "inserted" if previous_seq > recorded else "altered"
+        verdict.problems.append(
+            ChainProblem(
+                previous_seq or None,
+                kind,
+                f"the history ends at event {previous_seq}, which is not the last event the "
+                f"case recorded ({recorded}): an event was {kind} at the end",
+            )
+        )
+    verdict.problems = _explain_renumbering(verdict.problems)
+    return verdict
+
+
+def _explain_renumbering(problems: list[ChainProblem]) -> list[ChainProblem]:
+    """Say "inserted" or "deleted" when every later event was renumbered by one to hide it."""
+    shifted = [p for p in problems if p.shift is not None]
+    if not shifted or len({p.shift for p in shifted}) != 1:
+        return problems
+    shift = shifted[0].shift
+    seqs = [p.seq for p in shifted if p.seq is not None]
+    if seqs != list(range(seqs[0], seqs[0] + len(seqs))):
+        return problems
+    rest = [p for p in problems if p.shift is None and p.seq not in (seqs[0] - 1, seqs[0])]
+    first = seqs[0]
+    if shift == -1:
+        where = ChainProblem(
+            first - 1,
+            "inserted",
+            f"event {first - 1} was inserted: the {len(seqs)} events after it were each "
+            "renumbered one up",
+        )
+    else:
+        where = ChainProblem(
+            first,
+            "deleted",
+            f"an event before event {first} was deleted: the {len(seqs)} events from there "
+            "were each renumbered one down",
+        )
+    return sorted([*rest, where], key=lambda p: p.seq or 0)
+
+
+def _check_event(
+    event: Any, previous_hash: str, previous_seq: int, hashes: dict[str, int], count: int
+) -> ChainProblem | None:
+    seq = event["seq"]
+    if chain.event_hash(dict(event), event["prev_hash"]) != event["hash"]:
+        moved = _hashed_as(event, count)
+        if moved is not None:
+            return ChainProblem(
+                seq,
+                "reordered",
+                f"event {seq} was recorded as event {moved}: events reordered",
+                shift=moved - seq,
+            )
+        return ChainProblem(
+            seq, "altered", f"event {seq} was altered: its content does not match its hash"
+        )
+    if event["prev_hash"] == previous_hash:
+        if seq != previous_seq + 1:
+            return ChainProblem(
+                seq,
+                "reordered",
+                f"event {seq} follows event {previous_seq}, but was numbered out of turn",
+            )
+        return None
+    if event["prev_hash"] in hashes:
+        after = hashes[event["prev_hash"]]
+        return ChainProblem(
+            seq,
+            "reordered",
+            f"event {seq} was recorded after event {after}, not {previous_seq}: events reordered",
+        )
+    if seq > previous_seq + 1:
+        return ChainProblem(
+            previous_seq + 1,
+            "deleted",
+            f"event {previous_seq + 1}{'' if seq == previous_seq + 2 else f' to {seq - 1}'} missing: "
+            f"event {seq} follows an event that is not there",
+        )
+    return ChainProblem(
+        seq,
+        "inserted",
+        f"event {seq} does not follow event {previous_seq}: an event was inserted or replaced before it",
+    )
+
+
+def _hashed_as(event: Any, count: int) -> int | None:
+    """Return the number the event had when recorded, if only its number was changed."""
+    content = dict(event)
+    for seq in range(1, count + 2):
+        if seq != event["seq"]:
+            content["seq"] = seq
+            if chain.event_hash(content, event["prev_hash"]) == event["hash"]:
+                return seq
+    return None

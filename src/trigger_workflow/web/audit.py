@@ -1,0 +1,101 @@
+"""Auditors' pages: case timelines step by step, exports, and the statutory figures (R20, R21)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, g, render_template, request
+
+from trigger_workflow import pdf, schema_forms
+from trigger_workflow.errors import NotFound
+from trigger_workflow.services.audit import definitions, figures, history
+from trigger_workflow.web.acting import officer_required
+from trigger_workflow.web.database import get_session
+
+bp = Blueprint("audit", __name__, url_prefix="/audit")
+
+
+@bp.before_request
+@officer_required
+def auditors_only() -> None:
+    """Refuse every page here to anyone but an auditor (403)."""
+    history.ensure_auditor(g.actor)
+
+
+@bp.get("/")
+def index() -> str:
+    """List recent cases and link to the statutory figures."""
+    cases = history.recent_cases(get_session(), g.actor)
+    return render_template("audit/index.html", cases=cases)
+
+
+@bp.get("/cases/<reference>")
+def case(reference: str) -> str:
+    """Show a case's timeline at one event: who, when, what they saw and sent, the diagrams."""
+    seq = request.args.get("event", default=1, type=int)
+    found = history.case_history(get_session(), reference, g.actor, f"audit timeline, event {seq}")
+    step = history.timeline_step(found, seq)
+    form = found.forms.get(step.event.task_spec or "")
+    rows = (
+        schema_forms.read_only_summary(*form, step.event.data) if form and step.event.data else []
+    )
+    return render_template("audit/case.html", history=found, step=step, submitted=rows)
+
+
+@bp.get("/cases/<reference>/history.json")
+def export_json(reference: str) -> Response:
+    """Download a case's full history as JSON."""
+    found = history.case_history(get_session(), reference, g.actor, "export JSON")
+    return _download(history.history_json(found), "application/json", f"{reference}-history.json")
+
+
+@bp.get("/cases/<reference>/history.csv")
+def export_csv(reference: str) -> Response:
+    """Download a case's events as CSV."""
+    found = history.case_history(get_session(), reference, g.actor, "export CSV")
+    return _download(history.history_csv(found), "text/csv", f"{reference}-history.csv")
+
+
+@bp.get("/cases/<reference>/history.pdf")
+def export_pdf(reference: str) -> Response:
+    """Download a printable PDF of a case's history, for a file or a court bundle."""
+    found = history.case_history(get_session(), reference, g.actor, "export PDF")
+    entries = [(event, _summary(found, event.task_spec, event.data)) for event in found.events]
+    html = render_template("audit/history_pdf.html", history=found, entries=entries)
+    return _download(pdf.html_to_pdf(html), "application/pdf", f"{reference}-history.pdf")
+
+
+@bp.get("/figures")
+def figures_page() -> str:
+    """Show the statutory figures (R20) for a 12-month period, the financial year by default."""
+    result = figures.figures(get_session(), figures.Period.parse(request.args.get("start")))
+    return render_template("audit/figures.html", result=result, definitions=definitions)
+
+
+@bp.get("/figures.csv")
+def figures_csv() -> Response:
+    """Download the statutory figures as CSV."""
+    result = figures.figures(get_session(), figures.Period.parse(request.args.get("start")))
+    name = f"community-trigger-figures-{result.period.start.isoformat()}.csv"
+    return _download(figures.figures_csv(result), "text/csv", name)
+
+
+@bp.get("/figures/<figure>")
+def figure_cases(figure: str) -> str:
+    """List the cases behind one figure."""
+    result = figures.figures(get_session(), figures.Period.parse(request.args.get("start")))
+    title = definitions.FIGURES.get(figure)
+    if title is None:
+        raise NotFound(f"There is no figure '{figure}'.")
+    return render_template("audit/figure_cases.html", result=result, figure=figure, title=title)
+
+
+def _summary(found: history.CaseHistory, task_spec: str | None, data: dict[str, Any]) -> Any:
+    form = found.forms.get(task_spec or "")
+    return schema_forms.read_only_summary(*form, data) if form and data else []
+
+
+def _download(body: str | bytes, mimetype: str, filename: str) -> Response:
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

@@ -1,0 +1,227 @@
+"""R21 replay by re-execution: every case rebuilds from its events; a state changed behind the engine's back is caught."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from datetime import UTC, datetime, timedelta
+
+from click.testing import CliRunner
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from tests.audit_cases import MET, every_path, run_case
+from tests.test_worker import TIMER_FILES
+from trigger_workflow.cli import main
+from trigger_workflow.services import actors, cases, processes, records, timers
+from trigger_workflow.services.audit import replay
+from trigger_workflow.store.models import Case, Event
+
+
+def _set_state(session: Session, reference: str, change: object) -> None:
+    """Rewrite a case's stored workflow state with raw SQL, as a bug or an intruder could."""
+    state = session.scalar(select(Case.workflow_state).where(Case.reference == reference))
+    assert state is not None
+    new = change(json.loads(state))  # type: ignore[operator]
+    session.execute(
+        text('UPDATE "case" SET workflow_state = :state WHERE reference = :ref'),
+        {"state": json.dumps(new), "ref": reference},
+    )
+    session.commit()
+    session.expire_all()
+
+
+def test_r21_every_case_replays_to_its_stored_state(
+    session: Session, deployed: processes.DeployResult
+) -> None:
+    """Each path (open, refused, reviewed, appealed and reviewed afresh) replays and matches."""
+    references = every_path(session)
+    for name, reference in references.items():
+        result = replay.replay_case(session, reference)
+        assert result.matches, (name, result.divergence)
+        assert result.process_version == 1
+        assert [s.seq for s in result.steps] == list(range(1, result.events + 1))
+    upheld = replay.replay_case(session, references["appeal upheld, fresh review, confirmed"])
+    assert upheld.events == 19
+    last = upheld.steps[-1].marks
+    assert "call_appeal" in last.completed["community_trigger"]
+
+
+def test_r21_replay_shows_what_each_officer_saw(
+    session: Session, deployed: processes.DeployResult
+) -> None:
+    """A step of the replay carries the task's data as the officer saw it before answering."""
+    reference = run_case(session, MET)
+    result = replay.replay_case(session, reference)
+    decide = next(s for s in result.steps if s.event.task_spec == "decide_threshold")
+    assert decide.seen is not None
+    assert decide.seen["qualifying_complaints"] == 3  # recorded at the step before
+    assert "threshold_outcome" not in decide.seen
+    assert decide.marks.waiting["community_trigger"] == {"call_case_review"}
+
+
+def test_r21_state_altered_behind_the_engine_is_caught(
+    session: Session, deployed: processes.DeployResult
+) -> None:
+    """Changing a submitted answer inside the stored state is reported with the task and field."""
+    reference = run_case(session, MET)
+
+    def change(state: dict) -> dict:  # type: ignore[type-arg]
+        for sub in state["subprocesses"].values():
+            for task in sub["tasks"].values():
+                if task["data"].get("threshold_outcome") == "met":
+                    task["data"]["threshold_outcome"] = "not_met"
+        return state
+
+    _set_state(session, reference, change)
+    result = replay.replay_case(session, reference)
+    assert result.divergence is not None
+    assert result.divergence.seq == 5
+    assert "stored state differs" in result.divergence.message
+    assert '\'threshold_outcome\' stored "not_met", replayed "met"' in result.divergence.message
+
+
+def test_r21_task_state_altered_is_caught(
+    session: Session, deployed: processes.DeployResult
+) -> None:
+    """Marking a waiting task completed in the stored state is reported as a state difference."""
+    reference = run_case(session, [])
+
+    def change(state: dict) -> dict:  # type: ignore[type-arg]
+        for sub in state["subprocesses"].values():
+            for task in sub["tasks"].values():
+                if task["task_spec"] == "acknowledge_application":
+                    task["state"] = 64  # COMPLETED
+        return state
+
+    _set_state(session, reference, change)
+    divergence = replay.replay_case(session, reference).divergence
+    assert divergence is not None and "stored COMPLETED, replayed READY" in divergence.message
+
+
+def test_r21_record_that_disagrees_with_the_engine_is_caught(
+    session: Session, deployed: processes.DeployResult
+) -> None:
+    """An event whose data was changed replays differently: the first diverging event is named."""
+    reference = run_case(session, MET)
+    case_id = session.scalar(select(Case.id).where(Case.reference == reference))
+    session.execute(
+        text("UPDATE event SET data = :data WHERE case_id = :case AND seq = 5"),
+        {
+            "data": json.dumps({"threshold_outcome": "not_met", "threshold_reasons": "x"}),
+            "case": case_id,
+        },
+    )
+    session.commit()
+    session.expire_all()
+    divergence = replay.replay_case(session, reference).divergence
+    assert divergence is not None and divergence.seq == 5
+    assert "record says stage 'Multi-agency case review'" in divergence.message
+
+
+def test_r21_timer_firings_replay_at_their_recorded_moments(
+    sessions: sessionmaker[Session],
+) -> None:
+    """A timer reached and fired replays with the engine's clock pinned to the recorded moments."""
+    carol = actors.Actor("carol", "coordinator", "council")
+    with sessions() as session:
+        processes.deploy(session, TIMER_FILES, "test", process_id="timer_process")
+        waiting = cases.start_case(session, cases.StartCase("timer_process", carol)).reference
+        fired = cases.start_case(session, cases.StartCase("timer_process", carol)).reference
+    later = datetime.now(UTC) + timedelta(days=6)
+    with sessions() as session:
+        session.execute(
+            text('UPDATE "case" SET timer_due_at = :never WHERE reference = :ref'),
+            {"never": datetime(2999, 1, 1, tzinfo=UTC), "ref": waiting},
+        )
+        session.commit()
+    assert timers.fire_due_timers(sessions, now=later) == 1
+    with sessions() as session:
+        for reference in (waiting, fired):
+            result = replay.replay_case(session, reference)
+            assert result.matches, result.divergence
+        event = session.scalar(select(Event).where(Event.kind == "timer_fired"))
+        assert event is not None and event.detail["engine_now"] == later.isoformat()
+        # Had the worker fired it a day earlier, before it was due, the case would not have moved.
+        session.execute(
+            text("UPDATE event SET detail = :detail WHERE id = :id"),
+            {
+                "detail": json.dumps(
+                    event.detail | {"engine_now": (later - timedelta(days=2)).isoformat()}
+                ),
+                "id": event.id,
+            },
+        )
+        session.commit()
+        session.expire_all()
+        divergence = replay.replay_case(session, fired).divergence
+        assert divergence is not None and divergence.seq == 2
+        assert "the record says stage 'Closed', the replay 'Running'" in divergence.message
+
+
+def test_r21_audit_replay_command(
+    database_url: str, session: Session, deployed: processes.DeployResult
+) -> None:
+    """`audit replay CASE` says it matches (exit 0), or where it diverges (exit 1)."""
+    reference = run_case(session, MET)
+    runner = CliRunner()
+    env = {"TRIGGER_WORKFLOW_DATABASE_URL": database_url}
+    ok = runner.invoke(main, ["audit", "replay", reference], env=env)
+    assert ok.exit_code == 0, ok.output
+    assert "5 events replayed on process version 1: the replay matches" in ok.output
+    _set_state(session, reference, _drop_task_data)
+    bad = runner.invoke(main, ["audit", "replay", reference], env=env)
+    assert bad.exit_code == 1 and f"{reference}: diverges at event 5" in bad.output
+    missing = runner.invoke(main, ["audit", "replay", "CT-1999-0001"], env=env)
+    assert missing.exit_code == 1 and "There is no case" in missing.output
+
+
+def _drop_task_data(state: dict) -> dict:  # type: ignore[type-arg]
+    for task in state["tasks"].values():
+        task["data"] = {"forged": True}
+    return state
+
+
+def test_r21_context_recorded_beside_the_answers_is_given_to_the_engine(
+    session: Session, deployed: processes.DeployResult
+) -> None:
+    """A completion's recorded `detail.context` (data the application added) is fed on replay too."""
+    reference = run_case(session, MET[:1])
+    event = session.scalar(select(Event).where(Event.task_spec == "acknowledge_application"))
+    assert event is not None
+    session.execute(
+        text("UPDATE event SET detail = :detail WHERE id = :id"),
+        {
+            "detail": json.dumps(event.detail | {"context": {"received_on": "2026-01-05"}}),
+            "id": event.id,
+        },
+    )
+    session.commit()
+    session.expire_all()
+    divergence = replay.replay_case(session, reference).divergence
+    # The original run never had it, so the stored state differs exactly there.
+    assert divergence is not None
+    assert '\'received_on\' stored "<absent>", replayed "2026-01-05"' in divergence.message
+
+
+def test_r21_a_move_to_another_version_is_replayed_or_named(
+    session: Session, deployed: processes.DeployResult
+) -> None:
+    """A `migrated` event is replayed with the process owners' move when installed, else named."""
+    reference = run_case(session, MET[:1])
+    case = session.scalar(select(Case).where(Case.reference == reference).with_for_update())
+    assert case is not None
+    carol = actors.find_officer(session, "carol")
+    detail = {
+        "process_version_id": case.process_version_id,
+        "stage": case.stage,
+        "ready": [{"id": t.id, "name": t.name} for t in case.open_tasks],
+    }
+    records.append_event(session, case, carol, replay.MIGRATED, detail=detail)
+    session.commit()
+    result = replay.replay_case(session, reference)
+    if importlib.util.find_spec("trigger_workflow.engine.rebind") is None:
+        assert result.divergence is not None and result.divergence.seq == 4
+        assert "cannot replay such a move" in result.divergence.message
+    else:
+        assert result.matches, result.divergence
