@@ -9,8 +9,20 @@ from flask import Flask
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
 from trigger_workflow.engine import calendar
+from trigger_workflow.services import letters
 from trigger_workflow.settings import Settings
-from trigger_workflow.web import acting, api, assets, cases, database, errors, public, tasks
+from trigger_workflow.web import (
+    acting,
+    api,
+    assets,
+    cases,
+    correspondence,
+    database,
+    errors,
+    public,
+    tasks,
+    uploads,
+)
 
 TEMPLATES = Path(__file__).parent / "web" / "templates"
 
@@ -44,9 +56,11 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.jinja_env.globals["council_name"] = settings.council_name
     app.jinja_env.filters["local_time"] = local_time
     database.init_app(app, settings)
+    letters.configure(app.extensions["trigger_workflow.sessions"], letters.council_from(settings))
+    uploads.init_app(app, settings)
     assets.init_app(app, settings)
     errors.init_app(app)
     acting.init_app(app)
-    for blueprint in (public.bp, acting.bp, tasks.bp, cases.bp, api.bp):
+    for blueprint in (public.bp, acting.bp, tasks.bp, cases.bp, api.bp, correspondence.bp):
         app.register_blueprint(blueprint)
     return app

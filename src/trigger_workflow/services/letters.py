@@ -1,0 +1,221 @@
+"""Write letters to the applicant when a task that decides something is completed (R5, R13, R17, R19).
+
+``LETTER_AFTER_TASK`` is the one place that says which task's completion sends which letter.
+Each letter has one context builder below, reading the case data by the names the forms give
+them (``processes/README.md``); every name is read with a default, so a diagram that leaves one
+out gives a letter with less in it, never a failed task. The letter is rendered to HTML and PDF
+and kept, with its outbox entry, in the transaction that completes the task.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from trigger_workflow import pdf
+from trigger_workflow.engine import calendar
+from trigger_workflow.services.actors import AGENCIES, Actor
+from trigger_workflow.store.models import Case, Letter, OutboxMessage
+
+# Which task's completion sends which letter (task id -> letter kind).
+LETTER_AFTER_TASK = {
+    "acknowledge_application": "acknowledgement",
+    "decide_threshold": "threshold_decision",
+    "send_outcome_notice": "outcome",
+    "decide_appeal": "appeal_decision",
+}
+APPEAL_WINDOW_WORKING_DAYS = 20  # R18
+SESSION_INFO_KEY = "trigger_workflow.council"
+
+
+@dataclass(frozen=True)
+class Council:
+    """The council's details printed on every letter (from settings)."""
+
+    name: str = "Derby City Council"
+    address: str = "The Council House, Corporation Street, Derby DE1 2FS"
+    email: str = "asb.casereview@example.gov.uk"
+    phone: str = "01332 000000"
+
+
+def council_from(settings: Any) -> Council:
+    """Return the council details held in the application's settings."""
+    return Council(
+        settings.council_name,
+        settings.council_address,
+        settings.council_email,
+        settings.council_phone,
+    )
+
+
+def council_of(session: Session) -> Council:
+    """Return the council details the session was configured with (see ``configure``)."""
+    council = session.info.get(SESSION_INFO_KEY)
+    return council if isinstance(council, Council) else Council()
+
+
+def configure(session_factory: Any, council: Council) -> None:
+    """Give every session of a factory the council details that letters are signed with."""
+    session_factory.configure(info={SESSION_INFO_KEY: council})
+
+
+_templates = Environment(
+    loader=PackageLoader("trigger_workflow", "templates/letters"),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def write_after_task(
+    session: Session, case: Case, task_spec: str, task_id: str, data: dict[str, Any], actor: Actor
+) -> Letter | None:
+    """Write the letter this task's completion sends, with its outbox entry; None if it sends none."""
+    kind = LETTER_AFTER_TASK.get(task_spec)
+    if kind is None:
+        return None
+    context = BUILDERS[kind](data, case)
+    applicant = data.get("applicant") or {}
+    recipient = _text(applicant.get("name")) or "The applicant"
+    context |= {
+        "council": council_of(session),
+        "reference": case.reference,
+        "today": calendar.today(),
+        "recipient": recipient,
+        "address_lines": _address_lines(applicant),
+        "named_contact": _text(data.get("named_contact")) or "The ASB case review coordinator",
+    }
+    html = _templates.get_template(f"{kind}.html").render(**context)
+    document = pdf.html_to_pdf(html)
+    letter = Letter(
+        case_id=case.id,
+        kind=kind,
+        task_id=task_id,
+        subject=f"{context['subject']} – {case.reference}",
+        recipient_name=recipient,
+        html=html,
+        html_sha256=hashlib.sha256(html.encode()).hexdigest(),
+        pdf=document,
+        pdf_sha256=hashlib.sha256(document).hexdigest(),
+        created_by=actor.username,
+    )
+    letter.outbox = _outbox_entry(applicant)
+    session.add(letter)
+    return letter
+
+
+def for_case(session: Session, case_id: int) -> list[Letter]:
+    """Return a case's letters with their outbox entries, oldest first."""
+    query = select(Letter).where(Letter.case_id == case_id).order_by(Letter.id)
+    return list(session.scalars(query))
+
+
+def _outbox_entry(applicant: dict[str, Any]) -> OutboxMessage:
+    """Email when the applicant chose email and gave an address; otherwise print and post."""
+    email = _text(applicant.get("email"))
+    # The postal address is kept either way: a person may print an email that could not be sent.
+    address = "\n".join([_text(applicant.get("name")), *_address_lines(applicant)]).strip()
+    channel = "email" if applicant.get("preferred_contact") == "email" and email else "print"
+    return OutboxMessage(
+        channel=channel,
+        recipient_email=email or None,
+        postal_address=address or None,
+        status="queued",
+        attempts=0,
+    )
+
+
+def acknowledgement(data: dict[str, Any], case: Case) -> dict[str, Any]:
+    """Build the acknowledgement (R5): reference, named contact, what happens next."""
+    return {
+        "subject": "We have received your application for an ASB case review",
+        "received_on": case.received_on,
+        "decision_by": calendar.add_working_days(case.received_on, 10),
+    }
+
+
+def threshold_decision(data: dict[str, Any], case: Case) -> dict[str, Any]:
+    """Build the threshold decision (R13): met, not met with reasons, or rejected with the ground."""
+    outcome = data.get("threshold_outcome") or "not_met"
+    subjects = {
+        "met": "Your application meets the threshold for an ASB case review",
+        "not_met": "Your application does not meet the threshold for an ASB case review",
+        "rejected": "We cannot accept your application for an ASB case review",
+    }
+    return {
+        "subject": subjects.get(outcome, subjects["not_met"]),
+        "outcome": outcome,
+        "reasons": _text(data.get("threshold_reasons")),
+        "ground": REJECTION_GROUNDS.get(data.get("rejection_ground") or "", ""),
+    }
+
+
+def outcome(data: dict[str, Any], case: Case) -> dict[str, Any]:
+    """Build the outcome notice (R17) with the recommendations and the appeal deadline (R18)."""
+    sent_on = _date(data.get("outcome_sent_on")) or calendar.today()
+    return {
+        "subject": "The outcome of your ASB case review",
+        "summary": _text(data.get("outcome_summary")),
+        "recommendations": [
+            {
+                "agency": AGENCIES.get(r.get("agency", ""), r.get("agency", "")),
+                "action": _text(r.get("action")),
+                "target_date": _date(r.get("target_date")),
+            }
+            for r in data.get("recommendations") or []
+            if isinstance(r, dict)
+        ],
+        "appeal_by": calendar.add_working_days(sent_on, APPEAL_WINDOW_WORKING_DAYS),
+    }
+
+
+def appeal_decision(data: dict[str, Any], case: Case) -> dict[str, Any]:
+    """Build the appeal decision (R19): confirmed, or upheld and referred back for a fresh review."""
+    return {
+        "subject": "The decision on your ASB case review appeal",
+        "decision": data.get("appeal_decision") or "confirmed",
+        "findings": _text(data.get("appeal_findings")),
+    }
+
+
+BUILDERS: dict[str, Callable[[dict[str, Any], Case], dict[str, Any]]] = {
+    "acknowledgement": acknowledgement,
+    "threshold_decision": threshold_decision,
+    "outcome": outcome,
+    "appeal_decision": appeal_decision,
+}
+REJECTION_GROUNDS = {
+    "prejudicial": "the application is prejudicial",
+    "discriminatory": "the application is discriminatory",
+    "malicious": "the application is malicious",
+    "unreasonable": "the application is unreasonable",
+    "vexatious": "the application is vexatious",
+    "anonymous": "the application is anonymous",
+    "incomplete": "the application is incomplete",
+    "no_consent": "the application was made for someone else without their consent",
+}
+
+
+def _address_lines(person: dict[str, Any]) -> list[str]:
+    lines = [line.strip() for line in _text(person.get("address")).splitlines() if line.strip()]
+    postcode = _text(person.get("postcode"))
+    return [*lines, postcode] if postcode else lines
+
+
+def _text(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _date(value: Any) -> date | None:
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
