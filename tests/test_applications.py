@@ -68,7 +68,9 @@ def test_r1_upload_kept_when_the_rest_of_the_form_is_wrong(
     first = post_form(client, "/apply", data, files={CONSENT_FIELD: (PDF, "consent.pdf")})
     assert first.status_code == 422
     assert "Uploaded: consent.pdf" in first.text
-    token = first.text.split('id="victim-consent_document-token" name="victim.consent_document" value="')[1].split('"')[0]
+    token = first.text.split(
+        'id="victim-consent_document-token" name="victim.consent_document" value="'
+    )[1].split('"')[0]
     data["impact"] = "We are frightened."
     data["victim"]["consent_document"] = token
     second = post_form(client, "/apply", data)
@@ -126,7 +128,9 @@ def test_r1_consent_cannot_postdate_the_application(
 ) -> None:
     """R1: consent recorded as given after the application arrived is refused."""
     CaseDriver(client, sessions).act_as("carol")
-    data = on_behalf(consent_how="to_officer", consent_date="2026-11-21", consent_method="in_person")
+    data = on_behalf(
+        consent_how="to_officer", consent_date="2026-11-21", consent_method="in_person"
+    )
     response = post_form(client, "/cases/new", dict(data, channel="letter"), extra=received_on())
     assert response.status_code == 422
     assert "on or before the date the application was received" in field_error(

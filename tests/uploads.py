@@ -8,7 +8,8 @@ import re
 from typing import Any
 
 from flask.testing import FlaskClient
-from werkzeug.datastructures import MultiDict
+from werkzeug.datastructures import FileStorage, MultiDict
+from werkzeug.test import encode_multipart
 
 from tests.scenario import encode, form_schema
 from trigger_workflow.samples import APPLICATION
@@ -50,8 +51,11 @@ def post_form(
         ("submission_key", key.group(1)),
     ]
     for name, (content, filename) in (files or {}).items():
-        fields.append((name, (io.BytesIO(content), filename)))
-    return client.post(url, data=MultiDict(fields), content_type="multipart/form-data")
+        fields.append((name, FileStorage(io.BytesIO(content), filename)))
+    # Encoded here, in memory: the test client's own encoder spools big bodies to a temporary
+    # file that it leaves open when the app refuses the request before reading it (413).
+    boundary, body = encode_multipart(MultiDict(fields))
+    return client.post(url, data=body, content_type=f"multipart/form-data; boundary={boundary}")
 
 
 def received_on(day: str = "2026-11-20") -> list[tuple[str, str]]:
