@@ -33,7 +33,7 @@ def test_r5_acknowledgement_letter_gives_reference_named_contact_and_decision_da
     assert letter.kind == "acknowledgement"
     assert (
         letter.subject
-        == f"We have received your application for an ASB case review – {case.reference}"
+        == f"We have received your application for an ASB case review ({case.reference})"
     )
     text = _text(letter.html)
     assert case.reference in text

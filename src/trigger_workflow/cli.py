@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from trigger_workflow.engine.loader import ProcessFiles
 from trigger_workflow.errors import DiagramError, TriggerWorkflowError
-from trigger_workflow.services import actors, demo, processes, queries
+from trigger_workflow.services import actors, demo, letters, processes, queries
 from trigger_workflow.settings import Settings
 from trigger_workflow.store import db
 
@@ -28,7 +28,9 @@ class Context:
         """Return the command's database session."""
         if self._session is None:
             self._engine = db.make_engine(self.settings.database_url)
-            self._session = db.make_session_factory(self._engine)()
+            factory = db.make_session_factory(self._engine)
+            letters.configure(factory, letters.council_from(self.settings))
+            self._session = factory()
         return self._session
 
     def close(self) -> None:
@@ -203,6 +205,64 @@ def audit() -> None:
 # Auditors' commands.
 
 
+@main.group("outbox")
+def outbox_group() -> None:
+    """Send letters by email, and see or clear the print queue (issue 3)."""
+
+
+@outbox_group.command("send")
+@click.option("--interval", default=60.0, show_default=True, help="Seconds between passes.")
+@click.option("--once", is_flag=True, help="Send what is due now and stop.")
+@pass_context
+def outbox_send(ctx: Context, interval: float, once: bool) -> None:
+    """Email the letters that are due over SMTP; several senders may run at once."""
+    import time
+
+    from trigger_workflow.services import outbox
+
+    sessions = db.make_session_factory(db.make_engine(ctx.settings.database_url))
+    server = outbox.mail_server_from(ctx.settings)
+    while True:
+        report = outbox.send_due(sessions, server, ctx.settings.outbox_max_attempts)
+        click.echo(
+            f"Sent {len(report.sent)}, will retry {len(report.retrying)}, "
+            f"gave up on {len(report.failed)}."
+        )
+        if once:
+            return
+        time.sleep(interval)
+
+
+@outbox_group.command("list")
+@pass_context
+def outbox_list(ctx: Context) -> None:
+    """List the letters to print and post, and the emails that could not be sent."""
+    from trigger_workflow.services import outbox
+
+    session = ctx.session()
+    for message in outbox.print_queue(session):
+        address = (message.postal_address or "no postal address").replace("\n", ", ")
+        click.echo(f"print  {message.id:5}  letter {message.letter_id:5}  {address}")
+    for message in outbox.needing_attention(session):
+        click.echo(f"failed {message.id:5}  {message.recipient_email}  {message.last_error}")
+
+
+@outbox_group.command("printed")
+@click.argument("message_id", type=int)
+@click.option("--as", "username", required=True, help="The coordinator who printed and posted it.")
+@pass_context
+def outbox_printed(ctx: Context, message_id: int, username: str) -> None:
+    """Record that a letter in the print queue was printed and posted."""
+    from trigger_workflow.services import outbox
+
+    session = ctx.session()
+    try:
+        outbox.mark_printed(session, message_id, actors.find_officer(session, username))
+    except TriggerWorkflowError as error:
+        raise click.ClickException(error.message) from error
+    click.echo(f"Letter {message_id} marked as printed and posted.")
+
+
 def _deploy_or_exit(session: Session, files: ProcessFiles, actor: str) -> processes.DeployResult:
     """Deploy, or print each problem with its file and line and exit with status 1."""
     try:
@@ -226,17 +286,25 @@ def _safe_url(url: str) -> str:
 @click.option("--once", is_flag=True, help="Fire what is due now and stop.")
 @pass_context
 def worker(ctx: Context, interval: float, once: bool) -> None:
-    """Fire due timers (escalations, deadlines); safe to run as several processes on PostgreSQL."""
+    """Fire due timers (escalations, deadlines) and email due letters; safe to run as several processes on PostgreSQL."""
     import time
 
-    from trigger_workflow.services import timers
+    from trigger_workflow.services import outbox, timers
 
     sessions = db.make_session_factory(db.make_engine(ctx.settings.database_url))
+    letters.configure(sessions, letters.council_from(ctx.settings))
     click.echo(f"Worker started (every {interval:g} s).")
     while True:
         fired = timers.fire_due_timers(sessions)
         if fired:
             click.echo(f"Fired timers on {fired} case(s).")
+        mailed = outbox.send_due(
+            sessions, outbox.mail_server_from(ctx.settings), ctx.settings.outbox_max_attempts
+        )
+        if mailed.sent or mailed.retrying or mailed.failed:
+            click.echo(
+                f"Letters emailed {len(mailed.sent)}, to retry {len(mailed.retrying)}, failed {len(mailed.failed)}."
+            )
         if once:
             return
         time.sleep(interval)

@@ -99,7 +99,7 @@ def write_after_task(
         case_id=case.id,
         kind=kind,
         task_id=task_id,
-        subject=f"{context['subject']} – {case.reference}",
+        subject=f"{context['subject']} ({case.reference})",
         recipient_name=recipient,
         html=html,
         html_sha256=hashlib.sha256(html.encode()).hexdigest(),

@@ -44,6 +44,18 @@ class MailServer:
     timeout: float = 30.0
 
 
+def mail_server_from(settings: Any) -> MailServer:
+    """Return the mail server the application's settings name."""
+    return MailServer(
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        sender=settings.mail_from,
+        security=settings.smtp_security,
+        user=settings.smtp_user,
+        password=settings.smtp_password,
+    )
+
+
 @dataclass
 class SendReport:
     """What one pass of the sender did."""
