@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from datetime import date
 
 import pytest
 from flask.testing import FlaskClient
@@ -15,7 +16,8 @@ from tests.scenario import ANSWERS, THRESHOLD_MET, CaseDriver
 from tests.test_case_paths import review, start_case
 from trigger_workflow.engine import calendar
 from trigger_workflow.samples import APPEAL, APPLICATION, REJECTED, THRESHOLD_NOT_MET
-from trigger_workflow.store.models import Letter
+from trigger_workflow.services import letters
+from trigger_workflow.store.models import Case, Letter
 
 
 def _text(html: str) -> str:
@@ -228,3 +230,44 @@ def test_partner_not_in_the_review_cannot_read_a_letter(
     case.act_as("heath")
     assert client.get(f"/cases/{case.reference}/letters/{letter.id}").status_code == 403
     assert client.get(f"/cases/{case.reference}/letters/{letter.id}.pdf").status_code == 403
+
+
+def _threshold_letter(data: dict[str, object]) -> str:
+    case = Case(reference="CT-2026-0042", received_on=date(2026, 11, 2))
+    subject, html = letters.render("threshold_decision", data, case, letters.Council())
+    assert subject.endswith("(CT-2026-0042)")
+    return _text(html)
+
+
+def test_r13_threshold_letter_follows_the_signposting_the_decision_chose() -> None:
+    """R11, R12: when the decision lists its signposting, the letter gives exactly those routes."""
+    text = _threshold_letter(
+        {
+            "threshold_outcome": "not_met",
+            "threshold_reasons": "One report.",
+            "signposting": ["reporting_routes"],
+        }
+    )
+    assert "report it first" in text
+    assert "complaints procedure" not in text and "Housing Ombudsman" not in text
+
+
+def test_r13_threshold_met_by_discretion_says_what_was_considered() -> None:
+    """R9, R13: a threshold met below the count says which factors the bodies considered."""
+    text = _threshold_letter(
+        {
+            "threshold_outcome": "met",
+            "threshold_reasons": "Serious harm.",
+            "threshold_basis": "discretion",
+            "discretion_factors": ["persistence", "harm"],
+        }
+    )
+    assert "considering how persistent the behaviour has been; the harm, or potential harm" in text
+
+
+def test_letters_tolerate_missing_data() -> None:
+    """Every letter renders from an empty task: a diagram that leaves a name out loses a line, not the task."""
+    case = Case(reference="CT-2026-0043", received_on=date(2026, 11, 2))
+    for kind in letters.BUILDERS:
+        subject, html = letters.render(kind, {}, case, letters.Council(name="Testshire Council"))
+        assert "CT-2026-0043" in html and "Testshire Council" in html and subject

@@ -49,7 +49,9 @@ def test_r5_letter_is_emailed_once_with_its_pdf_attached(
     assert email["X-Envelope-To"] == "alex@example.org"
     assert email["To"] == "alex@example.org"
     assert email["From"] == "asb@council.example"
-    assert email["Subject"].strip() == letter.subject  # a long header is folded; unfolding keeps a space
+    assert (
+        email["Subject"].strip() == letter.subject
+    )  # a long header is folded; unfolding keeps a space
     assert case.reference in email["Subject"]
     assert email["X-Case-Reference"] == case.reference
     [attachment] = list(email.iter_attachments())

@@ -220,17 +220,21 @@ def outbox_send(ctx: Context, interval: float, once: bool) -> None:
 
     from trigger_workflow.services import outbox
 
-    sessions = db.make_session_factory(db.make_engine(ctx.settings.database_url))
+    engine = db.make_engine(ctx.settings.database_url)
+    sessions = db.make_session_factory(engine)
     server = outbox.mail_server_from(ctx.settings)
-    while True:
-        report = outbox.send_due(sessions, server, ctx.settings.outbox_max_attempts)
-        click.echo(
-            f"Sent {len(report.sent)}, will retry {len(report.retrying)}, "
-            f"gave up on {len(report.failed)}."
-        )
-        if once:
-            return
-        time.sleep(interval)
+    try:
+        while True:
+            report = outbox.send_due(sessions, server, ctx.settings.outbox_max_attempts)
+            click.echo(
+                f"Sent {len(report.sent)}, will retry {len(report.retrying)}, "
+                f"gave up on {len(report.failed)}."
+            )
+            if once:
+                return
+            time.sleep(interval)
+    finally:
+        engine.dispose()
 
 
 @outbox_group.command("list")

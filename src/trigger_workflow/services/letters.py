@@ -82,25 +82,15 @@ def write_after_task(
     kind = LETTER_AFTER_TASK.get(task_spec)
     if kind is None:
         return None
-    context = BUILDERS[kind](data, case)
-    applicant = data.get("applicant") or {}
-    recipient = _text(applicant.get("name")) or "The applicant"
-    context |= {
-        "council": council_of(session),
-        "reference": case.reference,
-        "today": calendar.today(),
-        "recipient": recipient,
-        "address_lines": _address_lines(applicant),
-        "named_contact": _text(data.get("named_contact")) or "The ASB case review coordinator",
-    }
-    html = _templates.get_template(f"{kind}.html").render(**context)
+    subject, html = render(kind, data, case, council_of(session))
     document = pdf.html_to_pdf(html)
+    applicant = data.get("applicant") or {}
     letter = Letter(
         case_id=case.id,
         kind=kind,
         task_id=task_id,
-        subject=f"{context['subject']} ({case.reference})",
-        recipient_name=recipient,
+        subject=subject,
+        recipient_name=_recipient(applicant),
         html=html,
         html_sha256=hashlib.sha256(html.encode()).hexdigest(),
         pdf=document,
@@ -110,6 +100,26 @@ def write_after_task(
     letter.outbox = _outbox_entry(applicant)
     session.add(letter)
     return letter
+
+
+def render(kind: str, data: dict[str, Any], case: Case, council: Council) -> tuple[str, str]:
+    """Return the subject and the self-contained HTML page of one letter."""
+    context = BUILDERS[kind](data, case)
+    applicant = data.get("applicant") or {}
+    context |= {
+        "council": council,
+        "reference": case.reference,
+        "today": calendar.today(),
+        "recipient": _recipient(applicant),
+        "address_lines": _address_lines(applicant),
+        "named_contact": _text(data.get("named_contact")) or "The ASB case review coordinator",
+    }
+    html = _templates.get_template(f"{kind}.html").render(**context)
+    return f"{context['subject']} ({case.reference})", html
+
+
+def _recipient(applicant: dict[str, Any]) -> str:
+    return _text(applicant.get("name")) or "The applicant"
 
 
 def for_case(session: Session, case_id: int) -> list[Letter]:
@@ -150,11 +160,26 @@ def threshold_decision(data: dict[str, Any], case: Case) -> dict[str, Any]:
         "not_met": "Your application does not meet the threshold for an ASB case review",
         "rejected": "We cannot accept your application for an ASB case review",
     }
+    # The rules branch's diagrams say which signposting applies (R11, R12); without that list,
+    # every route is given whenever no review follows.
+    chosen = data.get("signposting")
+    if isinstance(chosen, list):
+        signposting = [s for s in chosen if s in SIGNPOSTS]
+    else:
+        signposting = [] if outcome == "met" else list(SIGNPOSTS)
     return {
         "subject": subjects.get(outcome, subjects["not_met"]),
         "outcome": outcome,
         "reasons": _text(data.get("threshold_reasons")),
         "ground": REJECTION_GROUNDS.get(data.get("rejection_ground") or "", ""),
+        "signposting": signposting,
+        "discretion": [
+            DISCRETION_FACTORS[f]
+            for f in data.get("discretion_factors") or []
+            if f in DISCRETION_FACTORS
+        ]
+        if data.get("threshold_basis") == "discretion"
+        else [],
     }
 
 
@@ -191,6 +216,12 @@ BUILDERS: dict[str, Callable[[dict[str, Any], Case], dict[str, Any]]] = {
     "threshold_decision": threshold_decision,
     "outcome": outcome,
     "appeal_decision": appeal_decision,
+}
+SIGNPOSTS = ("reporting_routes", "complaints_procedure", "housing_ombudsman")
+DISCRETION_FACTORS = {
+    "persistence": "how persistent the behaviour has been",
+    "harm": "the harm, or potential harm, it causes",
+    "response_adequacy": "whether the response to it so far has been adequate",
 }
 REJECTION_GROUNDS = {
     "prejudicial": "the application is prejudicial",
