@@ -5,13 +5,23 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.scenario import ANSWERS, CaseDriver
-from tests.uploads import CONSENT_FIELD, PDF, PNG, field_error, on_behalf, post_form
+from tests.uploads import (
+    CONSENT_FIELD,
+    PDF,
+    PNG,
+    field_error,
+    on_behalf,
+    post_form,
+    received_on,
+)
 from trigger_workflow.app import create_app
+from trigger_workflow.cli import main
 from trigger_workflow.errors import FormInvalid
 from trigger_workflow.services import documents
 from trigger_workflow.services.actors import PUBLIC
@@ -143,3 +153,51 @@ def test_content_is_sniffed_not_named() -> None:
     assert documents.sniff(b"\xff\xd8\xff\xe0JFIF") == ("image/jpeg", ".jpg")
     assert documents.sniff(b"<html>%PDF-") is None
     assert documents.sniff(b"MZ\x90\x00") is None
+
+
+def test_uploads_of_forms_never_sent_are_deleted_after_a_day(
+    client: FlaskClient, sessions: sessionmaker[Session], settings: Settings, database_url: str
+) -> None:
+    """An upload whose form was never accepted is deleted, row and file; a claimed one stays."""
+    _apply_with(client, PDF, "kept.pdf")
+    refused = on_behalf(consent_how="signed_form")
+    refused["impact"] = ""
+    post_form(client, "/apply", refused, files={CONSENT_FIELD: (PNG, "abandoned.png")})
+    with sessions() as session:
+        abandoned = session.scalars(select(Document).where(Document.case_id.is_(None))).one()
+    folder = settings.instance_path / "documents"
+    assert (folder / abandoned.stored_name).exists()
+    env = {
+        "TRIGGER_WORKFLOW_DATABASE_URL": database_url,
+        "TRIGGER_WORKFLOW_INSTANCE_PATH": str(settings.instance_path),
+    }
+    runner = CliRunner()
+    kept = runner.invoke(main, ["outbox", "forget-unclaimed-uploads"], env=env)
+    assert "Deleted 0 unclaimed upload(s)." in kept.output  # younger than a day
+    gone = runner.invoke(main, ["outbox", "forget-unclaimed-uploads", "--hours", "0"], env=env)
+    assert "Deleted 1 unclaimed upload(s)." in gone.output, gone.output
+    assert not (folder / abandoned.stored_name).exists()
+    with sessions() as session:
+        [document] = session.scalars(select(Document)).all()
+        assert document.original_name == "kept.pdf"
+        assert (folder / document.stored_name).exists()
+
+
+def test_officer_uploads_a_consent_form_with_an_application_taken_by_letter(
+    client: FlaskClient, sessions: sessionmaker[Session]
+) -> None:
+    """R1, R2: the coordinator's form takes the victim's signed consent form as an upload too."""
+    CaseDriver(client, sessions).act_as("carol")
+    data = dict(on_behalf(consent_how="signed_form"), channel="letter")
+    response = post_form(
+        client,
+        "/cases/new",
+        data,
+        files={CONSENT_FIELD: (PDF, "signed.pdf")},
+        extra=received_on(),
+    )
+    assert response.status_code == 302, field_error(response.text, "victim-consent_document")
+    reference = response.headers["Location"].rsplit("/", 1)[-1]
+    assert "signed.pdf" in client.get(f"/cases/{reference}").text
+    with sessions() as session:
+        assert session.scalars(select(Document.uploaded_by)).one() == "carol"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 from sqlalchemy import Engine
@@ -251,6 +252,32 @@ def outbox_list(ctx: Context) -> None:
         click.echo(f"failed {message.id:5}  {message.recipient_email}  {message.last_error}")
 
 
+@outbox_group.command("forget-unclaimed-uploads")
+@click.option("--hours", default=24, show_default=True, help="Keep uploads younger than this.")
+@pass_context
+def outbox_forget_uploads(ctx: Context, hours: int) -> None:
+    """Delete files uploaded with forms never sent (the worker does this for those a day old)."""
+    from trigger_workflow.services import documents
+
+    storage = _document_storage(ctx.settings)
+    gone = documents.forget_unclaimed(ctx.session(), storage, _hours_ago(hours))
+    click.echo(f"Deleted {gone} unclaimed upload(s).")
+
+
+def _document_storage(settings: Settings) -> Any:
+    from trigger_workflow.services import documents
+
+    return documents.Storage(settings.instance_path / "documents", settings.upload_max_bytes)
+
+
+def _hours_ago(hours: int) -> Any:
+    from datetime import timedelta
+
+    from trigger_workflow.store.models import utcnow
+
+    return utcnow() - timedelta(hours=hours)
+
+
 @outbox_group.command("printed")
 @click.argument("message_id", type=int)
 @click.option("--as", "username", required=True, help="The coordinator who printed and posted it.")
@@ -293,7 +320,7 @@ def worker(ctx: Context, interval: float, once: bool) -> None:
     """Fire due timers (escalations, deadlines) and email due letters; safe to run as several processes on PostgreSQL."""
     import time
 
-    from trigger_workflow.services import outbox, timers
+    from trigger_workflow.services import documents, outbox, timers
 
     sessions = db.make_session_factory(db.make_engine(ctx.settings.database_url))
     letters.configure(sessions, letters.council_from(ctx.settings))
@@ -309,6 +336,8 @@ def worker(ctx: Context, interval: float, once: bool) -> None:
             click.echo(
                 f"Letters emailed {len(mailed.sent)}, to retry {len(mailed.retrying)}, failed {len(mailed.failed)}."
             )
+        with sessions() as session:
+            documents.forget_unclaimed(session, _document_storage(ctx.settings), _hours_ago(24))
         if once:
             return
         time.sleep(interval)

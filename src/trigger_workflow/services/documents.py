@@ -6,6 +6,7 @@ import hashlib
 import os
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import select
@@ -137,6 +138,23 @@ def may_see(session: Session, case: Case, actor: Actor) -> bool:
         select(Event.data).where(Event.case_id == case.id, Event.task_spec == "choose_agencies")
     )
     return any(actor.agency in (data.get("agencies") or []) for data in chosen)
+
+
+def forget_unclaimed(session: Session, storage: Storage, older_than: datetime) -> int:
+    """Delete uploads no application claimed before `older_than` (forms never sent); return how many."""
+    stale = list(
+        session.scalars(
+            select(Document)
+            .where(Document.case_id.is_(None), Document.uploaded_at < older_than)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    for document in stale:
+        session.delete(document)
+    session.commit()
+    for document in stale:  # after the commit: a failed commit leaves rows and files together
+        (storage.folder / document.stored_name).unlink(missing_ok=True)
+    return len(stale)
 
 
 def _write_private(folder: Path, name: str, content: bytes) -> None:
