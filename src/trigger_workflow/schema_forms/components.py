@@ -166,10 +166,12 @@ def _date_params(f: Field) -> dict[str, Any]:
 def _file_params(f: Field) -> dict[str, Any]:
     # The file goes up as "<name>-file"; the document it became comes back as "<name>" in a
     # hidden input, so a form shown again with errors keeps what was already uploaded.
+    accept = f.options.get("accept")
     return _common_params(f) | {
         "id": f.id,
         "name": f"{f.name}{FILE_SUFFIX}",
         "label": _label_params(f),
+        "attributes": {"accept": accept} if accept else None,
     }
 
 

@@ -210,6 +210,14 @@ def _build_hidden(
     return f
 
 
+def _build_file(
+    context: _Context, f: Field, schema: Schema, ui: Schema, value: Any, depth: int
+) -> Field:
+    f.value = context.text(f.path, value, schema)
+    f.options = {k: v for k, v in ui_options(ui).items() if k == "accept"}
+    return f
+
+
 def _build_choice(
     context: _Context, f: Field, schema: Schema, ui: Schema, value: Any, depth: int
 ) -> Field:
@@ -318,7 +326,7 @@ _BUILDERS: dict[str, Callable[[_Context, Field, Schema, Schema, Any, int], Field
     "input": _build_input,
     "textarea": _build_textarea,
     "hidden": _build_hidden,
-    "file": _build_hidden,
+    "file": _build_file,
     "radios": _build_choice,
     "select": _build_choice,
     "checkboxes": _build_checkboxes,
