@@ -237,3 +237,39 @@ def test_r1_html_disguised_as_pdf_is_refused(
     with sessions() as session:
         assert session.scalar(select(func.count()).select_from(Document)) == 0
     assert _cases(sessions) == 0
+
+
+def test_r3_every_question_answered_is_kept_as_sent(
+    client: FlaskClient, sessions: sessionmaker[Session]
+) -> None:
+    """R3: an application answering every question (needs, incidents, consent) is kept whole."""
+    data = on_behalf(
+        consent_how="signed_form",
+        phone="01332 111222",
+        date_of_birth="1950-02-03",
+    )
+    data |= {
+        "needs": ["interpreter", "large_print"],
+        "needs_details": "Polish interpreter",
+        "vulnerabilities": "Lives alone; hearing loss.",
+        "incidents": [
+            dict(APPLICATION["incidents"][0], behaviour_time="23:30", action_taken="Letter sent"),
+            dict(
+                APPLICATION["incidents"][1],
+                reported_to="other",
+                reported_to_other="Neighbourhood warden",
+            ),
+        ],
+    }
+    response = post_form(client, "/apply", data, files={CONSENT_FIELD: (PDF, "consent.pdf")})
+    assert response.status_code == 302, response.text[:3000]
+    with sessions() as session:
+        case = session.scalars(select(Case)).one()
+        token = session.scalars(select(Document.token)).one()
+    driver = CaseDriver(client, sessions)
+    driver.reference = case.reference
+    driver.act_as("carol")
+    kept = driver.case()["events"][1]["data"]
+    expected = dict(data, channel="online")
+    expected["victim"] = dict(data["victim"], consent_document=token)
+    assert kept == expected

@@ -271,3 +271,27 @@ def test_letters_tolerate_missing_data() -> None:
     for kind in letters.BUILDERS:
         subject, html = letters.render(kind, {}, case, letters.Council(name="Testshire Council"))
         assert "CT-2026-0043" in html and "Testshire Council" in html and subject
+
+
+def test_letter_and_task_completion_are_one_transaction(
+    client: FlaskClient, sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """If the letter cannot be written, the task stays open and nothing of it is saved."""
+    case = CaseDriver(client, sessions)
+    case.apply()
+    case.act_as("carol")
+    task = case.task_id("Acknowledge application")
+
+    def broken(html: str) -> bytes:
+        raise OSError("disk full while rendering")
+
+    monkeypatch.setattr(letters.pdf, "html_to_pdf", broken)
+    answers = ANSWERS["Acknowledge application"]
+    response = client.post(f"/api/cases/{case.reference}/tasks/{task}", json={"data": answers})
+    assert response.status_code == 500
+    assert case.open_tasks() == ["Acknowledge application"]
+    assert [e["kind"] for e in case.case()["events"]] == ["case_started", "task_completed"]
+    monkeypatch.undo()
+    again = client.post(f"/api/cases/{case.reference}/tasks/{task}", json={"data": answers})
+    assert again.status_code == 200
+    assert [lt.kind for lt, _ in letters_of(sessions, case.reference)] == ["acknowledgement"]

@@ -6,6 +6,10 @@ later, waiting twice as long each time, until ``max_attempts``, when the row bec
 for a person to look at (send it again, or print it instead). A print row waits in the print
 queue until the coordinator marks it ``printed`` (and posted).
 
+An email is sent while its row is held, and marked sent in the same transaction: if the process
+dies after the mail server took the email but before that commit, the email is sent again on
+the next pass (with the same Message-ID). That window is the only way a letter goes twice.
+
 Senders may run side by side: each claims one row at a time by bumping its attempt counter with
 a conditional UPDATE, so a row taken by one sender is skipped by the others (``SKIP LOCKED`` on
 PostgreSQL; on SQLite the database lock makes the second sender wait and then see the new count).
@@ -17,7 +21,6 @@ import smtplib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from email.utils import make_msgid
 from typing import Any
 
 from sqlalchemy import select, update
@@ -141,7 +144,9 @@ def _email_for(session: Session, message: OutboxMessage) -> EmailMessage:
     email = EmailMessage()
     email["Subject"] = letter.subject
     email["To"] = message.recipient_email or ""
-    email["Message-ID"] = make_msgid(idstring=f"outbox-{message.id}", domain="trigger-workflow")
+    # The same id on every attempt: if a crash after the server took the email makes us send it
+    # again, mail systems can recognise the copy.
+    email["Message-ID"] = f"<letter-{letter.id}.{reference}@trigger-workflow.invalid>"
     email["X-Case-Reference"] = reference or ""
     email.set_content(
         f"Dear {letter.recipient_name},\n\nPlease find attached our letter about your ASB case "
