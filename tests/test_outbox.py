@@ -17,6 +17,7 @@ from tests.scenario import ANSWERS, CaseDriver
 from tests.smtp import Mailbox, free_port, smtp_server
 from trigger_workflow.cli import main
 from trigger_workflow.services import outbox
+from trigger_workflow.settings import Settings
 from trigger_workflow.store.models import Letter, OutboxMessage, utcnow
 
 
@@ -54,6 +55,7 @@ def test_r5_letter_is_emailed_once_with_its_pdf_attached(
     )  # a long header is folded; unfolding keeps a space
     assert case.reference in email["Subject"]
     assert email["X-Case-Reference"] == case.reference
+    assert email["Message-ID"] == f"<letter-{letter.id}.{case.reference}@trigger-workflow.invalid>"
     [attachment] = list(email.iter_attachments())
     assert attachment.get_filename() == f"{case.reference}-acknowledgement.pdf"
     assert attachment.get_content() == letter.pdf
@@ -222,3 +224,28 @@ def test_outbox_list_and_printed_commands(
     assert done.exit_code == 0, done.output
     [(_, message)] = letters_of(sessions, case.reference)
     assert message.status == "printed"
+
+
+def test_worker_makes_the_pdfs_and_emails_the_letters(
+    client: FlaskClient,
+    sessions: sessionmaker[Session],
+    mail: tuple[Mailbox, outbox.MailServer],
+    database_url: str,
+    settings: Settings,
+) -> None:
+    """`trigger-workflow worker --once` keeps each new letter's PDF and emails what is due."""
+    mailbox, server = mail
+    case = acknowledged_case(client, sessions)
+    env = {
+        "TRIGGER_WORKFLOW_DATABASE_URL": database_url,
+        "TRIGGER_WORKFLOW_INSTANCE_PATH": str(settings.instance_path),
+        "TRIGGER_WORKFLOW_SMTP_HOST": "127.0.0.1",
+        "TRIGGER_WORKFLOW_SMTP_PORT": str(server.port),
+    }
+    result = CliRunner().invoke(main, ["worker", "--once"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "Letters emailed 1, to retry 0, failed 0." in result.output
+    [(letter, message)] = letters_of(sessions, case.reference)
+    assert letter.pdf is not None and message.status == "sent"
+    [attachment] = list(mailbox.messages[0].iter_attachments())
+    assert attachment.get_content() == letter.pdf

@@ -224,8 +224,10 @@ def outbox_send(ctx: Context, interval: float, once: bool) -> None:
     engine = db.make_engine(ctx.settings.database_url)
     sessions = db.make_session_factory(engine)
     server = outbox.mail_server_from(ctx.settings)
+    letters.configure(sessions, letters.council_from(ctx.settings))
     try:
         while True:
+            letters.make_pending_pdfs(sessions)
             report = outbox.send_due(sessions, server, ctx.settings.outbox_max_attempts)
             click.echo(
                 f"Sent {len(report.sent)}, will retry {len(report.retrying)}, "
@@ -336,6 +338,7 @@ def worker(ctx: Context, interval: float, once: bool) -> None:
             click.echo(
                 f"Letters emailed {len(mailed.sent)}, to retry {len(mailed.retrying)}, failed {len(mailed.failed)}."
             )
+        letters.make_pending_pdfs(sessions)
         with sessions() as session:
             documents.forget_unclaimed(session, _document_storage(ctx.settings), _hours_ago(24))
         if once:

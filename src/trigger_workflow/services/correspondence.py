@@ -68,6 +68,16 @@ def letter_for(session: Session, reference: str, letter_id: int, actor: Actor) -
     return letter
 
 
+def letter_pdf(
+    session: Session, reference: str, letter_id: int, actor: Actor
+) -> tuple[Letter, bytes]:
+    """Return a case's letter and its PDF (made now if not yet) to an officer allowed to see it."""
+    letter = letter_for(session, reference, letter_id, actor)
+    document = letters.ensure_pdf(session, letter)
+    session.commit()
+    return letter, document
+
+
 def outbox_page(session: Session, actor: Actor) -> OutboxPage:
     """Return the print queue and the failed emails (the coordinator's work)."""
     if actor.role != COORDINATOR:

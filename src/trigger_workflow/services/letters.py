@@ -3,8 +3,10 @@
 ``LETTER_AFTER_TASK`` is the one place that says which task's completion sends which letter.
 Each letter has one context builder below, reading the case data by the names the forms give
 them (``processes/README.md``); every name is read with a default, so a diagram that leaves one
-out gives a letter with less in it, never a failed task. The letter is rendered to HTML and PDF
-and kept, with its outbox entry, in the transaction that completes the task.
+out gives a letter with less in it, never a failed task. The letter's HTML is kept, with its
+outbox entry, in the transaction that completes the task; its PDF is made from that HTML just
+after (``make_pending_pdfs``, run by the worker) or when first needed (``ensure_pdf``), so a
+task completion never waits for it.
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ from datetime import date
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
 
 from trigger_workflow import pdf
 from trigger_workflow.engine import calendar
@@ -83,7 +85,6 @@ def write_after_task(
     if kind is None:
         return None
     subject, html = render(kind, data, case, council_of(session))
-    document = pdf.html_to_pdf(html)
     applicant = data.get("applicant") or {}
     letter = Letter(
         case_id=case.id,
@@ -93,13 +94,50 @@ def write_after_task(
         recipient_name=_recipient(applicant),
         html=html,
         html_sha256=hashlib.sha256(html.encode()).hexdigest(),
-        pdf=document,
-        pdf_sha256=hashlib.sha256(document).hexdigest(),
         created_by=actor.username,
     )
     letter.outbox = _outbox_entry(applicant)
     session.add(letter)
     return letter
+
+
+def ensure_pdf(session: Session, letter: Letter) -> bytes:
+    """Return the letter's PDF, making and keeping it first if it has none yet.
+
+    Made from the kept HTML, and stored only if no one stored one meanwhile: every copy
+    downloaded, emailed or printed is the same file (the caller commits).
+    """
+    if letter.pdf_sha256 is None:
+        document = pdf.html_to_pdf(letter.html)
+        session.execute(
+            update(Letter)
+            .where(Letter.id == letter.id, Letter.pdf_sha256.is_(None))
+            .values(pdf=document, pdf_sha256=hashlib.sha256(document).hexdigest())
+            .execution_options(synchronize_session=False)
+        )
+        session.refresh(letter, ["pdf", "pdf_sha256"])
+    assert letter.pdf is not None
+    return letter.pdf
+
+
+def make_pending_pdfs(sessions: sessionmaker[Session], limit: int = 100) -> int:
+    """Make the PDFs of letters written since the last pass, one transaction each; return how many."""
+    with sessions() as session:
+        pending = list(
+            session.scalars(
+                select(Letter.id)
+                .where(Letter.pdf_sha256.is_(None))
+                .order_by(Letter.id)
+                .limit(limit)
+            )
+        )
+    for letter_id in pending:
+        with sessions() as session:
+            letter = session.get(Letter, letter_id)
+            if letter is not None:
+                ensure_pdf(session, letter)
+                session.commit()
+    return len(pending)
 
 
 def render(kind: str, data: dict[str, Any], case: Case, council: Council) -> tuple[str, str]:

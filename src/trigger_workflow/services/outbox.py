@@ -27,6 +27,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from trigger_workflow.errors import NotFound, NotPermitted, TriggerWorkflowError
+from trigger_workflow.services import letters
 from trigger_workflow.services.actors import COORDINATOR, Actor
 from trigger_workflow.store.models import Case, Letter, OutboxMessage, utcnow
 
@@ -154,7 +155,7 @@ def _email_for(session: Session, message: OutboxMessage) -> EmailMessage:
     )
     email.add_alternative(letter.html, subtype="html")
     email.add_attachment(
-        letter.pdf,
+        letters.ensure_pdf(session, letter),
         maintype="application",
         subtype="pdf",
         filename=f"{reference}-{letter.kind.replace('_', '-')}.pdf",

@@ -220,10 +220,13 @@ class Document(Base):
 
 
 class Letter(Base):
-    """A letter to the applicant, rendered once and kept as sent: its HTML, PDF and their hashes."""
+    """A letter to the applicant, kept as sent: its HTML, its PDF and their hashes."""
 
     __tablename__ = "letter"
-    __table_args__ = (UniqueConstraint("case_id", "task_id"),)
+    __table_args__ = (
+        UniqueConstraint("case_id", "task_id"),
+        Index("ix_letter_pdf_pending", "pdf_sha256"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
@@ -233,8 +236,10 @@ class Letter(Base):
     recipient_name: Mapped[str] = mapped_column(String(200))
     html: Mapped[str] = mapped_column(Text)
     html_sha256: Mapped[str] = mapped_column(String(64))
-    pdf: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
-    pdf_sha256: Mapped[str] = mapped_column(String(64))
+    # The PDF is made from the HTML after the task's transaction (by the worker, or on first
+    # download), once: a task completion never waits for it.
+    pdf: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    pdf_sha256: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by: Mapped[str] = mapped_column(String(100))
 

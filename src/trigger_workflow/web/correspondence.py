@@ -39,8 +39,8 @@ def letter(reference: str, letter_id: int) -> Response:
 @officer_required
 def letter_pdf(reference: str, letter_id: int) -> Response:
     """Download a letter's PDF as it was sent."""
-    found = correspondence.letter_for(get_session(), reference, letter_id, g.actor)
-    return _attachment(found.pdf, "application/pdf", f"{reference}-{found.kind}.pdf")
+    found, document = correspondence.letter_pdf(get_session(), reference, letter_id, g.actor)
+    return _attachment(document, "application/pdf", f"{reference}-{found.kind}.pdf")
 
 
 @bp.get("/outbox")

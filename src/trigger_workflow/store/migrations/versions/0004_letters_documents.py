@@ -44,8 +44,8 @@ def upgrade() -> None:
         sa.Column("recipient_name", sa.String(length=200), nullable=False),
         sa.Column("html", sa.Text(), nullable=False),
         sa.Column("html_sha256", sa.String(length=64), nullable=False),
-        sa.Column("pdf", sa.LargeBinary(), nullable=False),
-        sa.Column("pdf_sha256", sa.String(length=64), nullable=False),
+        sa.Column("pdf", sa.LargeBinary(), nullable=True),
+        sa.Column("pdf_sha256", sa.String(length=64), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("created_by", sa.String(length=100), nullable=False),
         sa.ForeignKeyConstraint(["case_id"], ["case.id"]),
@@ -53,6 +53,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("case_id", "task_id"),
     )
     op.create_index("ix_letter_case_id", "letter", ["case_id"])
+    op.create_index("ix_letter_pdf_pending", "letter", ["pdf_sha256"])
     op.create_table(
         "outbox_message",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -76,6 +77,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_outbox_status_next", table_name="outbox_message")
     op.drop_table("outbox_message")
+    op.drop_index("ix_letter_pdf_pending", table_name="letter")
     op.drop_index("ix_letter_case_id", table_name="letter")
     op.drop_table("letter")
     op.drop_index("ix_document_case_id", table_name="document")
