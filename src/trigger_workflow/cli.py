@@ -322,25 +322,37 @@ def worker(ctx: Context, interval: float, once: bool) -> None:
     """Fire due timers (escalations, deadlines) and email due letters; safe to run as several processes on PostgreSQL."""
     import time
 
-    from trigger_workflow.services import documents, outbox, timers
+    from trigger_workflow.services import timers
 
-    sessions = db.make_session_factory(db.make_engine(ctx.settings.database_url))
+    engine = db.make_engine(ctx.settings.database_url)
+    sessions = db.make_session_factory(engine)
     letters.configure(sessions, letters.council_from(ctx.settings))
     click.echo(f"Worker started (every {interval:g} s).")
-    while True:
-        fired = timers.fire_due_timers(sessions)
-        if fired:
-            click.echo(f"Fired timers on {fired} case(s).")
-        mailed = outbox.send_due(
-            sessions, outbox.mail_server_from(ctx.settings), ctx.settings.outbox_max_attempts
+    try:
+        while True:
+            fired = timers.fire_due_timers(sessions)
+            if fired:
+                click.echo(f"Fired timers on {fired} case(s).")
+            _letters_pass(ctx.settings, sessions)
+            if once:
+                return
+            time.sleep(interval)
+    finally:
+        engine.dispose()
+
+
+def _letters_pass(settings: Settings, sessions: Any) -> None:
+    """Make new letters' PDFs, email the due ones, forget uploads of forms never sent."""
+    from trigger_workflow.services import documents, outbox
+
+    letters.make_pending_pdfs(sessions)
+    mailed = outbox.send_due(
+        sessions, outbox.mail_server_from(settings), settings.outbox_max_attempts
+    )
+    if mailed.sent or mailed.retrying or mailed.failed:
+        click.echo(
+            f"Letters emailed {len(mailed.sent)}, to retry {len(mailed.retrying)}, "
+            f"failed {len(mailed.failed)}."
         )
-        if mailed.sent or mailed.retrying or mailed.failed:
-            click.echo(
-                f"Letters emailed {len(mailed.sent)}, to retry {len(mailed.retrying)}, failed {len(mailed.failed)}."
-            )
-        letters.make_pending_pdfs(sessions)
-        with sessions() as session:
-            documents.forget_unclaimed(session, _document_storage(ctx.settings), _hours_ago(24))
-        if once:
-            return
-        time.sleep(interval)
+    with sessions() as session:
+        documents.forget_unclaimed(session, _document_storage(settings), _hours_ago(24))
