@@ -206,6 +206,71 @@ def audit() -> None:
 # Auditors' commands.
 
 
+def _deploy_or_exit(session: Session, files: ProcessFiles, actor: str) -> processes.DeployResult:
+    """Deploy, or print each problem with its file and line and exit with status 1."""
+    try:
+        return processes.deploy(session, files, actor)
+    except DiagramError as error:
+        for problem in error.problems:
+            click.echo(f"error: {problem}", err=True)
+        sys.exit(1)
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@main.command()
+@click.option(
+    "--interval", default=30.0, show_default=True, help="Seconds between looks for due timers."
+)
+@click.option("--once", is_flag=True, help="Fire what is due now and stop.")
+@pass_context
+def worker(ctx: Context, interval: float, once: bool) -> None:
+    """Fire due timers (escalations, deadlines) and email due letters; safe to run as several processes on PostgreSQL."""
+    import time
+
+    from trigger_workflow.services import timers
+
+    engine = db.make_engine(ctx.settings.database_url)
+    sessions = db.make_session_factory(engine)
+    letters.configure(sessions, letters.council_from(ctx.settings))
+    click.echo(f"Worker started (every {interval:g} s).")
+    try:
+        while True:
+            fired = timers.fire_due_timers(sessions)
+            if fired:
+                click.echo(f"Fired timers on {fired} case(s).")
+            _letters_pass(ctx.settings, sessions)
+            if once:
+                return
+            time.sleep(interval)
+    finally:
+        engine.dispose()
+
+
+def _letters_pass(settings: Settings, sessions: Any) -> None:
+    """Make new letters' PDFs, email the due ones, forget uploads of forms never sent."""
+    from trigger_workflow.services import documents, outbox
+
+    letters.make_pending_pdfs(sessions)
+    mailed = outbox.send_due(
+        sessions, outbox.mail_server_from(settings), settings.outbox_max_attempts
+    )
+    if mailed.sent or mailed.retrying or mailed.failed:
+        click.echo(
+            f"Letters emailed {len(mailed.sent)}, to retry {len(mailed.retrying)}, "
+            f"failed {len(mailed.failed)}."
+        )
+    with sessions() as session:
+        documents.forget_unclaimed(session, _document_storage(settings), _hours_ago(24))
+
+
+# Letters and the outbox (issue 3): sending, the print queue, uploads never claimed.
+
+
 @main.group("outbox")
 def outbox_group() -> None:
     """Send letters by email, and see or clear the print queue (issue 3)."""
@@ -294,65 +359,3 @@ def outbox_printed(ctx: Context, message_id: int, username: str) -> None:
     except TriggerWorkflowError as error:
         raise click.ClickException(error.message) from error
     click.echo(f"Letter {message_id} marked as printed and posted.")
-
-
-def _deploy_or_exit(session: Session, files: ProcessFiles, actor: str) -> processes.DeployResult:
-    """Deploy, or print each problem with its file and line and exit with status 1."""
-    try:
-        return processes.deploy(session, files, actor)
-    except DiagramError as error:
-        for problem in error.problems:
-            click.echo(f"error: {problem}", err=True)
-        sys.exit(1)
-
-
-def _safe_url(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)
-
-
-@main.command()
-@click.option(
-    "--interval", default=30.0, show_default=True, help="Seconds between looks for due timers."
-)
-@click.option("--once", is_flag=True, help="Fire what is due now and stop.")
-@pass_context
-def worker(ctx: Context, interval: float, once: bool) -> None:
-    """Fire due timers (escalations, deadlines) and email due letters; safe to run as several processes on PostgreSQL."""
-    import time
-
-    from trigger_workflow.services import timers
-
-    engine = db.make_engine(ctx.settings.database_url)
-    sessions = db.make_session_factory(engine)
-    letters.configure(sessions, letters.council_from(ctx.settings))
-    click.echo(f"Worker started (every {interval:g} s).")
-    try:
-        while True:
-            fired = timers.fire_due_timers(sessions)
-            if fired:
-                click.echo(f"Fired timers on {fired} case(s).")
-            _letters_pass(ctx.settings, sessions)
-            if once:
-                return
-            time.sleep(interval)
-    finally:
-        engine.dispose()
-
-
-def _letters_pass(settings: Settings, sessions: Any) -> None:
-    """Make new letters' PDFs, email the due ones, forget uploads of forms never sent."""
-    from trigger_workflow.services import documents, outbox
-
-    letters.make_pending_pdfs(sessions)
-    mailed = outbox.send_due(
-        sessions, outbox.mail_server_from(settings), settings.outbox_max_attempts
-    )
-    if mailed.sent or mailed.retrying or mailed.failed:
-        click.echo(
-            f"Letters emailed {len(mailed.sent)}, to retry {len(mailed.retrying)}, "
-            f"failed {len(mailed.failed)}."
-        )
-    with sessions() as session:
-        documents.forget_unclaimed(session, _document_storage(settings), _hours_ago(24))
