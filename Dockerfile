@@ -11,7 +11,7 @@ COPY src ./src
 RUN pip install --no-cache-dir .
 COPY processes ./processes
 COPY forms ./forms
-RUN useradd --create-home --uid 1000 trigger && mkdir -p /app/instance && chown trigger /app/instance
+RUN useradd --create-home --uid 1000 trigger && mkdir -p /app/instance/documents && chown -R trigger /app/instance
 USER trigger
 ENV TRIGGER_WORKFLOW_PROCESSES_DIR=/app/processes \
     TRIGGER_WORKFLOW_FORMS_DIR=/app/forms \

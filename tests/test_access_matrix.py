@@ -15,10 +15,12 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.scenario import ANSWERS, CaseDriver
 from trigger_workflow.services import actors
+from trigger_workflow.store.models import Letter
 
 # Who asks, and the demo officer they sign in as (None: not signed in).
 ROLES: dict[str, str | None] = {
@@ -110,6 +112,12 @@ MATRIX: dict[tuple[str, str], Probe] = {
     ("POST", "/api/cases/<reference>/tasks/<task_id>"): Probe(
         "/api/cases/{reference}/tasks/{police_task}", API_COMPLETE, json={"data": {}}
     ),
+    # An empty application from a coordinator is refused field by field; nobody else may send one.
+    ("POST", "/api/applications"): Probe(
+        "/api/applications",
+        row(401, 401, 422, 403, 403, 403, 403, 403, 403, 403),
+        json={"data": {}},
+    ),
     ("GET", "/api/csrf-token"): Probe("/api/csrf-token", everyone(200)),
     # Each officer's list of recommendations to update: their agency's (the coordinator: all).
     ("GET", "/recommendations"): Probe("/recommendations", OFFICER_PAGE),
@@ -120,6 +128,21 @@ MATRIX: dict[tuple[str, str], Probe] = {
     ),
     ("POST", "/recommendations/<int:recommendation_id>"): Probe(
         "/recommendations/999", row(302, 302, *[404] * 8), data={}
+    ),
+    # Letters and documents: the case's own rule; a letter or document that is not there is 404.
+    ("GET", "/cases/<reference>/letters/<int:letter_id>"): Probe(
+        "/cases/{reference}/letters/{letter}", CASE_PAGE
+    ),
+    ("GET", "/cases/<reference>/letters/<int:letter_id>.pdf"): Probe(
+        "/cases/{reference}/letters/{letter}.pdf", CASE_PAGE
+    ),
+    ("GET", "/cases/<reference>/documents/<int:document_id>"): Probe(
+        "/cases/{reference}/documents/999", row(302, 302, 404, 404, 404, 404, 404, 403, 404, 403)
+    ),
+    # The print queue is the coordinator's work.
+    ("GET", "/outbox"): Probe("/outbox", row(302, 302, 200, 403, 403, 403, 403, 403, 403, 403)),
+    ("POST", "/outbox/<int:message_id>/<action>"): Probe(
+        "/outbox/999/printed", row(302, 302, 404, 403, 403, 403, 403, 403, 403, 403), data={}
     ),
     ("GET", "/audit/"): Probe("/audit/", AUDITOR_PAGE),
     ("GET", "/audit/cases/<reference>"): Probe("/audit/cases/{reference}", AUDITOR_PAGE),
@@ -168,6 +191,13 @@ MATRIX: dict[tuple[str, str], Probe] = {
 }
 
 
+def _first_letter_id(sessions: sessionmaker[Session]) -> int:
+    with sessions() as session:
+        letter_id = session.scalar(select(Letter.id).order_by(Letter.id))
+    assert letter_id is not None, "the acknowledgement wrote a letter"
+    return letter_id
+
+
 def test_every_route_is_in_the_matrix(app: Flask) -> None:
     """Each route and method of the app is classified here, and nothing here is stale."""
     routes = {
@@ -193,6 +223,7 @@ def test_role_gets_the_expected_answer_on_every_route(
     values = {
         "reference": case.reference,
         "police_task": case.task_id("Answer information request", "police"),
+        "letter": str(_first_letter_id(sessions)),
     }
     with sessions() as session:
         actors.add_officer(session, "zed", "Zed Spare", "coordinator", "council")

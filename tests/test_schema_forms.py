@@ -636,6 +636,7 @@ def test_read_only_summary_shows_titles_labels_and_long_dates() -> None:
 def test_package_re_exports_its_public_api() -> None:
     assert set(schema_forms.__all__) == {
         "ADD_ROW",
+        "FILE_SUFFIX",
         "MISSING",
         "Choice",
         "Field",
@@ -653,8 +654,21 @@ def test_package_re_exports_its_public_api() -> None:
         "parse_submission",
         "read_only_summary",
         "validate",
+        "walk",
     }
     assert all(hasattr(schema_forms, name) for name in schema_forms.__all__)
+
+
+def test_file_widget_posts_the_file_apart_and_keeps_the_stored_token() -> None:
+    """A "file" widget names its file input <name>-file; the stored document's token reads back."""
+    schema = {"type": "object", "properties": {"proof": {"type": "string", "title": "Proof"}}}
+    ui = {"proof": {"ui:widget": "file", "ui:options": {"accept": ".pdf"}}}
+    [field] = build_fields(schema, ui, {"proof": "tok123"}, None, [])
+    assert field.kind == "file" and field.value == "tok123"
+    assert field.params["name"] == "proof-file" and field.params["id"] == "proof"
+    assert field.params["attributes"] == {"accept": ".pdf"}
+    submission = parse_and_validate(schema, MultiDict([("proof", "tok123")]))
+    assert submission.data == {"proof": "tok123"}
 
 
 def test_encoded_form_reads_back_to_the_same_data() -> None:

@@ -9,6 +9,7 @@ from flask import Flask
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
 from trigger_workflow.engine import calendar
+from trigger_workflow.services import letters
 from trigger_workflow.settings import Settings
 from trigger_workflow.web import (
     acting,
@@ -17,6 +18,7 @@ from trigger_workflow.web import (
     assets,
     audit,
     cases,
+    correspondence,
     database,
     errors,
     oidc,
@@ -26,6 +28,7 @@ from trigger_workflow.web import (
     security,
     sign_in,
     tasks,
+    uploads,
 )
 
 TEMPLATES = Path(__file__).parent / "web" / "templates"
@@ -60,6 +63,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.jinja_env.globals["council_name"] = settings.council_name
     app.jinja_env.filters["local_time"] = local_time
     database.init_app(app, settings)
+    letters.configure(app.extensions["trigger_workflow.sessions"], letters.council_from(settings))
+    uploads.init_app(app, settings)
     assets.init_app(app, settings)
     errors.init_app(app)
     security.init_app(app, settings)
@@ -76,6 +81,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         process_versions.bp,
         recommendations.bp,
         audit.bp,
+        correspondence.bp,
     ):
         app.register_blueprint(blueprint)
     return app

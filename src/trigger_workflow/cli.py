@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 from sqlalchemy import Engine
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session
 from trigger_workflow.engine.loader import ProcessFiles
 from trigger_workflow.errors import DiagramError, TriggerWorkflowError
 from trigger_workflow.samples import DEMO_PASSWORD
-from trigger_workflow.services import actors, demo, passwords, processes, queries
+from trigger_workflow.services import actors, demo, letters, passwords, processes, queries
 from trigger_workflow.settings import Settings
 from trigger_workflow.store import db
 
@@ -29,7 +30,9 @@ class Context:
         """Return the command's database session."""
         if self._session is None:
             self._engine = db.make_engine(self.settings.database_url)
-            self._session = db.make_session_factory(self._engine)()
+            factory = db.make_session_factory(self._engine)
+            letters.configure(factory, letters.council_from(self.settings))
+            self._session = factory()
         return self._session
 
     def close(self) -> None:
@@ -444,17 +447,133 @@ def _safe_url(url: str) -> str:
 @click.option("--once", is_flag=True, help="Fire what is due now and stop.")
 @pass_context
 def worker(ctx: Context, interval: float, once: bool) -> None:
-    """Fire due timers (escalations, deadlines); safe to run as several processes on PostgreSQL."""
+    """Fire due timers (escalations, deadlines) and email due letters; safe to run as several processes on PostgreSQL."""
     import time
 
     from trigger_workflow.services import timers
 
-    sessions = db.make_session_factory(db.make_engine(ctx.settings.database_url))
+    engine = db.make_engine(ctx.settings.database_url)
+    sessions = db.make_session_factory(engine)
+    letters.configure(sessions, letters.council_from(ctx.settings))
     click.echo(f"Worker started (every {interval:g} s).")
-    while True:
-        fired = timers.fire_due_timers(sessions)
-        if fired:
-            click.echo(f"Fired timers on {fired} case(s).")
-        if once:
-            return
-        time.sleep(interval)
+    try:
+        while True:
+            fired = timers.fire_due_timers(sessions)
+            if fired:
+                click.echo(f"Fired timers on {fired} case(s).")
+            _letters_pass(ctx.settings, sessions)
+            if once:
+                return
+            time.sleep(interval)
+    finally:
+        engine.dispose()
+
+
+def _letters_pass(settings: Settings, sessions: Any) -> None:
+    """Make new letters' PDFs, email the due ones, forget uploads of forms never sent."""
+    from trigger_workflow.services import documents, outbox
+
+    letters.make_pending_pdfs(sessions)
+    mailed = outbox.send_due(
+        sessions, outbox.mail_server_from(settings), settings.outbox_max_attempts
+    )
+    if mailed.sent or mailed.retrying or mailed.failed:
+        click.echo(
+            f"Letters emailed {len(mailed.sent)}, to retry {len(mailed.retrying)}, "
+            f"failed {len(mailed.failed)}."
+        )
+    with sessions() as session:
+        documents.forget_unclaimed(session, _document_storage(settings), _hours_ago(24))
+
+
+# Letters and the outbox (issue 3): sending, the print queue, uploads never claimed.
+
+
+@main.group("outbox")
+def outbox_group() -> None:
+    """Send letters by email, and see or clear the print queue (issue 3)."""
+
+
+@outbox_group.command("send")
+@click.option("--interval", default=60.0, show_default=True, help="Seconds between passes.")
+@click.option("--once", is_flag=True, help="Send what is due now and stop.")
+@pass_context
+def outbox_send(ctx: Context, interval: float, once: bool) -> None:
+    """Email the letters that are due over SMTP; several senders may run at once."""
+    import time
+
+    from trigger_workflow.services import outbox
+
+    engine = db.make_engine(ctx.settings.database_url)
+    sessions = db.make_session_factory(engine)
+    server = outbox.mail_server_from(ctx.settings)
+    letters.configure(sessions, letters.council_from(ctx.settings))
+    try:
+        while True:
+            letters.make_pending_pdfs(sessions)
+            report = outbox.send_due(sessions, server, ctx.settings.outbox_max_attempts)
+            click.echo(
+                f"Sent {len(report.sent)}, will retry {len(report.retrying)}, "
+                f"gave up on {len(report.failed)}."
+            )
+            if once:
+                return
+            time.sleep(interval)
+    finally:
+        engine.dispose()
+
+
+@outbox_group.command("list")
+@pass_context
+def outbox_list(ctx: Context) -> None:
+    """List the letters to print and post, and the emails that could not be sent."""
+    from trigger_workflow.services import outbox
+
+    session = ctx.session()
+    for message in outbox.print_queue(session):
+        address = (message.postal_address or "no postal address").replace("\n", ", ")
+        click.echo(f"print  {message.id:5}  letter {message.letter_id:5}  {address}")
+    for message in outbox.needing_attention(session):
+        click.echo(f"failed {message.id:5}  {message.recipient_email}  {message.last_error}")
+
+
+@outbox_group.command("forget-unclaimed-uploads")
+@click.option("--hours", default=24, show_default=True, help="Keep uploads younger than this.")
+@pass_context
+def outbox_forget_uploads(ctx: Context, hours: int) -> None:
+    """Delete files uploaded with forms never sent (the worker does this for those a day old)."""
+    from trigger_workflow.services import documents
+
+    storage = _document_storage(ctx.settings)
+    gone = documents.forget_unclaimed(ctx.session(), storage, _hours_ago(hours))
+    click.echo(f"Deleted {gone} unclaimed upload(s).")
+
+
+def _document_storage(settings: Settings) -> Any:
+    from trigger_workflow.services import documents
+
+    return documents.Storage(settings.instance_path / "documents", settings.upload_max_bytes)
+
+
+def _hours_ago(hours: int) -> Any:
+    from datetime import timedelta
+
+    from trigger_workflow.store.models import utcnow
+
+    return utcnow() - timedelta(hours=hours)
+
+
+@outbox_group.command("printed")
+@click.argument("message_id", type=int)
+@click.option("--as", "username", required=True, help="The coordinator who printed and posted it.")
+@pass_context
+def outbox_printed(ctx: Context, message_id: int, username: str) -> None:
+    """Record that a letter in the print queue was printed and posted."""
+    from trigger_workflow.services import outbox
+
+    session = ctx.session()
+    try:
+        outbox.mark_printed(session, message_id, actors.find_officer(session, username))
+    except TriggerWorkflowError as error:
+        raise click.ClickException(error.message) from error
+    click.echo(f"Letter {message_id} marked as printed and posted.")

@@ -39,6 +39,19 @@ class Settings:
     secret_key: str = ""
     reference_prefix: str = "CT"
     council_name: str = "Derby City Council"
+    # Letters and the outbox (issue 3): the council's details printed on every letter, the mail
+    # server that sends them, and the limits on uploaded documents.
+    council_address: str = "The Council House, Corporation Street, Derby DE1 2FS"
+    council_email: str = "asb.casereview@example.gov.uk"
+    council_phone: str = "01332 000000"
+    smtp_host: str = "localhost"
+    smtp_port: int = 25
+    smtp_security: str = "none"  # none / starttls / ssl
+    smtp_user: str = ""
+    smtp_password: str = ""
+    mail_from: str = ""
+    outbox_max_attempts: int = 5
+    upload_max_bytes: int = 10 * 1024 * 1024
     testing: bool = False
     # Sign-in (issue 4): sessions, throttling, password hashing, proxies.
     session_idle_minutes: int = 30
@@ -75,6 +88,16 @@ class Settings:
                 f"{ENV_PREFIX}OIDC_ISSUER is set but {ENV_PREFIX}OIDC_CLIENT_ID is not: "
                 "set both (and the client secret) to sign officers in through OpenID Connect."
             )
+        if self.smtp_security not in ("none", "starttls", "ssl"):
+            raise ValueError(
+                f"{ENV_PREFIX}SMTP_SECURITY must be none, starttls or ssl; got {self.smtp_security!r}."
+            )
+        if self.upload_max_bytes < 1 or self.outbox_max_attempts < 1:
+            raise ValueError(
+                f"{ENV_PREFIX}UPLOAD_MAX_BYTES and {ENV_PREFIX}OUTBOX_MAX_ATTEMPTS must be positive."
+            )
+        if not self.mail_from:
+            object.__setattr__(self, "mail_from", self.council_email)
         if not self.database_url:
             path = self.instance_path / "trigger_workflow.sqlite"
             object.__setattr__(self, "database_url", f"sqlite:///{path}")
@@ -107,6 +130,17 @@ class Settings:
             ("oidc_client_secret", str),
             ("oidc_username_claim", str),
             ("oidc_provider_name", str),
+            ("council_address", str),
+            ("council_email", str),
+            ("council_phone", str),
+            ("smtp_host", str),
+            ("smtp_port", int),
+            ("smtp_security", str),
+            ("smtp_user", str),
+            ("smtp_password", str),
+            ("mail_from", str),
+            ("outbox_max_attempts", int),
+            ("upload_max_bytes", int),
         ):
             raw = env.get(ENV_PREFIX + name.upper())
             if raw:

@@ -20,6 +20,9 @@ Use in a view::
     summary = error_summary(fields)                         # for govukErrorSummary
     # template: {% from "form/_fields.html" import render_fields %} ... {{ render_fields(fields) }}
 
+A ``"ui:widget": "file"`` string is a file upload: the file input is named ``<name>-file`` and
+the field's value (a token for the stored document, set by the caller) travels in a hidden input.
+
 ``parse_submission`` alone reports only what could not be read (numbers, dates);
 ``parse_and_validate`` adds the schema's errors, one per field, in document order.
 
@@ -35,9 +38,9 @@ A schema may override error messages with the ajv-errors style keyword ``errorMe
 example ``{"title": "Name", "errorMessage": {"required": "Enter the applicant's name"}}``.
 """
 
-from trigger_workflow.schema_forms.components import Field
+from trigger_workflow.schema_forms.components import FILE_SUFFIX, Field
 from trigger_workflow.schema_forms.errors import FieldError, validate
-from trigger_workflow.schema_forms.fields import build_fields, error_summary
+from trigger_workflow.schema_forms.fields import build_fields, error_summary, walk
 from trigger_workflow.schema_forms.inputs import ADD_ROW, encode_form, field_id, field_name
 from trigger_workflow.schema_forms.parse import (
     Submission,
@@ -50,6 +53,7 @@ from trigger_workflow.schema_forms.summary import read_only_summary
 
 __all__ = [
     "ADD_ROW",
+    "FILE_SUFFIX",
     "MISSING",
     "Choice",
     "Field",
@@ -67,4 +71,5 @@ __all__ = [
     "parse_submission",
     "read_only_summary",
     "validate",
+    "walk",
 ]

@@ -10,6 +10,7 @@ from trigger_workflow.schema_forms.inputs import ADD_ROW, DATE_PARTS, field_id, 
 from trigger_workflow.schema_forms.schema import Path
 
 _SELECT_PROMPT = "Select an option"
+FILE_SUFFIX = "-file"  # the name of a file input is its field's name plus this
 _DATE_WIDTHS = {"day": 2, "month": 2, "year": 4}
 
 
@@ -17,8 +18,8 @@ _DATE_WIDTHS = {"day": 2, "month": 2, "year": 4}
 class Field:
     """One question, or group of questions, ready for ``render_fields`` in ``form/_fields.html``.
 
-    ``kind`` is one of input, textarea, radios, checkboxes, select, date, hidden, fieldset and
-    repeat. ``value`` is a string, except a list of strings for checkboxes and a dict of
+    ``kind`` is one of input, textarea, radios, checkboxes, select, date, hidden, file, fieldset
+    and repeat (a file field's value is the token of a document already uploaded, if any). ``value`` is a string, except a list of strings for checkboxes and a dict of
     day/month/year strings for dates. ``choices`` are (form value, text) pairs. A fieldset's
     ``children`` are its questions; a repeat's children are its rows.
     """
@@ -162,6 +163,18 @@ def _date_params(f: Field) -> dict[str, Any]:
     }
 
 
+def _file_params(f: Field) -> dict[str, Any]:
+    # The file goes up as "<name>-file"; the document it became comes back as "<name>" in a
+    # hidden input, so a form shown again with errors keeps what was already uploaded.
+    accept = f.options.get("accept")
+    return _common_params(f) | {
+        "id": f.id,
+        "name": f"{f.name}{FILE_SUFFIX}",
+        "label": _label_params(f),
+        "attributes": {"accept": accept} if accept else None,
+    }
+
+
 def _hidden_params(f: Field) -> dict[str, Any]:
     return {"id": f.id, "name": f.name, "value": f.value or ""}
 
@@ -183,6 +196,7 @@ _PARAMS: dict[str, Callable[[Field], dict[str, Any]]] = {
     "select": _select_params,
     "date": _date_params,
     "hidden": _hidden_params,
+    "file": _file_params,
     "fieldset": _group_params,
     "repeat": _group_params,
 }

@@ -120,7 +120,7 @@ def error_summary(
         if isinstance(entry, FieldError):
             items.append({"text": entry.message, "href": f"#{_error_anchor(entry.path, schema)}"})
         else:
-            items += [{"text": f.error, "href": f"#{f.anchor}"} for f in _walk([entry]) if f.error]
+            items += [{"text": f.error, "href": f"#{f.anchor}"} for f in walk([entry]) if f.error]
     return items
 
 
@@ -149,6 +149,8 @@ def _widget(schema: Schema, ui: Schema) -> str:
     shape = shape_of(schema)
     if widget == "hidden":
         return "hidden"
+    if widget == "file":
+        return "file"
     if shape in _SHAPE_KINDS:
         return _SHAPE_KINDS[shape]
     if shape == "choice":
@@ -205,6 +207,14 @@ def _build_hidden(
     context: _Context, f: Field, schema: Schema, ui: Schema, value: Any, depth: int
 ) -> Field:
     f.value = context.text(f.path, value, schema)
+    return f
+
+
+def _build_file(
+    context: _Context, f: Field, schema: Schema, ui: Schema, value: Any, depth: int
+) -> Field:
+    f.value = context.text(f.path, value, schema)
+    f.options = {k: v for k, v in ui_options(ui).items() if k == "accept"}
     return f
 
 
@@ -316,6 +326,7 @@ _BUILDERS: dict[str, Callable[[_Context, Field, Schema, Schema, Any, int], Field
     "input": _build_input,
     "textarea": _build_textarea,
     "hidden": _build_hidden,
+    "file": _build_file,
     "radios": _build_choice,
     "select": _build_choice,
     "checkboxes": _build_checkboxes,
@@ -325,16 +336,16 @@ _BUILDERS: dict[str, Callable[[_Context, Field, Schema, Schema, Any, int], Field
 }
 
 
-def _walk(fields: Sequence[Field]) -> Iterator[Field]:
+def walk(fields: Sequence[Field]) -> Iterator[Field]:
     """Yield fields and their descendants in document order."""
     for f in fields:
         yield f
-        yield from _walk(f.children)
+        yield from walk(f.children)
 
 
 def _attach_errors(fields: list[Field], errors: Sequence[FieldError]) -> None:
     """Put each error on its field, or the nearest enclosing one; keep the first per field."""
-    by_path = {f.path: f for f in _walk(fields)}
+    by_path = {f.path: f for f in walk(fields)}
     for error in errors:
         path = error.path
         while path and path not in by_path:

@@ -24,10 +24,19 @@ from trigger_workflow.errors import (
     NotPermitted,
     TaskNotOpen,
 )
-from trigger_workflow.services import access, processes, recommendations, records, rules
+from trigger_workflow.services import (
+    access,
+    eligibility,
+    letters,
+    processes,
+    recommendations,
+    records,
+    rules,
+)
 from trigger_workflow.services.actors import COORDINATOR, PUBLIC, Actor
 from trigger_workflow.store.models import (
     Case,
+    Document,
     Event,
     OpenTask,
     ProcessVersion,
@@ -93,6 +102,7 @@ def submit_application(session: Session, command: SubmitApplication) -> CaseResu
     workflow, start_report = engine.start(deployed.specs.spec, deployed.specs.subprocess_specs)
     application = _application_task(workflow, deployed)
     data = _checked(deployed, application, command.data)
+    _check_eligible(session, data, command.actor, received_on)
     context = records.engine_context(deployed, received_on)
     report = engine.complete(workflow, application.id, data, context)
     applicant = data.get("applicant") or {}
@@ -112,6 +122,7 @@ def submit_application(session: Session, command: SubmitApplication) -> CaseResu
             _record_completion(
                 session, case, workflow, deployed, command.actor, application, data, report, context
             )
+            _claim_documents(session, case, data)
     except ConcurrentChange:
         # The same form sent twice at the same moment: the first one made the case.
         existing = _submitted_before(session, command.submission_key)
@@ -119,6 +130,31 @@ def submit_application(session: Session, command: SubmitApplication) -> CaseResu
             return existing
         raise
     return _result(case)
+
+
+def _check_eligible(session: Session, data: dict[str, Any], actor: Actor, received: date) -> None:
+    """Refuse an application R1 does not allow, saying why beside each field."""
+    problems = eligibility.problems(
+        data, actor, received, lambda token: _pending_document(session, token) is not None
+    )
+    if problems:
+        raise FormInvalid(problems, raw=data)
+
+
+def _claim_documents(session: Session, case: Case, data: dict[str, Any]) -> None:
+    """Link the documents uploaded with the application to its case, in the same transaction."""
+    token = (data.get("victim") or {}).get("consent_document")
+    document = _pending_document(session, token) if isinstance(token, str) else None
+    if document is not None:
+        document.case_id = case.id
+
+
+def _pending_document(session: Session, token: str) -> Document | None:
+    return session.scalar(
+        select(Document)
+        .where(Document.token == token, Document.case_id.is_(None))
+        .with_for_update()
+    )
 
 
 def _submitted_before(session: Session, submission_key: str | None) -> CaseResult | None:
@@ -245,6 +281,7 @@ def _record_completion(
         session, case, actor, "task_completed", task=task, data=data, detail=detail
     )
     recommendations.after_task(session, case, task.spec_name, data)
+    letters.write_after_task(session, case, task.spec_name, task.id, {**task.data, **data}, actor)
 
 
 def _application_task(

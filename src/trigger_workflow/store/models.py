@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     TypeDecorator,
@@ -277,6 +278,78 @@ class Recommendation(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     case: Mapped[Case] = relationship()
+
+
+class Document(Base):
+    """A file uploaded with an application (e.g. a signed consent form), stored outside the web root.
+
+    The bytes live in the instance folder under a generated name; the row keeps what the person
+    called it, the type found from its content (never its name), its size and its SHA-256.
+    A document uploaded with a form that was not yet accepted has no case: the form keeps its
+    token, and the document is linked to the case in the transaction that creates the case.
+    """
+
+    __tablename__ = "document"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"), index=True)
+    purpose: Mapped[str] = mapped_column(String(50))
+    original_name: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    stored_name: Mapped[str] = mapped_column(String(100), unique=True)
+    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    uploaded_by: Mapped[str] = mapped_column(String(100))
+
+
+class Letter(Base):
+    """A letter to the applicant, kept as sent: its HTML, its PDF and their hashes."""
+
+    __tablename__ = "letter"
+    __table_args__ = (
+        UniqueConstraint("case_id", "task_id"),
+        Index("ix_letter_pdf_pending", "pdf_sha256"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(50))
+    task_id: Mapped[str] = mapped_column(String(36))
+    subject: Mapped[str] = mapped_column(String(300))
+    recipient_name: Mapped[str] = mapped_column(String(200))
+    html: Mapped[str] = mapped_column(Text)
+    html_sha256: Mapped[str] = mapped_column(String(64))
+    # The PDF is made from the HTML after the task's transaction (by the worker, or on first
+    # download), once: a task completion never waits for it.
+    pdf: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    pdf_sha256: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(100))
+
+    outbox: Mapped[OutboxMessage] = relationship(back_populates="letter", uselist=False)
+
+
+class OutboxMessage(Base):
+    """How a letter reaches the applicant: an email to send (retried), or a letter to print."""
+
+    __tablename__ = "outbox_message"
+    __table_args__ = (Index("ix_outbox_status_next", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    letter_id: Mapped[int] = mapped_column(ForeignKey("letter.id"), unique=True)
+    channel: Mapped[str] = mapped_column(String(10))  # email / print
+    recipient_email: Mapped[str | None] = mapped_column(String(254))
+    postal_address: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20))  # queued / sent / failed / printed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None]
+    done_by: Mapped[str | None] = mapped_column(String(100))
+
+    letter: Mapped[Letter] = relationship(back_populates="outbox")
 
 
 class AppendOnlyError(RuntimeError):

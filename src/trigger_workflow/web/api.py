@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
-from flask import Blueprint, g, request
+from flask import Blueprint, current_app, g, request
 from flask_wtf.csrf import generate_csrf
 
-from trigger_workflow.errors import NotSignedIn, TriggerWorkflowError
+from trigger_workflow.errors import (
+    FieldProblem,
+    FormInvalid,
+    NotSignedIn,
+    TriggerWorkflowError,
+)
 from trigger_workflow.services import access, cases, queries
 from trigger_workflow.web.database import get_session
 
@@ -77,6 +83,33 @@ def complete(reference: str, task_id: str) -> tuple[dict[str, Any], int]:
 def csrf_token() -> dict[str, Any]:
     """Return the session's CSRF token, to send back in the X-CSRFToken header of each POST."""
     return {"csrf_token": generate_csrf()}
+
+
+@bp.post("/applications")
+def apply() -> tuple[dict[str, Any], int]:
+    """Enter an application received by phone, letter, email or in person (R2), as JSON.
+
+    Body: {"data": {...the application form's answers...}, "received_on": "YYYY-MM-DD",
+    "submission_key": "..."}; the same rules as the forms apply (R1), with errors by field.
+    """
+    _require_actor()
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not isinstance(body.get("data"), dict):
+        raise TriggerWorkflowError(
+            'Send a JSON object like {"data": {...}, "received_on": "2026-11-23"}.'
+        )
+    try:
+        received_on = date.fromisoformat(body["received_on"]) if body.get("received_on") else None
+    except (TypeError, ValueError) as error:
+        raise FormInvalid(
+            [FieldProblem(("received_on",), "Enter a date like 2026-11-23")]
+        ) from error
+    key = body.get("submission_key") if isinstance(body.get("submission_key"), str) else None
+    prefix = current_app.extensions["trigger_workflow.settings"].reference_prefix
+    result = cases.submit_application(
+        get_session(), cases.SubmitApplication(body["data"], g.actor, key, received_on, prefix)
+    )
+    return {"reference": result.reference, "status": result.status, "stage": result.stage}, 201
 
 
 def _require_actor() -> None:

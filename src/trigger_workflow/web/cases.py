@@ -11,7 +11,8 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, r
 from trigger_workflow import schema_forms
 from trigger_workflow.engine import calendar
 from trigger_workflow.errors import NotPermitted
-from trigger_workflow.services import access, cases, queries
+from trigger_workflow.services import access, cases, correspondence, queries
+from trigger_workflow.web import uploads
 from trigger_workflow.web.acting import officer_required
 from trigger_workflow.web.database import get_session
 from trigger_workflow.web.form_pages import FormState, reference_prefix
@@ -46,7 +47,13 @@ def show(reference: str) -> str:
         }
         for entry in page.history()
     ]
-    return render_template("cases/case.html", page=page, history=history, today=calendar.today())
+    return render_template(
+        "cases/case.html",
+        page=page,
+        history=history,
+        today=calendar.today(),
+        correspondence=correspondence.for_case(get_session(), page.case),
+    )
 
 
 @bp.route("/cases/new", methods=["GET", "POST"])
@@ -58,7 +65,8 @@ def new_application() -> Any:
     schema, ui_schema = queries.application_form(get_session())
     form = FormState(*_with_date_received(schema, ui_schema))
     key = request.form.get("submission_key") or secrets.token_urlsafe(16)
-    if request.method == "POST" and form.read_post() and not form.errors:
+    upload_errors = uploads.receive_files(form, g.actor) if request.method == "POST" else []
+    if request.method == "POST" and form.read_post() and not (form.errors or upload_errors):
         received_on = date.fromisoformat(form.data.pop(RECEIVED_ON))
         prefix = reference_prefix(current_app)
         result = form.submit(
@@ -69,6 +77,7 @@ def new_application() -> Any:
         if result is not None:
             flash(f"Application entered as case {result.reference}.")
             return redirect(url_for("cases.show", reference=result.reference))
+    form.errors += upload_errors
     return form.render(
         "public/apply.html",
         heading="Enter an application",

@@ -69,3 +69,6 @@ def _respond(
     if wants_json():
         return {"error": title, "message": message, "details": details}, status
     return render_template("error.html", title=title, message=message, details=details), status
+
+
+respond = _respond  # for blueprints that answer an error of their own (e.g. a too-large upload)

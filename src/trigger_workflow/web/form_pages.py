@@ -25,6 +25,7 @@ class FormState:
     errors: list[Any] = field(default_factory=list)
     extra_rows: dict[str, int] = field(default_factory=dict)
     fixed: dict[str, str] = field(default_factory=dict)
+    describe_file: Callable[[str], str | None] | None = None
 
     def read_post(self) -> bool:
         """Read the posted form; return True when the person asked to submit it."""
@@ -55,6 +56,10 @@ class FormState:
         fields = schema_forms.build_fields(
             self.schema, self.ui_schema, self.data, self.raw, self.errors, self.extra_rows
         )
+        if self.describe_file is not None:
+            for f in schema_forms.walk(fields):
+                if f.kind == "file" and f.value:
+                    f.options["uploaded_name"] = self.describe_file(f.value)
         summary = schema_forms.error_summary(fields) if self.errors else []
         if self.errors and status == 200:
             status = 422

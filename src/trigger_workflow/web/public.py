@@ -18,6 +18,7 @@ from flask import (
 from werkzeug.wrappers import Response
 
 from trigger_workflow.services import actors, cases, queries
+from trigger_workflow.web import uploads
 from trigger_workflow.web.database import get_session
 from trigger_workflow.web.form_pages import FormState, reference_prefix
 
@@ -38,7 +39,8 @@ def apply() -> Any:
     schema, ui_schema = queries.application_form(get_session())
     form = FormState(schema, _public_ui(ui_schema), data=dict(ONLINE), fixed=dict(ONLINE))
     key = request.form.get("submission_key") or secrets.token_urlsafe(16)
-    if request.method == "POST" and form.read_post() and not form.errors:
+    upload_errors = uploads.receive_files(form, actors.PUBLIC) if request.method == "POST" else []
+    if request.method == "POST" and form.read_post() and not (form.errors or upload_errors):
         prefix = reference_prefix(current_app)
         result = form.submit(
             lambda data: cases.submit_application(
@@ -48,6 +50,7 @@ def apply() -> Any:
         if result is not None:
             session["submitted_reference"] = result.reference
             return redirect(url_for("public.done"))
+    form.errors += upload_errors
     return form.render(
         "public/apply.html",
         heading="Apply for an anti-social behaviour case review",

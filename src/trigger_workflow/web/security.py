@@ -53,7 +53,8 @@ def init_app(app: Flask, settings: Settings) -> None:
     @app.after_request
     def security_headers(response: Response) -> Response:
         headers = response.headers
-        headers["Content-Security-Policy"] = content_security_policy(g.get("csp_nonce"))
+        # A view may send a stricter policy of its own (a letter, a downloaded document).
+        headers.setdefault("Content-Security-Policy", content_security_policy(g.get("csp_nonce")))
         headers["X-Content-Type-Options"] = "nosniff"
         headers["X-Frame-Options"] = "DENY"
         headers["Referrer-Policy"] = "same-origin"

@@ -1,0 +1,69 @@
+"""Take the files posted with a form: keep each as a document and put its token in the answers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, current_app, request
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from trigger_workflow import schema_forms
+from trigger_workflow.errors import FormInvalid
+from trigger_workflow.services import documents
+from trigger_workflow.services.actors import Actor
+from trigger_workflow.settings import Settings
+from trigger_workflow.web.database import get_session
+from trigger_workflow.web.errors import respond
+from trigger_workflow.web.form_pages import FormState
+
+FORM_FIELDS_ALLOWANCE = 1024 * 1024  # room for the rest of the form beside the largest file
+
+
+def init_app(app: Flask, settings: Settings) -> None:
+    """Limit request size to one upload plus the form, and explain a refusal in plain words."""
+    app.config["MAX_CONTENT_LENGTH"] = settings.upload_max_bytes + FORM_FIELDS_ALLOWANCE
+    app.extensions["trigger_workflow.documents"] = documents.Storage(
+        settings.instance_path / "documents", settings.upload_max_bytes
+    )
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def too_large(error: RequestEntityTooLarge) -> tuple[Any, int]:
+        limit = settings.upload_max_bytes / (1024 * 1024)
+        return respond(
+            413,
+            "The file is too large",
+            f"Files must be smaller than {limit:g} MB. Nothing was saved: go back, choose a "
+            "smaller file (or a photo of fewer pages), and send the form again.",
+            [],
+        )
+
+
+def storage() -> documents.Storage:
+    """Return where this app keeps uploaded documents."""
+    found: documents.Storage = current_app.extensions["trigger_workflow.documents"]
+    return found
+
+
+def receive_files(form: FormState, actor: Actor) -> list[schema_forms.FieldError]:
+    """Keep each file posted for one of the form's file fields; return what was refused, by field."""
+    empty = schema_forms.build_fields(form.schema, form.ui_schema, {}, None, [])
+    errors: list[schema_forms.FieldError] = []
+    for f in schema_forms.walk(empty):
+        upload = request.files.get(f.name + schema_forms.FILE_SUFFIX)
+        if f.kind != "file" or upload is None or not upload.filename:
+            continue
+        content = upload.read(storage().max_bytes + 1)
+        try:
+            document = documents.receive(
+                get_session(),
+                storage(),
+                documents.Upload(upload.filename, content),
+                f.path,
+                actor,
+            )
+        except FormInvalid as error:
+            errors += [schema_forms.FieldError(tuple(p.path), p.message) for p in error.problems]
+        else:
+            form.fixed[f.name] = document.token
+    form.describe_file = lambda token: documents.describe(get_session(), token)
+    return errors

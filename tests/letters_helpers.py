@@ -1,0 +1,23 @@
+"""Read a case's letters and outbox entries straight from the database, for the letter tests."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from trigger_workflow.store.models import Case, Letter, OutboxMessage
+
+
+def letters_of(
+    sessions: sessionmaker[Session], reference: str
+) -> list[tuple[Letter, OutboxMessage]]:
+    """Return a case's letters with their outbox entries, oldest first (PDF bytes loaded)."""
+    with sessions() as session:
+        case = session.scalars(select(Case).where(Case.reference == reference)).one()
+        found = []
+        for letter in session.scalars(
+            select(Letter).where(Letter.case_id == case.id).order_by(Letter.id)
+        ):
+            _ = letter.pdf
+            found.append((letter, letter.outbox))
+        return found
