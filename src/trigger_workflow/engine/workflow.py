@@ -14,6 +14,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundExcepti
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
+from trigger_workflow.engine import sandbox
 from trigger_workflow.errors import EngineError, NotFound, TaskNotOpen
 
 FINISHED_STAGE = "Closed"
@@ -59,7 +60,7 @@ class StepReport:
 
 def start(spec: Any, subprocess_specs: dict[str, Any]) -> tuple[Workflow, StepReport]:
     """Create a workflow and run it to its first wait."""
-    workflow = Workflow(spec, subprocess_specs)
+    workflow = Workflow(spec, subprocess_specs, script_engine=sandbox.default_engine())
     return workflow, _run_engine(workflow, task_name=None)
 
 
