@@ -18,13 +18,14 @@ from trigger_workflow.engine import calendar, serialization
 from trigger_workflow.engine import workflow as engine
 from trigger_workflow.errors import (
     ConcurrentChange,
+    EngineError,
     FieldProblem,
     FormInvalid,
     NotFound,
     NotPermitted,
     TaskNotOpen,
 )
-from trigger_workflow.services import processes, records
+from trigger_workflow.services import incidents, processes, records
 from trigger_workflow.services.actors import COORDINATOR, PUBLIC, Actor
 from trigger_workflow.store.models import (
     Case,
@@ -74,6 +75,7 @@ class CaseResult:
     stage: str
     outcome: str | None
     open_tasks: list[str] = field(default_factory=list)
+    incident: str | None = None  # why the case is held, when the step stopped it
 
 
 def submit_application(session: Session, command: SubmitApplication) -> CaseResult:
@@ -93,7 +95,14 @@ def submit_application(session: Session, command: SubmitApplication) -> CaseResu
     workflow, start_report = engine.start(deployed.specs.spec, deployed.specs.subprocess_specs)
     application = _application_task(workflow, deployed)
     data = _checked(deployed, application, command.data)
-    report = engine.complete(workflow, application.id, data)
+    failure: EngineError | None = None
+    try:
+        report = engine.complete(workflow, application.id, data)
+    except EngineError as error:
+        # Keep the application: the case starts held at its first task, answers kept for retry.
+        failure = error
+        workflow, start_report = engine.start(deployed.specs.spec, deployed.specs.subprocess_specs)
+        application = _application_task(workflow, deployed)
     applicant = data.get("applicant") or {}
     case = Case(
         process_version_id=version.id,
@@ -108,16 +117,22 @@ def submit_application(session: Session, command: SubmitApplication) -> CaseResu
             _insert_case(
                 session, case, command.reference_prefix, command.actor, version, start_report
             )
-            _record_completion(
-                session, case, workflow, deployed, command.actor, application, data, report
-            )
+            if failure is None:
+                _record_completion(
+                    session, case, workflow, deployed, command.actor, application, data, report
+                )
+            else:
+                records.save_case(session, case, workflow, deployed)
+                incidents.open_incident(
+                    session, case, command.actor, failure, task=application, data=data
+                )
     except ConcurrentChange:
         # The same form sent twice at the same moment: the first one made the case.
         existing = _submitted_before(session, command.submission_key)
         if existing is not None:
             return existing
         raise
-    return _result(case)
+    return _result(case, failure)
 
 
 def _submitted_before(session: Session, submission_key: str | None) -> CaseResult | None:
@@ -169,6 +184,7 @@ def complete_task(session: Session, command: CompleteTask) -> CaseResult:
     """Complete one open task of a case, or change nothing and say why."""
     with _all_or_nothing(session, command.reference):
         case = _locked_case(session, command.reference)
+        incidents.refuse_if_held(case)
         open_task = next((t for t in case.open_tasks if t.id == command.task_id), None)
         if open_task is None:
             raise _not_open(session, case, command.task_id)
@@ -182,9 +198,18 @@ def complete_task(session: Session, command: CompleteTask) -> CaseResult:
         engine.find_task(workflow, command.task_id)
         human = next(t for t in engine.human_tasks(workflow) if t.id == command.task_id)
         data = _checked(deployed, human, command.data)
-        report = engine.complete(workflow, human.id, data)
-        _record_completion(session, case, workflow, deployed, command.actor, human, data, report)
-    return _result(case)
+        try:
+            report = engine.complete(workflow, human.id, data)
+        except EngineError as error:
+            # The workflow state is not saved: the case stays where it was, held, answers kept.
+            incidents.open_incident(session, case, command.actor, error, task=human, data=data)
+            failure: EngineError | None = error
+        else:
+            _record_completion(
+                session, case, workflow, deployed, command.actor, human, data, report
+            )
+            failure = None
+    return _result(case, failure)
 
 
 @contextmanager
@@ -302,11 +327,12 @@ def _for_whom(task: OpenTask) -> str:
     return f"the {task.agency} {task.role}" if task.agency else f"the {task.role}"
 
 
-def _result(case: Case) -> CaseResult:
+def _result(case: Case, failure: EngineError | None = None) -> CaseResult:
     return CaseResult(
         reference=case.reference,
         status=case.status,
         stage=case.stage,
         outcome=case.outcome,
         open_tasks=[t.name for t in case.open_tasks],
+        incident=failure.message if failure else None,
     )

@@ -15,7 +15,14 @@ from trigger_workflow.services.actors import PARTNER, Actor
 from trigger_workflow.services.records import load_workflow
 from trigger_workflow.store.models import Case, Event, OpenTask
 
-EVENT_TITLES = {"case_started": "Case started", "timer_fired": "Timer fired"}
+EVENT_TITLES = {
+    "case_started": "Case started",
+    "timer_fired": "Timer fired",
+    "incident_opened": "The process could not continue: held for a process owner",
+    "incident_retry_failed": "A retry failed",
+    "incident_resolved": "Incident resolved: the case continued",
+    "data_corrected": "Data corrected by a process owner",
+}
 
 
 @dataclass(frozen=True)
@@ -73,7 +80,7 @@ class CasePage:
             entries.append(
                 HistoryEntry(
                     event,
-                    event.task_name or EVENT_TITLES.get(event.kind, event.kind),
+                    EVENT_TITLES.get(event.kind) or event.task_name or event.kind,
                     schema or processes.EMPTY_FORM,
                     deployed.form(task.ui_form) if task else None,
                 )

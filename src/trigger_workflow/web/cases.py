@@ -11,7 +11,7 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, r
 from trigger_workflow import schema_forms
 from trigger_workflow.engine import calendar
 from trigger_workflow.errors import NotPermitted
-from trigger_workflow.services import cases, queries
+from trigger_workflow.services import cases, incidents, queries
 from trigger_workflow.web.acting import officer_required
 from trigger_workflow.web.database import get_session
 from trigger_workflow.web.form_pages import FormState, reference_prefix
@@ -41,7 +41,14 @@ def show(reference: str) -> str:
         }
         for entry in page.history()
     ]
-    return render_template("cases/case.html", page=page, history=history, today=calendar.today())
+    held = (
+        incidents.of_case(get_session(), page.case.id)
+        if g.actor.role == incidents.PROCESS_OWNER
+        else []
+    )
+    return render_template(
+        "cases/case.html", page=page, history=history, today=calendar.today(), incidents=held
+    )
 
 
 @bp.route("/cases/new", methods=["GET", "POST"])
