@@ -84,6 +84,7 @@ class BareMemory:
     spec: Any
     subprocess_specs: dict[str, Any]
     name: str = "(a) bare SpiffWorkflow, in memory"
+    script_engine: Any = None  # None: the library's unrestricted eval/exec engine
 
     def begin(self, application: Step | None) -> tuple[BpmnWorkflow, float]:
         """Create a workflow, run it to its first wait and complete the application if any."""
@@ -91,7 +92,7 @@ class BareMemory:
         return timed(lambda: self._start(application, data))
 
     def _start(self, application: Step | None, data: dict[str, Any]) -> BpmnWorkflow:
-        workflow = BpmnWorkflow(self.spec, self.subprocess_specs)
+        workflow = BpmnWorkflow(self.spec, self.subprocess_specs, script_engine=self.script_engine)
         workflow.do_engine_steps()
         if application is not None:
             run_step(workflow, application, data)
