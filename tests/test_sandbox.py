@@ -14,9 +14,9 @@ from tests.incident_helpers import case_row, deploy_changed, move_case
 from tests.scenario import ANSWERS, CaseDriver
 from tests.test_timers import TIMER_DIAGRAM
 from tests.test_worker import COORDINATOR, TIMER_FILES, engine_clock
-from trigger_workflow.engine import sandbox
+from trigger_workflow.engine import lint, sandbox
 from trigger_workflow.engine.loader import ProcessFiles
-from trigger_workflow.errors import EngineError
+from trigger_workflow.errors import DiagramError, EngineError
 from trigger_workflow.services import cases, processes, retry, timers
 from trigger_workflow.services.actors import Actor
 
@@ -50,10 +50,14 @@ def test_escape_attempt_is_refused_on_the_case_and_the_service_keeps_serving(
     sessions: sessionmaker[Session],
     process_files: ProcessFiles,
     attempt: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A script trying to escape holds its case with a clear message naming the task; the next requests succeed."""
     script = f"<bpmn:script>information_responses = []\n{escape(attempt)}</bpmn:script>"
-    deploy_changed(sessions, process_files, "case_review.bpmn", SCRIPT, script)
+    with monkeypatch.context() as patch:
+        # As a version deployed before the deploy-time lint could see the attempt.
+        patch.setattr(lint, "lint_expressions", lambda files, problems: None)
+        deploy_changed(sessions, process_files, "case_review.bpmn", SCRIPT, script)
     case = CaseDriver(client, sessions)
     case.apply()
     case.advance_to("Choose agencies")
@@ -75,6 +79,35 @@ def test_escape_attempt_is_refused_on_the_case_and_the_service_keeps_serving(
     assert other.open_tasks() == ["Record qualifying complaints"]
 
 
+REFUSED_WHEN_DEPLOYED = [
+    a for a in ESCAPES if "while" not in a and "**" not in a and "range" not in a and "*" not in a
+]
+
+
+@pytest.mark.parametrize(
+    "attempt", REFUSED_WHEN_DEPLOYED, ids=list(range(len(REFUSED_WHEN_DEPLOYED)))
+)
+def test_deploy_refuses_the_escape_attempts_it_can_see(
+    process_files: ProcessFiles, attempt: str
+) -> None:
+    """Imports and private names are refused before deployment, naming the file, line and script task."""
+    files = dict(process_files.files)
+    files["case_review.bpmn"] = files["case_review.bpmn"].replace(
+        SCRIPT, f"<bpmn:script>information_responses = []\n{escape(attempt)}</bpmn:script>"
+    )
+    try:
+        processes.check(ProcessFiles(files))
+    except DiagramError as error:
+        [problem] = error.problems
+    else:
+        # Names the sandbox only refuses when run (open, globals, getattr of a private name).
+        assert any(word in attempt for word in ("open(", "globals(", "getattr(", "mro", "format"))
+        return
+    assert problem.file == "case_review.bpmn" and problem.element_id == "open_information_requests"
+    assert problem.line is not None and problem.line > 1
+    assert "is refused by the script sandbox" in problem.message
+
+
 def test_a_refused_case_is_retried_once_the_diagram_is_fixed(
     client: FlaskClient,
     sessions: sessionmaker[Session],
@@ -87,7 +120,7 @@ def test_a_refused_case_is_retried_once_the_diagram_is_fixed(
         process_files,
         "case_review.bpmn",
         SCRIPT,
-        "<bpmn:script>information_responses = []\nimport os</bpmn:script>",
+        "<bpmn:script>information_responses = []\nx = open('/etc/passwd')</bpmn:script>",
     )
     case = CaseDriver(client, sessions)
     case.apply()

@@ -28,6 +28,7 @@ import operator
 import re
 import time
 import traceback
+import warnings
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta, timezone
@@ -178,7 +179,10 @@ LINE = re.compile(r"^Line (\d+): (.*)$")
 def compile_script(source: str, mode: str) -> CodeType:
     """Compile a script ('exec') or expression ('eval') under the sandbox's rules, or refuse it."""
     try:
-        return compile_restricted(source, SCRIPT_FILENAME, mode, policy=SandboxPolicy)  # type: ignore[arg-type]
+        with warnings.catch_warnings():
+            # "Prints, but never reads 'printed'": print() output is collected and dropped.
+            warnings.simplefilter("ignore", SyntaxWarning)
+            return compile_restricted(source, SCRIPT_FILENAME, mode, policy=SandboxPolicy)  # type: ignore[arg-type]
     except SyntaxError as error:
         messages = error.args[0] if error.args else str(error)
         if isinstance(messages, (list, tuple)) and messages:
