@@ -20,6 +20,7 @@ from trigger_workflow.web import (
     incidents,
     public,
     tasks,
+    validate,
 )
 
 TEMPLATES = Path(__file__).parent / "web" / "templates"
@@ -57,6 +58,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     assets.init_app(app, settings)
     errors.init_app(app)
     acting.init_app(app)
-    for blueprint in (public.bp, acting.bp, tasks.bp, cases.bp, api.bp, incidents.bp):
+    for blueprint in (public.bp, acting.bp, tasks.bp, cases.bp, api.bp, incidents.bp, validate.bp):
         app.register_blueprint(blueprint)
     return app

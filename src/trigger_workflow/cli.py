@@ -190,6 +190,34 @@ def processes_group() -> None:
 
 
 # Process owners' commands: validating and testing diagrams.
+@processes_group.command("validate")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--forms-dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Forms of a process folder (default: the configured forms folder).",
+)
+@click.option("--strict", is_flag=True, help="Fail on warnings too.")
+@pass_context
+def processes_validate(
+    ctx: Context, paths: tuple[Path, ...], forms_dir: Path | None, strict: bool
+) -> None:
+    """Check a process folder (as deploy does, plus warnings) or single .bpmn/.dmn files."""
+    from trigger_workflow.services import validation
+
+    targets = list(paths) or [ctx.settings.processes_dir]
+    folder = len(targets) == 1 and targets[0].is_dir()
+    forms = forms_dir or (ctx.settings.forms_dir if folder and not paths else None)
+    try:
+        report = validation.validate_paths(targets, forms)
+    except DiagramError as error:
+        raise click.ClickException(str(error.problems[0])) from error
+    for finding in report.findings:
+        click.echo(str(finding), err=True)
+    summary = f"{len(report.errors)} error(s), {len(report.warnings)} warning(s)"
+    click.echo(("Problems found: " if report.findings else "No problems: ") + summary)
+    if report.errors or (strict and report.warnings):
+        sys.exit(1)
 
 
 # Process owners' commands: versions, differences, rollback and moving cases.

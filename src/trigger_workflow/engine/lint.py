@@ -114,15 +114,28 @@ def _code(root: etree._Element) -> Iterator[tuple[str, etree._Element]]:
                 yield "timer", timer
 
 
-def _lint(name: str, kind: str, element: etree._Element, problems: Problems) -> None:
-    """Compile one expression or script as SpiffWorkflow will run it; record what is wrong."""
-    preposition, mode, levels = KINDS[kind]
+def code_elements(root: etree._Element) -> Iterator[tuple[str, etree._Element, str, str | None]]:
+    """Yield each piece of code with its kind, a description ("The script of …") and owner id."""
+    for kind, element in _code(root):
+        yield (kind, element, *describe(kind, element))
+
+
+def describe(kind: str, element: etree._Element) -> tuple[str, str | None]:
+    """Return how to name a piece of code to a process owner, and the id of its element."""
+    preposition, _, levels = KINDS[kind]
     # A script task without a script element is its own owner.
     owner = element if etree.QName(element).localname == "scriptTask" else _up(element, levels)
     while owner is not None and not owner.get("id"):
         owner = owner.getparent()
     owner_id = None if owner is None else owner.get("id")
     what = f"The {kind} {preposition} {_noun(owner)} '{owner_id}'" if owner_id else f"A {kind}"
+    return what, owner_id
+
+
+def _lint(name: str, kind: str, element: etree._Element, problems: Problems) -> None:
+    """Compile one expression or script as SpiffWorkflow will run it; record what is wrong."""
+    _, mode, _ = KINDS[kind]
+    what, owner_id = describe(kind, element)
     text = element.text or ""
     if not text.strip():
         problems.add(name, f"{what} is empty.", line=element.sourceline, element_id=owner_id)
