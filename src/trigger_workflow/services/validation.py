@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -141,8 +142,32 @@ def _report(
     return Report(sorted(findings, key=lambda f: (f.problem.file, f.problem.line or 0)))
 
 
+PROCESS_NAMED = re.compile(r"^process '(.+)'$")
+DATA_STORE = re.compile(r"^Data Store with name (.+) has no implementation")
+
+
 def locate(files: loader.ProcessFiles, problem: DiagramProblem) -> DiagramProblem:
-    """Fill in the line from the element id, or the element id from the line, where one is missing."""
+    """Fill in the file, line and element id from one another, where one is missing."""
+    process = PROCESS_NAMED.match(problem.file)
+    if process:
+        wanted = problem.element_id or process.group(1)
+        for name, diagram in files.named(loader.BPMN_SUFFIXES).items():
+            root = loader.parse_xml(name, diagram, Problems())
+            if root is not None and root.xpath("//*[@id=$id]", id=wanted):
+                problem = DiagramProblem(name, problem.message, None, wanted)
+                break
+    store = DATA_STORE.match(problem.message)
+    if store and not problem.element_id and problem.file in files.files:
+        root = loader.parse_xml(problem.file, files.files[problem.file], Problems())
+        found = (
+            []
+            if root is None
+            else root.xpath("//*[normalize-space(@name)=$n][@id]", n=store.group(1))
+        )
+        if found:
+            problem = DiagramProblem(
+                problem.file, problem.message, found[0].sourceline, found[0].get("id")
+            )
     text = files.files.get(problem.file)
     if text is None or not problem.file.endswith(CHECKED_SUFFIXES):
         return problem
