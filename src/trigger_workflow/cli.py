@@ -220,6 +220,40 @@ def processes_validate(
         sys.exit(1)
 
 
+@processes_group.command("test")
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--processes-dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="The candidate process folder (default: the configured one).",
+)
+@click.option(
+    "--forms-dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Its forms (default: a forms/ folder inside it, else the configured forms folder).",
+)
+@pass_context
+def processes_test(
+    ctx: Context, files: tuple[Path, ...], processes_dir: Path | None, forms_dir: Path | None
+) -> None:
+    """Run diagram tests (YAML paths through the process) against a candidate, without deploying."""
+    from trigger_workflow.services import diagram_tests
+
+    folder = processes_dir or ctx.settings.processes_dir
+    paths = list(files) or sorted((folder / "tests").glob("*.y*ml"))
+    if not paths:
+        raise click.ClickException(f"No diagram tests given, and none in {folder / 'tests'}.")
+    bundled = folder / "forms"
+    forms = forms_dir or (bundled if bundled.is_dir() else ctx.settings.forms_dir)
+    results = diagram_tests.run_files(paths, folder, forms)
+    for result in results:
+        click.echo("\n".join(result.lines()))
+    failed = [r for r in results if not r.passed]
+    click.echo(f"{len(results) - len(failed)} passed, {len(failed)} failed")
+    if failed:
+        sys.exit(1)
+
+
 # Process owners' commands: versions, differences, rollback and moving cases.
 
 

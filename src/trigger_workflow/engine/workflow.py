@@ -160,6 +160,15 @@ def correct_data(
     return before
 
 
+def case_data(workflow: BpmnWorkflow) -> dict[str, Any]:
+    """Return the case's data as its next step sees it (or as it ended)."""
+    if workflow.is_completed():
+        return dict(workflow.data) or dict(workflow.last_task.data if workflow.last_task else {})
+    ready = workflow.get_tasks(state=TaskState.READY | TaskState.WAITING)
+    leaves = [t for t in ready if not t.children]
+    return dict((leaves or ready or [workflow.task_tree])[0].data)
+
+
 def ready_task_like(
     workflow: BpmnWorkflow, task_id: str | None, spec_name: str | None
 ) -> HumanTask:
