@@ -164,3 +164,32 @@ def test_correcting_data_then_retrying_continues_the_case(
     assert row["status"] == "open" and row["incidents"][0]["status"] == "resolved"
     assert case.open_tasks() == ["Choose agencies"]
     case.check_round_trip()
+
+
+def test_an_application_whose_next_step_fails_is_kept_and_can_be_retried(
+    client: FlaskClient, sessions: sessionmaker[Session], process_files: ProcessFiles
+) -> None:
+    """A failing pre-script after the public form: the case exists, held with the application; correction and retry go on."""
+    deploy_changed(
+        sessions,
+        process_files,
+        "acknowledgement.bpmn",
+        "<spiffworkflow:instructionsForEndUser>Confirm receipt",
+        "<spiffworkflow:preScript>share = 1 / divisor</spiffworkflow:preScript>"
+        "<spiffworkflow:instructionsForEndUser>Confirm receipt",
+    )
+    case = CaseDriver(client, sessions)
+    reference = case.apply()  # the applicant still gets their reference
+    row = case_row(sessions, reference)
+    assert row["status"] == "error"
+    [incident] = row["incidents"]
+    assert incident["opened_by"] == "public" and incident["element"] == "acknowledge_application"
+    assert incident["data"]["applicant"]["name"] == "Alex Applicant"
+    assert [kind for kind, _, _ in row["events"]] == ["case_started", "incident_opened"]
+    case.act_as("owen")
+    client.post(f"/incidents/{incident['id']}/correct", data={"values": '{"divisor": 2}'})
+    client.post(f"/incidents/{incident['id']}/retry")
+    row = case_row(sessions, reference)
+    assert row["status"] == "open" and row["stage"] == "Acknowledgement"
+    assert ("task_completed", "public") in [(k, a) for k, a, _ in row["events"]]
+    assert case.open_tasks() == ["Acknowledge application"]
