@@ -280,3 +280,27 @@ def test_engine_error_names_element_and_line() -> None:
     assert raised.value.context["element_id"] == "divide"
     assert raised.value.context["line"] == 2
     assert "'Divide' could not run (line 2): NameError" in raised.value.message
+
+
+def test_decision_tables_run_in_the_sandbox_on_a_live_case(
+    client: FlaskClient, sessions: sessionmaker[Session], process_files: ProcessFiles
+) -> None:
+    """A decision table's input reaching for a private attribute is refused while the case runs, naming the rule task."""
+    deploy_changed(
+        sessions,
+        process_files,
+        "threshold.dmn",
+        "<text>qualifying_complaints</text>",
+        "<text>getattr(qualifying_complaints, '__class__')</text>",
+    )
+    case = CaseDriver(client, sessions)
+    case.apply()
+    case.complete("Acknowledge application", ANSWERS["Acknowledge application"])
+    case.act_as("carol")
+    task = case.task_id("Record qualifying complaints")
+    response = client.post(
+        f"/api/cases/{case.reference}/tasks/{task}", json={"data": {"qualifying_complaints": 3}}
+    )
+    assert response.status_code == 202
+    assert "'Apply threshold rule' could not run" in response.json["incident"]
+    assert "Scripts may not use the attribute '__class__'" in response.json["incident"]
