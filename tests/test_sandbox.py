@@ -41,6 +41,10 @@ ESCAPES = {
     "x = 10**10**10": "a number of about",
     "x = list(range(10**9))": "a value of 1,000,000,000 items",
     "s = 'a' * 1000\nfor i in range(40):\n    s = s + s": "the limit is 1,000,000",
+    "x = f'{1:>1000000000}'": "An f-string's width may not exceed 1,000,000",
+    "x = '%*d' % (10**9, 1)": "a value of 1,000,000,000 items",
+    "s = 'a' * 100000\nx = s.replace('a', s)": "a value of 10,000,000,000 items",
+    "x = [1] * 10\nfor i in range(40):\n    x.extend(x)": "the limit is 1,000,000",
 }
 
 

@@ -5,12 +5,14 @@ start with an underscore, no frame or code attributes, no `nonlocal`, no excepti
 with its guards for attribute and item access, writes, iteration and unpacking, over a small set
 of builtins: no `open`, no `import`, no `getattr` of private names, no `type`. On top of that:
 
-- **Time**: while a script runs, `sys.settrace` counts the lines it executes and checks the clock
-  every few hundred; past the limit it raises `ScriptTimedOut` inside the script. Tracing is per
-  thread, so it works the same under gunicorn's worker processes, Flask's threaded development
-  server and the timer worker, and it needs no signal (signals reach only the main thread). The
-  trace function is disabled once it raises, so the code that could catch that exception and
-  carry on is refused: a bare `except:`, `try … finally`, and reaching `BaseException`.
+- **Time**: compiling adds a call to `_tick_()` at the top of every loop body, function body and
+  comprehension step. It counts, checks the clock every few hundred passes, and past the limit
+  raises `ScriptTimedOut` (a `BaseException`). The check is in the script's own code, so it works
+  in any thread: gunicorn's worker processes, Flask's threaded development server and the timer
+  worker alike. A `signal` timer reaches only the main thread, and a `sys.settrace` budget is
+  switched off for good once its exception is caught, and misses a one-line `while True: pass`
+  (no new line events). So that nothing swallows the stop, a bare `except:`, `try … finally` and
+  `BaseException` itself are refused, and the check fires again at every later pass anyway.
 - **Memory**: repetition (`*`), powers (`**`), shifts (`<<`) and concatenation (`+`) go through
   a guard that refuses results over `MAX_ITEMS` elements or `MAX_INT_BITS` bits before they are
   made; `range`, and the string methods that pad or join, are bounded the same way. A process-wide
@@ -95,7 +97,7 @@ class ScriptTimedOut(BaseException):
 class SandboxPolicy(RestrictingNodeTransformer):
     """RestrictedPython's rules, plus guards on operators that can allocate without bound."""
 
-    GUARDED = {ast.Mult: "*", ast.Pow: "**", ast.LShift: "<<", ast.Add: "+"}
+    GUARDED = {ast.Mult: "*", ast.Pow: "**", ast.LShift: "<<", ast.Add: "+", ast.Mod: "%"}
 
     def visit_BinOp(self, node: ast.BinOp) -> Any:  # noqa: N802 (the ast visitor names)
         """Route `*`, `**`, `<<` and `+` through the size guard."""
@@ -109,6 +111,17 @@ class SandboxPolicy(RestrictingNodeTransformer):
             keywords=[],
         )
         return _located(call, node)
+
+    def visit_FormattedValue(self, node: ast.FormattedValue) -> Any:  # noqa: N802 (the ast visitor names)
+        """Refuse f-string widths that would make huge strings, and widths computed at run time."""
+        spec = node.format_spec
+        if isinstance(spec, ast.JoinedStr):
+            for part in spec.values:
+                if not isinstance(part, ast.Constant):
+                    self.error(node, "An f-string's format may not be computed: write it out.")
+                elif any(int(n) > MAX_ITEMS for n in re.findall(r"\d+", str(part.value))):
+                    self.error(node, f"An f-string's width may not exceed {MAX_ITEMS:,}.")
+        return self.node_contents_visit(node)
 
     def visit_While(self, node: ast.While) -> Any:  # noqa: N802 (the ast visitor names)
         """Count every pass of a loop against the time limit."""
@@ -205,6 +218,10 @@ def _binop(symbol: str, left: Any, right: Any) -> Any:
         elif isinstance(left, int) and isinstance(right, (str, bytes, list, tuple)):
             _check_items(len(right) * left)
         return left * right
+    if symbol == "%":
+        if isinstance(left, (str, bytes)):
+            _check_format(left, right)
+        return left % right
     if symbol == "**":
         if isinstance(left, int) and isinstance(right, int) and abs(left) > 1 and right > 0:
             _check_bits(right * math.log2(abs(left)))
@@ -212,6 +229,16 @@ def _binop(symbol: str, left: Any, right: Any) -> Any:
     if isinstance(left, int) and isinstance(right, int) and right > 0:  # "<<"
         _check_bits(left.bit_length() + right)
     return left << right
+
+
+def _check_format(template: str | bytes, args: Any) -> None:
+    """Refuse %-formatting whose widths (written, or given by '*') would make a huge string."""
+    text = template.decode("latin-1") if isinstance(template, bytes) else template
+    if any(int(n) > MAX_ITEMS for n in re.findall(r"\d+", text)):
+        _check_items(MAX_ITEMS + 1)
+    values = args if isinstance(args, tuple) else (args,)
+    if "*" in text and any(isinstance(v, int) and abs(v) > MAX_ITEMS for v in values):
+        _check_items(max(abs(v) for v in values if isinstance(v, int)))
 
 
 def _check_items(count: int) -> None:
@@ -235,7 +262,7 @@ INPLACE: dict[str, Callable[[Any, Any], Any]] = {
     "*=": lambda a, b: _binop("*", a, b),
     "/=": operator.truediv,
     "//=": operator.floordiv,
-    "%=": operator.mod,
+    "%=": lambda a, b: _binop("%", a, b),
     "**=": lambda a, b: _binop("**", a, b),
     "<<=": lambda a, b: _binop("<<", a, b),
     ">>=": operator.rshift,
@@ -256,11 +283,37 @@ def _getattr(obj: Any, name: str, default: Any = None) -> Any:
     if name in REFUSED_ATTRIBUTES or name.startswith("_"):
         raise ScriptRefused(f"Scripts may not use the attribute '{name}'.")
     value = safer_getattr(obj, name, default)
-    if isinstance(obj, str) and name in SIZED_STRING_METHODS:
+    if isinstance(obj, list) and name == "extend":
+        return _extended(obj, value)
+    if isinstance(obj, (str, bytes)) and name in SIZED_STRING_METHODS:
         return _sized(value)
     if isinstance(obj, (str, bytes)) and name == "join":
         return _joined(value)
+    if isinstance(obj, (str, bytes)) and name == "replace":
+        return _replaced(obj, value)
     return value
+
+
+def _extended(items: list[Any], method: Callable[..., Any]) -> Callable[..., Any]:
+    def call(more: Any) -> Any:
+        if hasattr(more, "__len__"):
+            _check_items(len(items) + len(more))
+        return method(more)
+
+    return call
+
+
+def _replaced(text: Any, method: Callable[..., Any]) -> Callable[..., Any]:
+    def call(old: Any, new: Any, *count: Any) -> Any:
+        grows = len(new) - len(old)
+        if grows > 0:
+            times = text.count(old) if old else len(text) + 1
+            if count and isinstance(count[0], int) and count[0] >= 0:
+                times = min(times, count[0])
+            _check_items(len(text) + times * grows)
+        return method(old, new, *count)
+
+    return call
 
 
 def _sized(method: Callable[..., Any]) -> Callable[..., Any]:
