@@ -65,10 +65,11 @@ def test_failing_decision_holds_the_case_and_keeps_the_answers(
 def test_a_held_case_refuses_other_changes(
     client: FlaskClient, sessions: sessionmaker[Session], process_files: ProcessFiles
 ) -> None:
-    """While held, completing a task is refused with 409 and a message naming the hold; nothing changes."""
+    """While held, the task page warns, and completing a task is refused with 409 naming the hold; nothing changes."""
     case, _ = held_at_threshold_rule(client, sessions, process_files)
     before = case_row(sessions, case.reference)
     task = case.task_id("Record qualifying complaints")
+    assert 'id="case-held"' in client.get(f"/tasks/{task}").text
     response = client.post(
         f"/api/cases/{case.reference}/tasks/{task}", json={"data": {"qualifying_complaints": 4}}
     )
