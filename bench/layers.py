@@ -13,6 +13,7 @@ from database import BENCH_HASHING, BenchDatabase
 from flask import Flask
 from flask.testing import FlaskClient
 from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.spiff.parser import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
@@ -24,13 +25,17 @@ from werkzeug.datastructures import MultiDict
 from workload import Step, encode
 
 from trigger_workflow.app import create_app
-from trigger_workflow.engine.script_engine import SCRIPT_ENGINE
+from trigger_workflow.engine.script_functions import FUNCTIONS
 from trigger_workflow.samples import TEST_PASSWORD
 from trigger_workflow.services import actors, cases, processes
 from trigger_workflow.settings import Settings
 from trigger_workflow.store.models import Case, OpenTask
 
 SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
+
+# The library's own script engine (plain eval/exec), given the diagrams' helper functions: what
+# the bare layers run with; the application runs the sandbox (engine/sandbox.py).
+UNRESTRICTED_ENGINE = PythonScriptEngine(environment=TaskDataEnvironment(dict(FUNCTIONS)))
 
 
 class Layer(Protocol):
@@ -87,9 +92,12 @@ def bare_context(spec: Any, subprocess_specs: dict[str, Any]) -> dict[str, Any]:
     return {"received_on": "2026-11-23", "deadlines": dict.fromkeys(sorted(tasks), NEVER)}
 
 
-def new_workflow(spec: Any, subprocess_specs: dict[str, Any]) -> BpmnWorkflow:
-    """Create a workflow with the application's script engine (its functions)."""
-    return BpmnWorkflow(spec, subprocess_specs, script_engine=SCRIPT_ENGINE)
+def new_workflow(
+    spec: Any, subprocess_specs: dict[str, Any], script_engine: Any = None
+) -> BpmnWorkflow:
+    """Create a workflow with the given script engine, by default the library's unrestricted one
+    given the diagrams' helper functions (the bare layers measure the engine without the sandbox)."""
+    return BpmnWorkflow(spec, subprocess_specs, script_engine=script_engine or UNRESTRICTED_ENGINE)
 
 
 def run_step(workflow: BpmnWorkflow, step: Step, data: dict[str, Any]) -> None:
@@ -108,6 +116,7 @@ class BareMemory:
     spec: Any
     subprocess_specs: dict[str, Any]
     name: str = "(a) bare SpiffWorkflow, in memory"
+    script_engine: Any = None  # None: the library's unrestricted eval/exec engine (with FUNCTIONS)
 
     def begin(self, application: Step | None) -> tuple[BpmnWorkflow, float]:
         """Create a workflow, run it to its first wait and complete the application if any."""
@@ -115,7 +124,7 @@ class BareMemory:
         return timed(lambda: self._start(application, data))
 
     def _start(self, application: Step | None, data: dict[str, Any]) -> BpmnWorkflow:
-        workflow = new_workflow(self.spec, self.subprocess_specs)
+        workflow = new_workflow(self.spec, self.subprocess_specs, self.script_engine)
         workflow.do_engine_steps()
         if application is not None:
             run_step(workflow, application, data)
@@ -162,7 +171,7 @@ class BareSerialized:
 
     def _step(self, state: str, step: Step, data: dict[str, Any]) -> str:
         workflow = SERIALIZER.deserialize_json(state)
-        workflow.script_engine = SCRIPT_ENGINE
+        workflow.script_engine = UNRESTRICTED_ENGINE
         run_step(workflow, step, data)
         return str(SERIALIZER.serialize_json(workflow))
 

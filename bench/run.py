@@ -20,6 +20,7 @@ from pathlib import Path
 import database
 import layers
 import tasklist
+from SpiffWorkflow.bpmn.script_engine.python_environment import TaskDataEnvironment
 from timing import Report, median, ms, p95, progress, ratio
 from workload import (
     EIGHT_FORMS,
@@ -32,6 +33,8 @@ from workload import (
     Step,
     prepare_eight_forms,
 )
+
+from trigger_workflow.engine.sandbox import RestrictedEnvironment, default_engine
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.txt"
 PEERS_README = EIGHT_FORMS.parent / "README.md"
@@ -177,6 +180,9 @@ def main_path(report: Report, db: database.BenchDatabase, tmp: Path, count: int)
         layers.BareSerialized(*spec),
         layers.Services(db, MAIN_PROCESS, name=f"(c) project services ({db.where})"),
         http,
+        layers.BareMemory(
+            *spec, name="(a') bare, sandboxed scripts, in memory", script_engine=default_engine()
+        ),
     ]
     progress(f"main path: {count} cases per layer, interleaved")
     results = run_interleaved([(layer, 1) for layer in runners], MAIN_PATH, count, True)
@@ -205,15 +211,44 @@ def main_path(report: Report, db: database.BenchDatabase, tmp: Path, count: int)
         f"(d)/(b) = {ratio(median(results[3].tasks), bare)}  (project aim: (d)/(b) ≤ 2)"
     )
     report.line(
+        f"  sandbox cost: (a')/(a) = {ratio(median(results[4].tasks), median(results[0].tasks))} "
+        "(the same bare engine with the restricted, time-limited script engine)"
+    )
+    sandbox_micro(report)
+    report.line(
         f"  (d) after each task post the browser loads the case page it is sent to: "
         f"median {ms(median(http.after))}, p95 {ms(p95(http.after))} (not counted above)"
     )
     report.line("  median per task:")
     labels = list(results[0].by_step)
     report.table(
-        ["task", "(a)", "(b)", "(c)", "(d)"],
+        ["task", "(a)", "(b)", "(c)", "(d)", "(a')"],
         [[label, *(ms(median(r.by_step[label])) for r in results)] for label in labels],
     )
+
+
+SANDBOX_SAMPLES = {
+    "condition": ("eval", 'threshold_outcome == "met"'),
+    "script": ("exec", "total = 0\nfor n in numbers:\n    total += n\nlabel = 'x' * 3"),
+}
+
+
+def sandbox_micro(report: Report, repeat: int = 20000) -> None:
+    """Time one condition and one small script, unrestricted and in the sandbox."""
+    rows = []
+    for label, (mode, code) in SANDBOX_SAMPLES.items():
+        figures = []
+        for environment in (TaskDataEnvironment(), RestrictedEnvironment()):
+            run = environment.evaluate if mode == "eval" else environment.execute
+            data = {"threshold_outcome": "met", "numbers": list(range(20))}
+            start = time.perf_counter()
+            for _ in range(repeat):
+                run(code, dict(data))
+            figures.append((time.perf_counter() - start) / repeat * 1e6)
+        rows.append(
+            [label, f"{figures[0]:.1f} µs", f"{figures[1]:.1f} µs", ratio(figures[1], figures[0])]
+        )
+    report.table(["code", "unrestricted", "sandbox", "÷"], rows)
 
 
 def eight_forms(report: Report, db: database.BenchDatabase, tmp: Path, count: int) -> None:

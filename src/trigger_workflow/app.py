@@ -21,6 +21,7 @@ from trigger_workflow.web import (
     correspondence,
     database,
     errors,
+    incidents,
     oidc,
     process_versions,
     public,
@@ -29,6 +30,7 @@ from trigger_workflow.web import (
     sign_in,
     tasks,
     uploads,
+    validate,
 )
 
 TEMPLATES = Path(__file__).parent / "web" / "templates"
@@ -82,6 +84,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         recommendations.bp,
         audit.bp,
         correspondence.bp,
+        incidents.bp,
+        validate.bp,
     ):
         app.register_blueprint(blueprint)
     return app

@@ -254,6 +254,68 @@ def processes_group() -> None:
 
 
 # Process owners' commands: validating and testing diagrams.
+@processes_group.command("validate")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--forms-dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Forms of a process folder (default: the configured forms folder).",
+)
+@click.option("--strict", is_flag=True, help="Fail on warnings too.")
+@pass_context
+def processes_validate(
+    ctx: Context, paths: tuple[Path, ...], forms_dir: Path | None, strict: bool
+) -> None:
+    """Check a process folder (as deploy does, plus warnings) or single .bpmn/.dmn files."""
+    from trigger_workflow.services import validation
+
+    targets = list(paths) or [ctx.settings.processes_dir]
+    folder = len(targets) == 1 and targets[0].is_dir()
+    forms = forms_dir or (ctx.settings.forms_dir if folder and not paths else None)
+    try:
+        report = validation.validate_paths(targets, forms)
+    except DiagramError as error:
+        raise click.ClickException(str(error.problems[0])) from error
+    for finding in report.findings:
+        click.echo(str(finding), err=True)
+    summary = f"{len(report.errors)} error(s), {len(report.warnings)} warning(s)"
+    click.echo(("Problems found: " if report.findings else "No problems: ") + summary)
+    if report.errors or (strict and report.warnings):
+        sys.exit(1)
+
+
+@processes_group.command("test")
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--processes-dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="The candidate process folder (default: the configured one).",
+)
+@click.option(
+    "--forms-dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Its forms (default: a forms/ folder inside it, else the configured forms folder).",
+)
+@pass_context
+def processes_test(
+    ctx: Context, files: tuple[Path, ...], processes_dir: Path | None, forms_dir: Path | None
+) -> None:
+    """Run diagram tests (YAML paths through the process) against a candidate, without deploying."""
+    from trigger_workflow.services import diagram_tests
+
+    folder = processes_dir or ctx.settings.processes_dir
+    paths = list(files) or sorted((folder / "tests").glob("*.y*ml"))
+    if not paths:
+        raise click.ClickException(f"No diagram tests given, and none in {folder / 'tests'}.")
+    bundled = folder / "forms"
+    forms = forms_dir or (bundled if bundled.is_dir() else ctx.settings.forms_dir)
+    results = diagram_tests.run_files(paths, folder, forms)
+    for result in results:
+        click.echo("\n".join(result.lines()))
+    failed = [r for r in results if not r.passed]
+    click.echo(f"{len(results) - len(failed)} passed, {len(failed)} failed")
+    if failed:
+        sys.exit(1)
 
 
 # Process owners' commands: versions, differences, rollback and moving cases.

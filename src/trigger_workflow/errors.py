@@ -120,3 +120,10 @@ class Problems:
     ) -> None:
         """Record one problem."""
         self.items.append(DiagramProblem(file, message, line, element_id))
+
+
+class CaseHeld(TriggerWorkflowError):
+    """The case is stopped by an incident: nothing moves until a process owner retries it."""
+
+    status = 409
+    title = "This case is held for a process owner"

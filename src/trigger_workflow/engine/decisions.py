@@ -8,7 +8,7 @@ from typing import Any
 
 from SpiffWorkflow.dmn.engine.DMNEngine import DMNEngine
 
-from trigger_workflow.engine.script_engine import SCRIPT_ENGINE
+from trigger_workflow.engine import sandbox
 
 COUNT_OUTPUT = "count_met"
 COUNT_FUNCTION = "count_qualifying_complaints"
@@ -55,7 +55,9 @@ def _count_column(table: Any) -> Any:
 
 def _count_met(engine: DMNEngine, table: Any, column: Any, count: int) -> bool:
     """Run the table's rules in order (FIRST) with the count column given `count`."""
-    task = SimpleNamespace(data={}, workflow=SimpleNamespace(script_engine=SCRIPT_ENGINE))
+    task = SimpleNamespace(
+        data={}, workflow=SimpleNamespace(script_engine=sandbox.default_engine())
+    )
     for rule in table.rules:
         entries = [e for e in rule.inputEntries if e.input is column]
         if all(engine.evaluate(str(count), lhs, task) for e in entries for lhs in e.lhs if lhs):

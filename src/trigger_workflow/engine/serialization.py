@@ -11,7 +11,7 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
-from trigger_workflow.engine.script_engine import SCRIPT_ENGINE
+from trigger_workflow.engine import sandbox
 
 SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
 SERIALIZER_VERSION: str = SERIALIZER.VERSION
@@ -60,15 +60,15 @@ def load_state(state: str, specs: Specs, serializer_version: str) -> BpmnWorkflo
         # An older serialization may need its specs migrated too: the library's own slow path.
         dct.update(json.loads(specs.json))
         dct[SERIALIZER.VERSION_KEY] = serializer_version
-        SERIALIZER.migrate(dct)
-        migrated: BpmnWorkflow = SERIALIZER.from_dict(dct)
-        migrated.script_engine = SCRIPT_ENGINE
-        return migrated
+        return _sandboxed(_migrated(dct))
     # As BpmnWorkflowConverter.from_dict, minus restoring the specs: that was most of the cost
     # (about 6 ms of 7 for a case of the main process), and they never change within a version.
     converter = _workflow_converter()
     workflow = BpmnWorkflow(
-        specs.spec, specs.subprocess_specs, script_engine=SCRIPT_ENGINE, deserializing=True
+        specs.spec,
+        specs.subprocess_specs,
+        script_engine=sandbox.default_engine(),
+        deserializing=True,
     )
     workflow.tasks = converter.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
     workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
@@ -83,8 +83,18 @@ def load_state_slowly(state: str, spec_json: str, serializer_version: str) -> Bp
     dct = json.loads(state)
     dct.update(json.loads(spec_json))
     dct[SERIALIZER.VERSION_KEY] = serializer_version
+    return _sandboxed(_migrated(dct))
+
+
+def _migrated(dct: dict[str, Any]) -> BpmnWorkflow:
     SERIALIZER.migrate(dct)
     return SERIALIZER.from_dict(dct)
+
+
+def _sandboxed(workflow: BpmnWorkflow) -> BpmnWorkflow:
+    """Run a restored workflow's scripts in the sandbox, never the library's default engine."""
+    workflow.script_engine = sandbox.default_engine()
+    return workflow
 
 
 def _workflow_converter() -> Any:

@@ -15,8 +15,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundExcepti
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
-from trigger_workflow.engine import clock
-from trigger_workflow.engine.script_engine import SCRIPT_ENGINE
+from trigger_workflow.engine import clock, sandbox
 from trigger_workflow.errors import EngineError, NotFound, TaskNotOpen
 
 FINISHED_STAGE = "Closed"
@@ -89,7 +88,7 @@ def start(
 ) -> tuple[Workflow, StepReport]:
     """Create a workflow and run it to its first wait."""
     with clock.pinned(now or clock.now()) as moment:
-        workflow = Workflow(spec, subprocess_specs, script_engine=SCRIPT_ENGINE)
+        workflow = Workflow(spec, subprocess_specs, script_engine=sandbox.default_engine())
         return workflow, _stamped(_run_engine(workflow, task_name=None), moment)
 
 
@@ -159,11 +158,75 @@ def _run_engine(workflow: BpmnWorkflow, task_name: str | None) -> StepReport:
 
 
 def _engine_error(error: SpiffWorkflowException, after: str | None) -> EngineError:
+    """Say which element failed, on which line, and why, in words a process owner reads."""
     task_spec = getattr(error, "task_spec", None)
-    failed = getattr(task_spec, "bpmn_name", None) or getattr(task_spec, "bpmn_id", None)
-    line = getattr(error, "line_number", None)
-    message = str(error)
-    return EngineError(message, task=failed or after, line=line)
+    element = getattr(task_spec, "bpmn_id", None)
+    failed = getattr(task_spec, "bpmn_name", None) or element
+    line = getattr(error, "line_number", None) or None
+    cause = _cause(error)
+    reason = str(error)
+    if cause is not None and not isinstance(cause, SpiffWorkflowException):
+        detail = (
+            str(cause)
+            if isinstance(cause, sandbox.ScriptRefused)
+            else f"{type(cause).__name__}: {cause}"
+        )
+        reason = detail if reason.startswith(type(cause).__name__) else f"{reason}: {detail}"
+    where = f"'{failed}'" if failed else (after or "the process")
+    at_line = f" (line {line})" if line else ""
+    message = f"{where} could not run{at_line}: {reason}"
+    return EngineError(message, task=failed or after, element_id=element, line=line, reason=reason)
+
+
+def _cause(error: BaseException) -> BaseException | None:
+    """Return the first error underneath the engine's own wrapping, if any."""
+    seen = error.__cause__ or error.__context__
+    while isinstance(seen, SpiffWorkflowException) and (seen.__cause__ or seen.__context__):
+        seen = seen.__cause__ or seen.__context__
+    return seen
+
+
+def correct_data(
+    workflow: BpmnWorkflow, task_id: str | None, values: dict[str, Any]
+) -> dict[str, Any]:
+    """Set values in the data a stopped task (or the waiting timers) will run with; return the old ones."""
+    tasks: list[Task] = []
+    if task_id:
+        try:
+            tasks = [workflow.get_task_from_id(UUID(task_id))]
+        except (ValueError, TaskNotFoundException):
+            tasks = []
+    if not tasks:
+        tasks = list(workflow.get_tasks(state=TaskState.READY | TaskState.WAITING))
+    if not tasks:
+        raise NotFound("The case has no waiting task whose data could be corrected.")
+    before = {k: tasks[0].data.get(k) for k in values}
+    for task in tasks:
+        task.data.update(copy.deepcopy(values))
+    return before
+
+
+def case_data(workflow: BpmnWorkflow) -> dict[str, Any]:
+    """Return the case's data as its next step sees it (or as it ended)."""
+    if workflow.is_completed():
+        return dict(workflow.data) or dict(workflow.last_task.data if workflow.last_task else {})
+    ready = workflow.get_tasks(state=TaskState.READY | TaskState.WAITING)
+    leaves = [t for t in ready if not t.children]
+    return dict((leaves or ready or [workflow.task_tree])[0].data)
+
+
+def ready_task_like(
+    workflow: BpmnWorkflow, task_id: str | None, spec_name: str | None
+) -> HumanTask:
+    """Return the READY human task with this id, or else the one of the same diagram task."""
+    ready = human_tasks(workflow)
+    for task in ready:
+        if task.id == task_id:
+            return task
+    for task in ready:
+        if task.spec_name == spec_name:
+            return task
+    raise NotFound(f"The case has no open task '{spec_name}' to retry.")
 
 
 def next_timer_due(workflow: BpmnWorkflow) -> datetime | None:

@@ -18,6 +18,7 @@ from trigger_workflow.engine import calendar, serialization
 from trigger_workflow.engine import workflow as engine
 from trigger_workflow.errors import (
     ConcurrentChange,
+    EngineError,
     FieldProblem,
     FormInvalid,
     NotFound,
@@ -27,6 +28,7 @@ from trigger_workflow.errors import (
 from trigger_workflow.services import (
     access,
     eligibility,
+    incidents,
     letters,
     processes,
     recommendations,
@@ -83,6 +85,7 @@ class CaseResult:
     stage: str
     outcome: str | None
     open_tasks: list[str] = field(default_factory=list)
+    incident: str | None = None  # why the case is held, when the step stopped it
 
 
 def submit_application(session: Session, command: SubmitApplication) -> CaseResult:
@@ -104,7 +107,14 @@ def submit_application(session: Session, command: SubmitApplication) -> CaseResu
     data = _checked(deployed, application, command.data)
     _check_eligible(session, data, command.actor, received_on)
     context = records.engine_context(deployed, received_on)
-    report = engine.complete(workflow, application.id, data, context)
+    failure: EngineError | None = None
+    try:
+        report = engine.complete(workflow, application.id, data, context)
+    except EngineError as error:
+        # Keep the application: the case starts held at its first task, answers kept for retry.
+        failure = error
+        workflow, start_report = engine.start(deployed.specs.spec, deployed.specs.subprocess_specs)
+        application = _application_task(workflow, deployed)
     applicant = data.get("applicant") or {}
     case = Case(
         process_version_id=version.id,
@@ -119,9 +129,23 @@ def submit_application(session: Session, command: SubmitApplication) -> CaseResu
             _insert_case(
                 session, case, command.reference_prefix, command.actor, version, start_report
             )
-            _record_completion(
-                session, case, workflow, deployed, command.actor, application, data, report, context
-            )
+            if failure is None:
+                _record_completion(
+                    session,
+                    case,
+                    workflow,
+                    deployed,
+                    command.actor,
+                    application,
+                    data,
+                    report,
+                    context,
+                )
+            else:
+                records.save_case(session, case, workflow, deployed)
+                incidents.open_incident(
+                    session, case, command.actor, failure, task=application, data=data
+                )
             _claim_documents(session, case, data)
     except ConcurrentChange:
         # The same form sent twice at the same moment: the first one made the case.
@@ -129,7 +153,7 @@ def submit_application(session: Session, command: SubmitApplication) -> CaseResu
         if existing is not None:
             return existing
         raise
-    return _result(case)
+    return _result(case, failure)
 
 
 def _check_eligible(session: Session, data: dict[str, Any], actor: Actor, received: date) -> None:
@@ -210,6 +234,7 @@ def complete_task(session: Session, command: CompleteTask) -> CaseResult:
     """Complete one open task of a case, or change nothing and say why."""
     with _all_or_nothing(session, command.reference):
         case = _locked_case(session, command.reference)
+        incidents.refuse_if_held(case)
         open_task = next((t for t in case.open_tasks if t.id == command.task_id), None)
         if open_task is None:
             raise _not_open(session, case, command.task_id)
@@ -225,11 +250,18 @@ def complete_task(session: Session, command: CompleteTask) -> CaseResult:
         data = _checked(deployed, human, command.data)
         derived = rules.check(deployed, human, data)
         context = records.engine_context(deployed, case.received_on) | derived
-        report = engine.complete(workflow, human.id, data, context)
-        _record_completion(
-            session, case, workflow, deployed, command.actor, human, data, report, context
-        )
-    return _result(case)
+        try:
+            report = engine.complete(workflow, human.id, data, context)
+        except EngineError as error:
+            # The workflow state is not saved: the case stays where it was, held, answers kept.
+            incidents.open_incident(session, case, command.actor, error, task=human, data=data)
+            failure: EngineError | None = error
+        else:
+            _record_completion(
+                session, case, workflow, deployed, command.actor, human, data, report, context
+            )
+            failure = None
+    return _result(case, failure)
 
 
 @contextmanager
@@ -268,6 +300,7 @@ def _record_completion(
     data: dict[str, Any],
     report: engine.StepReport,
     context: dict[str, Any],
+    extra_detail: dict[str, Any] | None = None,
 ) -> None:
     """Save the case after a completed task, and the event saying who submitted what.
 
@@ -276,7 +309,7 @@ def _record_completion(
     """
     records.save_case(session, case, workflow, deployed)
     access.share_case(session, case, access.agencies_named(data))
-    detail = records.step_detail(case, report) | {"context": context}
+    detail = records.step_detail(case, report) | {"context": context} | (extra_detail or {})
     records.append_event(
         session, case, actor, "task_completed", task=task, data=data, detail=detail
     )
@@ -355,11 +388,12 @@ def _for_whom(task: OpenTask) -> str:
     return f"the {task.agency} {task.role}" if task.agency else f"the {task.role}"
 
 
-def _result(case: Case) -> CaseResult:
+def _result(case: Case, failure: EngineError | None = None) -> CaseResult:
     return CaseResult(
         reference=case.reference,
         status=case.status,
         stage=case.stage,
         outcome=case.outcome,
         open_tasks=[t.name for t in case.open_tasks],
+        incident=failure.message if failure else None,
     )

@@ -106,9 +106,13 @@ def check(
     files: loader.ProcessFiles, process_id: str = MAIN_PROCESS
 ) -> tuple[str, dict[str, str], dict[str, Timescale]]:
     """Parse and check a set of process files; return the spec JSON, lanes and timescales."""
-    spec, subprocess_specs = loader.load_specs(files, process_id)
     problems = Problems()
+    # Code first: its problems are reported even when the diagrams do not parse.
     lint.lint_expressions(files, problems)
+    try:
+        spec, subprocess_specs = loader.load_specs(files, process_id)
+    except DiagramError as error:
+        raise DiagramError(error.problems + problems.items) from error
     lanes = _lanes(files, problems)
     timescales = _timescales(files, problems)
     user_tasks = _user_task_specs(spec, subprocess_specs)

@@ -19,6 +19,10 @@ EVENT_TITLES = {
     "case_started": "Case started",
     "timer_fired": "Timer fired",
     "migrated": "Moved to another process version",
+    "incident_opened": "The process could not continue: held for a process owner",
+    "incident_retry_failed": "A retry failed",
+    "incident_resolved": "Incident resolved: the case continued",
+    "data_corrected": "Data corrected by a process owner",
 }
 
 
@@ -77,7 +81,7 @@ class CasePage:
             entries.append(
                 HistoryEntry(
                     event,
-                    event.task_name or EVENT_TITLES.get(event.kind, event.kind),
+                    EVENT_TITLES.get(event.kind) or event.task_name or event.kind,
                     schema or processes.EMPTY_FORM,
                     deployed.form(task.ui_form) if task else None,
                 )

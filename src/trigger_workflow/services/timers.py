@@ -9,8 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from trigger_workflow.engine import workflow as engine
+from trigger_workflow.errors import EngineError
 from trigger_workflow.services import processes
 from trigger_workflow.services.actors import Actor
+from trigger_workflow.services.incidents import open_incident
 from trigger_workflow.services.records import append_event, restore_workflow, save_case, step_detail
 from trigger_workflow.store.models import Case
 
@@ -51,8 +53,15 @@ def _fire_case(session: Session, case_id: int, now: datetime) -> int:
         return 0
     deployed = processes.deployed(case.process_version)
     workflow = restore_workflow(case, deployed)
-    # The engine fires what is due at the moment the worker took the case (recorded for replay).
-    report = engine.fire_timers(workflow, now=now)
+    try:
+        # The engine fires what is due at the moment the worker took the case (recorded for replay).
+        report = engine.fire_timers(workflow, now=now)
+    except EngineError as error:
+        # The case is held (status "error", so later passes leave it) until a process owner retries.
+        open_incident(session, case, WORKER, error)
+        session.commit()
+        log.warning("Case %s is held by an incident: %s", case.reference, error.message)
+        return 0
     save_case(session, case, workflow, deployed)
     append_event(session, case, WORKER, "timer_fired", detail=step_detail(case, report))
     session.commit()

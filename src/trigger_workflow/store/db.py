@@ -58,3 +58,21 @@ def upgrade(url: str) -> None:
     """Bring the database schema to the newest migration."""
     _ensure_sqlite_folder(url)
     command.upgrade(alembic_config(url), "head")
+
+
+def make_memory_engine() -> Engine:
+    """Create a throw-away in-memory SQLite database with every table (diagram tests)."""
+    from sqlalchemy.pool import StaticPool
+
+    from trigger_workflow.store.models import Base
+
+    engine = create_engine("sqlite://", poolclass=StaticPool)
+    event.listen(engine, "connect", _configure_memory)
+    Base.metadata.create_all(engine)
+    return engine
+
+
+def _configure_memory(dbapi_connection: Any, connection_record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()

@@ -1,4 +1,4 @@
-"""Define the tables: process versions, cases, open tasks, events, officers, case views."""
+"""Define the tables: process versions, cases, open tasks, events, officers, case views, incidents."""
 
 from __future__ import annotations
 
@@ -350,6 +350,37 @@ class OutboxMessage(Base):
     done_by: Mapped[str | None] = mapped_column(String(100))
 
     letter: Mapped[Letter] = relationship(back_populates="outbox")
+
+
+class Incident(Base):
+    """A case stopped by a failing script, condition, decision or timer, held for a process owner.
+
+    The answers that were being submitted are kept here, so a retry can finish what the officer
+    started once the diagram is fixed or the case's data corrected.
+    """
+
+    __tablename__ = "incident"
+    __table_args__ = (Index("ix_incident_status_opened", "status", "opened_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    kind: Mapped[str] = mapped_column(String(20))  # "task" (a submission) or "timer"
+    opened_at: Mapped[datetime] = mapped_column(default=utcnow)
+    opened_by: Mapped[str] = mapped_column(String(100))
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    task_spec: Mapped[str | None] = mapped_column(String(100))
+    task_name: Mapped[str | None] = mapped_column(String(200))
+    element_id: Mapped[str | None] = mapped_column(String(100))
+    element_name: Mapped[str | None] = mapped_column(String(200))
+    line: Mapped[int | None]
+    message: Mapped[str] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    resolved_at: Mapped[datetime | None]
+    resolved_by: Mapped[str | None] = mapped_column(String(100))
+
+    case: Mapped[Case] = relationship()
 
 
 class AppendOnlyError(RuntimeError):

@@ -76,7 +76,8 @@ def complete(reference: str, task_id: str) -> tuple[dict[str, Any], int]:
         "stage": result.stage,
         "outcome": result.outcome,
         "open_tasks": result.open_tasks,
-    }, 200
+        "incident": result.incident,
+    }, 202 if result.incident else 200
 
 
 @bp.get("/csrf-token")

@@ -11,7 +11,7 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, r
 from trigger_workflow import schema_forms
 from trigger_workflow.engine import calendar
 from trigger_workflow.errors import NotPermitted
-from trigger_workflow.services import access, cases, correspondence, queries
+from trigger_workflow.services import access, cases, correspondence, incidents, queries
 from trigger_workflow.web import uploads
 from trigger_workflow.web.acting import officer_required
 from trigger_workflow.web.database import get_session
@@ -47,12 +47,15 @@ def show(reference: str) -> str:
         }
         for entry in page.history()
     ]
+    # Everyone who sees the case sees why it is held; process owners follow the link to act.
+    held = incidents.of_case(get_session(), page.case.id)
     return render_template(
         "cases/case.html",
         page=page,
         history=history,
         today=calendar.today(),
         correspondence=correspondence.for_case(get_session(), page.case),
+        incidents=held,
     )
 
 

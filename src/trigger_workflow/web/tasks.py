@@ -18,7 +18,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup, escape
 
 from trigger_workflow.engine import calendar
-from trigger_workflow.services import access, cases, queries
+from trigger_workflow.services import access, cases, incidents, queries
 from trigger_workflow.web.acting import officer_required
 from trigger_workflow.web.database import get_session
 from trigger_workflow.web.form_pages import FormState
@@ -52,6 +52,9 @@ def show(task_id: str) -> Any:
                     get_session(), cases.CompleteTask(task.case.reference, task_id, data, g.actor)
                 )
             )
+            if result is not None and result.incident:
+                flash(incidents.HELD_MESSAGE)
+                return redirect(url_for("cases.show", reference=result.reference))
             if result is not None:
                 flash(f"'{task.task.name}' is complete. The case is now at: {result.stage}.")
                 return redirect(url_for("cases.show", reference=result.reference))
