@@ -77,3 +77,24 @@ def acknowledgement_removed(files: ProcessFiles) -> ProcessFiles:
         r"\[tasks\.acknowledge_application\][^\[]*", "", files.files["timescales.toml"]
     )
     return ProcessFiles({**files.files, ACK: text, "timescales.toml": timescales})
+
+
+def timer_added_to_acknowledgement(files: ProcessFiles) -> ProcessFiles:
+    """Return the files with a second timer, a reminder, on the acknowledgement task."""
+    text = files.files[ACK]
+    text = text.replace(
+        "<bpmn:flowNodeRef>end_receipt_acknowledged",
+        "<bpmn:flowNodeRef>acknowledge_application_reminder</bpmn:flowNodeRef>"
+        "<bpmn:flowNodeRef>end_receipt_acknowledged",
+    )
+    text = text.replace(
+        "  </bpmn:process>",
+        '<bpmn:boundaryEvent id="acknowledge_application_reminder" name="Reminder" '
+        'attachedToRef="acknowledge_application" cancelActivity="false">'
+        '<bpmn:timerEventDefinition id="acknowledge_application_reminder_timer">'
+        '<bpmn:timeDate xsi:type="bpmn:tFormalExpression">'
+        'deadlines["acknowledge_application"]</bpmn:timeDate>'
+        "</bpmn:timerEventDefinition></bpmn:boundaryEvent>\n  </bpmn:process>",
+    )
+    assert 'id="acknowledge_application_reminder"' in text
+    return ProcessFiles({**files.files, ACK: text})

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+import time_machine
 from flask.testing import FlaskClient
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select, update
@@ -15,8 +17,11 @@ from tests.process_variants import (
     acknowledgement_removed,
     relabelled,
     task_added_after_acknowledgement,
+    timer_added_to_acknowledgement,
 )
+from tests.rules_driver import ServiceCase
 from tests.scenario import ANSWERS, CaseDriver
+from tests.test_rules_deadlines import london
 from trigger_workflow.engine import rebind
 from trigger_workflow.engine.loader import ProcessFiles
 from trigger_workflow.errors import EngineError
@@ -150,6 +155,71 @@ def test_r5_migration_adds_a_task_placed_after_the_waiting_one(
     driver.check_round_trip()
 
 
+def test_r5_a_moved_case_keeps_its_due_timer_and_escalates_when_the_worker_fires_it(
+    sessions: sessionmaker[Session],
+    session: Session,
+    deployed: processes.DeployResult,
+    process_files: ProcessFiles,
+) -> None:
+    """R5: a case moved while its acknowledgement waits keeps the overdue timer it had (due at
+    the end of 2 January 2026), predicts what a fresh case does, and escalates once when due."""
+    case = ServiceCase(sessions)
+    with time_machine.travel(london(2025, 12, 23, 10, 0), tick=False):
+        reference = case.apply()
+    due = case.state().timer_due_at
+    processes.deploy(session, relabelled(process_files), "owen")
+    report = migrate_cases(session, MigrateCases(1, 2, OWEN, dry_run=False))
+    assert [m.reference for m in report.movable] == [reference]
+    assert _version_number(sessions, reference) == 2
+    assert case.state().timer_due_at == due == datetime(2026, 1, 3, 0, 0, tzinfo=UTC)
+    fresh = ServiceCase(sessions)
+    with time_machine.travel(london(2025, 12, 23, 10, 0), tick=False):
+        fresh.apply()
+    assert _to_come(sessions, reference) == _to_come(sessions, fresh.reference)
+    with time_machine.travel(london(2026, 1, 2, 23, 59), tick=False):
+        assert case.fire_timers() == 0
+    with time_machine.travel(london(2026, 1, 3, 0, 1), tick=False):
+        assert case.fire_timers() == 2  # the moved case and the fresh one
+        assert case.fire_timers() == 0
+    assert (
+        case.open_specs() == fresh.open_specs() == ["acknowledge_application", "handle_escalation"]
+    )
+    assert _to_come(sessions, reference) == _to_come(sessions, fresh.reference)
+    [fired] = case.events("timer_fired")
+    fired_tasks = [step["task"] for step in fired.detail["automatic"]]
+    assert "acknowledge_application_overdue" in fired_tasks
+    case.complete("acknowledge_application")
+    assert "record_complaints" in case.open_specs()
+
+
+def test_a_case_whose_waiting_task_gains_a_timer_is_refused_with_the_reason(
+    client: FlaskClient,
+    sessions: sessionmaker[Session],
+    session: Session,
+    process_files: ProcessFiles,
+) -> None:
+    """A waiting task the new version gives another boundary timer cannot move: it would never
+    wait on the new timer; dry run and real run both say so and leave the case on its version."""
+    driver = CaseDriver(client, sessions)
+    reference = driver.apply()
+    before = _case(sessions, reference)
+    processes.deploy(session, timer_added_to_acknowledgement(process_files), "owen")
+    for dry_run in (True, False):
+        report = migrate_cases(session, MigrateCases(1, 2, OWEN, dry_run=dry_run))
+        assert report.movable == []
+        [refused] = report.not_movable
+        assert any(
+            "boundary events 'acknowledge_application_overdue' here" in r
+            and "'acknowledge_application_reminder'" in r
+            for r in refused.reasons
+        ), refused.reasons
+    after = _case(sessions, reference)
+    assert (after.process_version_id, after.workflow_state) == (
+        before.process_version_id,
+        before.workflow_state,
+    )
+
+
 def test_a_case_waiting_on_a_removed_task_is_refused_with_the_reason_and_left_untouched(
     client: FlaskClient,
     sessions: sessionmaker[Session],
@@ -223,10 +293,13 @@ def test_r14_a_case_in_the_parallel_information_requests_moves_and_runs_on(
     driver.advance_to("Choose agencies")
     driver.complete("Choose agencies", ANSWERS["Choose agencies"])
     waiting = driver.open_tasks()
+    to_come = _to_come(sessions, reference)
     processes.deploy(session, relabelled(process_files), "owen")
     report = migrate_cases(session, MigrateCases(1, 2, OWEN, dry_run=False))
     assert [m.reference for m in report.movable] == [reference]
     assert driver.open_tasks() == waiting
+    # A relabelling changes no task: the tasks to come (timers' included) are as before the move.
+    assert _to_come(sessions, reference) == to_come
     driver.check_round_trip()
     for agency in ANSWERS["Choose agencies"]["agencies"]:
         driver.complete(

@@ -6,6 +6,14 @@ predicted from the old specs. So a move is: on the old specs, drop the predicted
 waiting one; check that every task left (completed, ready, waiting) names a spec the new version
 has, in a subprocess the new version has; restore the state on the new specs; and predict the
 tasks to come from the new specs, as the engine does when it resets a branch.
+
+Boundary events need care. The engine puts a task with boundary events (the officers' overdue
+timers, the stages' escalations) under a BoundaryEventSplit, beside its events: the split
+predicts each event as MAYBE, with MAYBE outputs, and only then sets it WAITING. So a waiting
+event's branch is predicted as one that may happen, never as FUTURE like the branch after a
+waiting task; and the event keeps its own internal data (a timer's due moment, event_value), so
+a moved case escalates when it would have. A waiting task whose events differ in the new
+version (added, or not all there) cannot move: it would never wait on the events it lacks.
 """
 
 from __future__ import annotations
@@ -15,6 +23,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
@@ -87,12 +97,36 @@ def _rebind(workflow: BpmnWorkflow, target: serialization.Specs) -> BpmnWorkflow
         for task in sub.get_tasks(state=ACTIVE):
             if task.workflow is not sub:
                 continue
+            if _attached_event(task):
+                _predict_attached_event(task)
+                continue
             have = {child.task_spec for child in task.children}
             for spec in task.task_spec.outputs:
                 if spec not in have:
                     child = task._add_child(spec, TaskState.FUTURE)
                     spec._predict(child, mask=TaskState.PREDICTED_MASK | TaskState.FUTURE)
     return moved
+
+
+def _attached_event(task: Any) -> bool:
+    """Return whether the task is a boundary event the engine set waiting beside its task."""
+    return isinstance(task.task_spec, BoundaryEvent) and isinstance(
+        task.parent.task_spec, BoundaryEventSplit
+    )
+
+
+def _predict_attached_event(task: Any) -> None:
+    """Predict a waiting boundary event's branch as its split did: as a MAYBE event.
+
+    The state is swapped for the prediction only (not through _set_state, so the event's
+    last state change stays as it was) and restored at once.
+    """
+    waiting = task._state
+    task._state = TaskState.MAYBE
+    try:
+        task.task_spec._predict(task, None, 1, TaskState.PREDICTED_MASK)
+    finally:
+        task._state = waiting
 
 
 def _workflows(workflow: BpmnWorkflow) -> list[Any]:
@@ -125,11 +159,42 @@ def _task_obstacles(task: Any, target_spec: Any, target: serialization.Specs) ->
                 f"is a {type(spec).__name__} here but a {type(new).__name__} in the new version",
             )
         ]
+    if waiting and not _attached_event(task):
+        here, there = _events_here(task), _events_there(new, target_spec)
+        if here != there:
+            return [
+                Obstacle(
+                    spec.name,
+                    name,
+                    f"waits with boundary events {_listed(here)} here"
+                    f" but has {_listed(there)} in the new version",
+                )
+            ]
     if waiting and isinstance(spec, SubWorkflowTask) and spec.spec != new.spec:
         return [Obstacle(spec.name, name, f"calls '{spec.spec}' here but '{new.spec}' there")]
     if waiting and getattr(spec, "manual", False) and _form(spec) and not _form(new):
         return [Obstacle(spec.name, name, "has a form here but none in the new version")]
     return []
+
+
+def _events_here(task: Any) -> set[str]:
+    """Return the boundary events the running task has beside it (waiting or fired)."""
+    parent = task.parent
+    if parent is None or parent.task_spec.name != f"{task.task_spec.name}.BoundaryEventSplit":
+        return set()
+    return {child.task_spec.name for child in parent.children if child is not task}
+
+
+def _events_there(new: Any, target_spec: Any) -> set[str]:
+    """Return the boundary events the new version attaches to the task."""
+    split = target_spec.task_specs.get(f"{new.name}.BoundaryEventSplit")
+    if split is None:
+        return set()
+    return {output.name for output in split.outputs if output is not new}
+
+
+def _listed(names: set[str]) -> str:
+    return ", ".join(f"'{n}'" for n in sorted(names)) if names else "none"
 
 
 def _form(spec: Any) -> str | None:
