@@ -144,6 +144,25 @@ MATRIX: dict[tuple[str, str], Probe] = {
     ("POST", "/outbox/<int:message_id>/<action>"): Probe(
         "/outbox/999/printed", row(302, 302, 404, 403, 403, 403, 403, 403, 403, 403), data={}
     ),
+    # Incidents (cases held by a failing script) are the process owners' to see and mend; there is
+    # none in this case, so the owner is told incident 999 does not exist.
+    ("GET", "/incidents"): Probe("/incidents", PROCESS_OWNER_PAGE),
+    ("GET", "/incidents/<int:incident_id>"): Probe(
+        "/incidents/999", row(302, 302, 403, 403, 403, 403, 403, 404, 403, 403)
+    ),
+    ("POST", "/incidents/<int:incident_id>/retry"): Probe(
+        "/incidents/999/retry", row(302, 302, 403, 403, 403, 403, 403, 404, 403, 403), data={}
+    ),
+    ("POST", "/incidents/<int:incident_id>/correct"): Probe(
+        "/incidents/999/correct",
+        row(302, 302, 403, 403, 403, 403, 403, 404, 403, 403),
+        data={"values": "{}"},
+    ),
+    # Uploading files to validate: nothing uploaded is a clear error for the owner.
+    ("GET", "/processes/validate"): Probe("/processes/validate", PROCESS_OWNER_PAGE),
+    ("POST", "/processes/validate"): Probe(
+        "/processes/validate", row(302, 302, 403, 403, 403, 403, 403, 422, 403, 403), data={}
+    ),
     ("GET", "/audit/"): Probe("/audit/", AUDITOR_PAGE),
     ("GET", "/audit/cases/<reference>"): Probe("/audit/cases/{reference}", AUDITOR_PAGE),
     ("GET", "/audit/cases/<reference>/history.json"): Probe(
