@@ -10,7 +10,17 @@ from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
 from trigger_workflow.engine import calendar
 from trigger_workflow.settings import Settings
-from trigger_workflow.web import acting, api, assets, cases, database, errors, public, tasks
+from trigger_workflow.web import (
+    acting,
+    api,
+    assets,
+    cases,
+    claims,
+    database,
+    errors,
+    public,
+    tasks,
+)
 
 TEMPLATES = Path(__file__).parent / "web" / "templates"
 
@@ -47,6 +57,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     assets.init_app(app, settings)
     errors.init_app(app)
     acting.init_app(app)
-    for blueprint in (public.bp, acting.bp, tasks.bp, cases.bp, api.bp):
+    for blueprint in (public.bp, acting.bp, tasks.bp, cases.bp, api.bp, claims.bp):
         app.register_blueprint(blueprint)
     return app

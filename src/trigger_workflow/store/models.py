@@ -75,6 +75,9 @@ class Case(Base):
     __table_args__ = (
         Index("ix_case_status_stage", "status", "stage"),
         Index("ix_case_timer_due_at", "timer_due_at"),
+        # The case list: newest change first, a page at a time; postcode searches by prefix.
+        Index("ix_case_updated_at", "updated_at"),
+        Index("ix_case_applicant_postcode", "applicant_postcode"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -133,6 +136,7 @@ class OpenTask(Base):
     role: Mapped[str] = mapped_column(String(50))
     agency: Mapped[str | None] = mapped_column(String(50))
     assignee: Mapped[str | None] = mapped_column(String(100))
+    claimed_at: Mapped[datetime | None]  # when the assignee claimed it, or was given it
     due_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
