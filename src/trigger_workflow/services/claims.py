@@ -159,7 +159,9 @@ def _change(
 
 def _moved(session: Session, reference: str, task_id: str, name: str) -> Exception:
     """Say what happened to a task that was not where the change expected it."""
-    now = session.scalar(select(OpenTask).where(OpenTask.id == task_id))
+    now = session.scalar(
+        select(OpenTask).where(OpenTask.id == task_id).execution_options(populate_existing=True)
+    )
     if now is None:
         case = session.scalar(select(Case).where(Case.reference == reference))
         assert case is not None
