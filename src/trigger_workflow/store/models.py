@@ -75,9 +75,8 @@ class Case(Base):
     __table_args__ = (
         Index("ix_case_status_stage", "status", "stage"),
         Index("ix_case_timer_due_at", "timer_due_at"),
-        # The case list: newest change first, a page at a time; postcode searches by prefix.
+        # The case list: newest change first, a page at a time.
         Index("ix_case_updated_at", "updated_at"),
-        Index("ix_case_applicant_postcode", "applicant_postcode"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

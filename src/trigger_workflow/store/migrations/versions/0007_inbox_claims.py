@@ -4,8 +4,8 @@ Revision ID: 0007
 Revises: 0006
 Create Date: 2026-11-23 21:40:00
 
-When a task was claimed (the assignee column exists since 0001), and indexes for the case list:
-newest change first, and postcode searches.
+When a task was claimed (the assignee column exists since 0001), and an index for the case list
+(newest change first).
 """
 
 import sqlalchemy as sa
@@ -20,10 +20,8 @@ depends_on = None
 def upgrade() -> None:
     op.add_column("open_task", sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=True))
     op.create_index("ix_case_updated_at", "case", ["updated_at"])
-    op.create_index("ix_case_applicant_postcode", "case", ["applicant_postcode"])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_case_applicant_postcode", table_name="case")
     op.drop_index("ix_case_updated_at", table_name="case")
     op.drop_column("open_task", "claimed_at")
