@@ -153,3 +153,39 @@ def test_r22_police_officer_cannot_open_a_health_only_task(
     expect(page.locator("h1")).to_have_text("You cannot do this")
     expect(page.locator("form#submit, #submit")).to_have_count(0)
     check_page(page, "forbidden")
+
+
+def test_the_other_officer_pages_pass_axe(
+    page: Page, base_url: str, client: FlaskClient, sessions: sessionmaker[Session]
+) -> None:
+    """Pages the journeys do not reach (errors, filters, a task someone else holds) have no violations."""
+    reference = CaseDriver(client, sessions).apply()
+    with sessions() as session:
+        actors.add_officer(session, "cara", "Cara Coordinator", "coordinator", "council")
+    sign_in(page, base_url, "cara")
+    page.goto(base_url + "/cases/new")
+    check_page(page, "enter-application")
+    page.locator("#submit").click()
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
+    check_page(page, "enter-application-errors")
+
+    page.goto(base_url + "/tasks")
+    page.locator("#task-list tr", has_text=reference).get_by_role("link", name=ACK).click()
+    page.locator("#submit").click()
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
+    check_page(page, "task-errors")
+    page.locator("#claim").click()
+    expect(page.locator("#task-owner")).to_have_text("cara (you)")
+
+    sign_in(page, base_url, "carol")
+    page.locator("#task-list tr", has_text=reference).get_by_role("link", name=ACK).click()
+    expect(page.locator("#claimed-by-other")).to_contain_text("cara has claimed this task")
+    check_page(page, "task-claimed-by-other")
+    page.goto(base_url + "/tasks?view=team&stage=Acknowledgement&due=soon&sort=case")
+    expect(page.locator("#task-list")).to_contain_text(reference)
+    check_page(page, "inbox-filtered")
+    page.goto(base_url + "/cases?q=nobody&status=open&overdue=yes")
+    expect(page.locator("#case-count")).to_have_text("No cases match this search")
+    check_page(page, "case-list-empty")
+    page.goto(base_url + "/cases/CT-1999-0001")
+    check_page(page, "not-found")
