@@ -54,12 +54,31 @@ def case_position(case: Case) -> CasePosition:
 def _stages(
     case: Case, files: dict[str, tuple[str, bytes]], main: positions.Position
 ) -> list[StageProgress]:
-    """List the main diagram's call activities (its stages) in document order, with status."""
-    if main.process_id not in files:
-        return []
-    root = etree.fromstring(files[main.process_id][1])
-    process = next(p for p in root.iter(f"{{{BPMN}}}process") if p.get("id") == main.process_id)
+    """List the main diagram's stages in drawn order, with how far the case has gone."""
     stages = []
+    for ident, name in _call_activities(files, main.process_id):
+        if ident in main.waiting:
+            status = "In progress"
+        elif ident in main.completed:
+            status = "Completed"
+        else:
+            status = "Not reached" if case.status == "closed" else "Not started"
+        stages.append(StageProgress(name, status))
+    return stages
+
+
+def stage_names(deployed: processes.DeployedProcess) -> list[str]:
+    """Return the names of a version's stages (the main diagram's call activities), in order."""
+    files = _process_files(deployed)
+    return [name for _, name in _call_activities(files, deployed.specs.spec.name)]
+
+
+def _call_activities(files: dict[str, tuple[str, bytes]], process_id: str) -> list[tuple[str, str]]:
+    """Return (id, name) of a process's call activities, left to right as drawn."""
+    if process_id not in files:
+        return []
+    root = etree.fromstring(files[process_id][1])
+    process = next(p for p in root.iter(f"{{{BPMN}}}process") if p.get("id") == process_id)
     # Stages in the order they are drawn, left to right (document order is the modeler's whim).
     left = {
         shape.get("bpmnElement"): float(bounds.get("x", 0))
@@ -68,16 +87,7 @@ def _stages(
     }
     activities = list(process.iter(f"{{{BPMN}}}callActivity"))
     activities.sort(key=lambda a: left.get(a.get("id"), 0.0))
-    for activity in activities:
-        ident = activity.get("id", "")
-        if ident in main.waiting:
-            status = "In progress"
-        elif ident in main.completed:
-            status = "Completed"
-        else:
-            status = "Not reached" if case.status == "closed" else "Not started"
-        stages.append(StageProgress(activity.get("name") or ident, status))
-    return stages
+    return [(a.get("id", ""), a.get("name") or a.get("id", "")) for a in activities]
 
 
 def _diagrams(

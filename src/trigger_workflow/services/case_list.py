@@ -6,10 +6,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select, exists, func, or_, select
+from sqlalchemy.orm import Session, defer
 
 from trigger_workflow.engine import calendar
+from trigger_workflow.engine import workflow as engine
+from trigger_workflow.services import case_diagrams, processes
 from trigger_workflow.store.models import Case, OpenTask
 
 PER_PAGE = 25
@@ -93,37 +95,79 @@ class CaseList:
 def search_cases(session: Session, search: CaseSearch, today: date | None = None) -> CaseList:
     """Return one page of the cases matching the search, newest change first, with the total."""
     today = today or calendar.today()
-    where = _conditions(search, today)
-    total = session.scalar(select(func.count()).select_from(Case).where(*where)) or 0
-    overdue = _has_overdue_task(today)
-    query = (
-        select(Case, overdue)
-        .where(*where)
-        .order_by(Case.updated_at.desc(), Case.id.desc())
-        .offset((search.page - 1) * search.per_page)
-        .limit(search.per_page)
+    where = _conditions(search, today, session.get_bind().dialect.name)
+    offset = (search.page - 1) * search.per_page
+    if search.filtered:
+        # Matches are found in one scan and counted as they are found; only then sorted. Walking
+        # the newest-first index instead would visit most cases to find the few that match.
+        matches = (
+            select(Case.id, Case.updated_at, func.count().over().label("total"))
+            .where(*where)
+            .subquery()
+        )
+        found = session.execute(
+            select(matches.c.id, matches.c.total)
+            .order_by(matches.c.updated_at.desc(), matches.c.id.desc())
+            .offset(offset)
+            .limit(search.per_page)
+        ).all()
+        ids = [case_id for case_id, _ in found]
+        total = found[0][1] if found else _count(session, where) if search.page > 1 else 0
+        by_id = {c.id: c for c in session.scalars(_cases().where(Case.id.in_(ids)))} if ids else {}
+        cases = [by_id[case_id] for case_id in ids]
+    else:
+        page = _cases().order_by(Case.updated_at.desc(), Case.id.desc())
+        cases = list(session.scalars(page.offset(offset).limit(search.per_page)))
+        total = _count(session, where)
+    late = _with_overdue_tasks(session, [c.id for c in cases], today)
+    rows = [CaseListRow(case, case.id in late) for case in cases]
+    return CaseList(search, rows, total, stage_choices(session))
+
+
+def _cases() -> Select[tuple[Case]]:
+    """Select cases without their workflow state (tens of KB each, never shown in the list)."""
+    return select(Case).options(defer(Case.workflow_state))
+
+
+def _count(session: Session, where: list[ColumnElement[bool]]) -> int:
+    return session.scalar(select(func.count()).select_from(Case).where(*where)) or 0
+
+
+def _with_overdue_tasks(session: Session, case_ids: list[int], today: date) -> set[int]:
+    """Return which of these cases have an open task past its due date."""
+    if not case_ids:
+        return set()
+    query = select(OpenTask.case_id).where(OpenTask.case_id.in_(case_ids), OpenTask.due_on < today)
+    return set(session.scalars(query))
+
+
+def stage_choices(session: Session) -> list[str]:
+    """Return the stages of the newest process version, then "Closed", for the stage filter."""
+    deployed = processes.deployed(processes.latest_version(session))
+    return [*case_diagrams.stage_names(deployed), engine.FINISHED_STAGE]
+
+
+def _matches_text(text: str, dialect: str) -> ColumnElement[bool]:
+    """Match a reference or postcode by its start, or an applicant's name anywhere, any case."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return or_(
+        Case.reference.startswith(text.upper(), autoescape=True),
+        _like(Case.applicant_postcode, f"{escaped}%", dialect),
+        _like(Case.applicant_name, f"%{escaped}%", dialect),
     )
-    rows = [CaseListRow(case, bool(late)) for case, late in session.execute(query)]
-    return CaseList(search, rows, total, open_stages(session))
 
 
-def open_stages(session: Session) -> list[str]:
-    """Return the stages open cases are at, for the stage filter."""
-    query = select(Case.stage).where(Case.status == "open").group_by(Case.stage)
-    return sorted(session.scalars(query))
+def _like(column: Any, pattern: str, dialect: str) -> ColumnElement[bool]:
+    """Match ignoring case: SQLite's LIKE does for ASCII; PostgreSQL lower() + LIKE (beats ILIKE)."""
+    if dialect == "sqlite":
+        return column.like(pattern, escape="\\")
+    return func.lower(column).like(pattern.lower(), escape="\\")
 
 
-def _conditions(search: CaseSearch, today: date) -> list[ColumnElement[bool]]:
+def _conditions(search: CaseSearch, today: date, dialect: str) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = []
     if search.text:
-        text = search.text
-        where.append(
-            or_(
-                Case.reference.startswith(text.upper(), autoescape=True),
-                func.upper(Case.applicant_postcode).startswith(text.upper(), autoescape=True),
-                func.lower(Case.applicant_name).contains(text.lower(), autoescape=True),
-            )
-        )
+        where.append(_matches_text(search.text, dialect))
     if search.stage:
         where.append(Case.stage == search.stage)
     if search.status:

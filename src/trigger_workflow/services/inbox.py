@@ -99,11 +99,13 @@ def inbox(session: Session, actor: Actor, query: InboxQuery, today: date | None 
     """Return the tasks of one view of the officer's inbox, filtered and sorted, with counts."""
     today = today or calendar.today()
     rows = session.execute(_rows(actor, query, today))
-    return Inbox(
-        query,
-        [InboxRow(t, ref, name, _days_left(t.due_on, today)) for t, ref, name in rows],
-        stage_counts(session, actor, today),
-    )
+    days_left: dict[date | None, int | None] = {}  # many tasks share a due date
+    inbox_rows = []
+    for task, reference, name in rows:
+        if task.due_on not in days_left:
+            days_left[task.due_on] = _days_left(task.due_on, today)
+        inbox_rows.append(InboxRow(task, reference, name, days_left[task.due_on]))
+    return Inbox(query, inbox_rows, stage_counts(session, actor, today))
 
 
 def stage_counts(session: Session, actor: Actor, today: date) -> list[StageCount]:

@@ -124,6 +124,8 @@ class OpenTask(Base):
             sqlite_where=text("agency IS NULL"),
         ),
         Index("ix_open_task_assignee_due", "assignee", "due_on"),
+        # The inbox's counts by stage (all, unclaimed, mine, overdue), read from the index alone.
+        Index("ix_open_task_team_counts", "role", "agency", "stage", "assignee", "due_on"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
