@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import logging
 import threading
 import urllib.parse
 from collections.abc import Iterator
@@ -33,6 +34,7 @@ CLAIMED_BY_OFFICER = 40  # tasks the bench gives the signed-in officer, for "my 
 @contextmanager
 def serve(app: Flask) -> Iterator[int]:
     """Serve the app on a free loopback port in a thread; yield the port."""
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

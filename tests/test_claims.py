@@ -250,5 +250,5 @@ def test_partner_cannot_claim_a_task_not_offered_to_their_agency(
         pete = actors.find_officer(session, "pete")
         with pytest.raises(NotPermitted):
             claims.claim(session, claims.ClaimTask(task_id, pete))
-        counts = inbox.stage_counts(session, pete, calendar.today())
-    assert counts == []
+        counts = inbox.view_counts(session, pete, calendar.today())
+    assert counts == {"team": 0, "unclaimed": 0, "mine": 0, "overdue": 0}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
+import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -51,7 +52,7 @@ def test_r5_inbox_shows_working_days_left_and_marks_overdue_tasks(
     assert later.task.due_on is not None and later.days_left == calendar.working_days_between(
         date(2026, 11, 24), later.task.due_on
     )
-    assert page.rows[0].overdue and page.overdue == 1
+    assert page.rows[0].overdue and page.overdue == "1"
 
     html = client.get("/tasks").text
     assert re.search(r'id="count-overdue">1 overdue<', html)
@@ -186,3 +187,17 @@ def test_r22_partner_view_of_a_case_page_is_logged(
     assert case_id is not None
     views = access_log.views_of(session, case_id)
     assert [(v.username, v.what) for v in views] == [("pete", "case page")]
+
+
+def test_inbox_counts_stop_at_the_cap(
+    client: FlaskClient, sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past the cap a count reads 'N+' rather than scanning every task on each page view."""
+    for _ in range(3):
+        CaseDriver(client, sessions).apply()
+    monkeypatch.setattr(inbox, "COUNT_CAP", 2)
+    with sessions() as session:
+        carol = actors.find_officer(session, "carol")
+        page = inbox.inbox(session, carol, inbox.InboxQuery())
+    assert page.counts["team"] == 3
+    assert (page.count("team"), page.count("unclaimed"), page.count("mine")) == ("2+", "2+", "0")
