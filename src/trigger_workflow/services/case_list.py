@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session, defer
 
 from trigger_workflow.engine import calendar
@@ -177,5 +177,7 @@ def _conditions(search: CaseSearch, today: date, dialect: str) -> list[ColumnEle
     return where
 
 
-def _has_overdue_task(today: date) -> Any:
-    return exists().where(OpenTask.case_id == Case.id, OpenTask.due_on < today)
+def _has_overdue_task(today: date) -> ColumnElement[bool]:
+    # IN rather than EXISTS: both databases then gather the overdue tasks' cases once (a hash or
+    # an automatic index) instead of probing the tasks for every open case.
+    return Case.id.in_(select(OpenTask.case_id).where(OpenTask.due_on < today))

@@ -112,7 +112,7 @@ def view_counts(session: Session, actor: Actor, today: date) -> dict[str, int]:
     wanted = {
         TEAM: team,
         UNCLAIMED: [*team, OpenTask.assignee.is_(None)],
-        MINE: [*team, OpenTask.assignee == actor.username],
+        MINE: [OpenTask.assignee == actor.username],
         OVERDUE: [*team, OpenTask.due_on < today],
     }
     counts = [
@@ -138,10 +138,9 @@ def _team(actor: Actor) -> list[ColumnElement[bool]]:
 
 
 def _rows(actor: Actor, query: InboxQuery, today: date) -> Any:
-    where = _team(actor)
-    if query.view == MINE:
-        where.append(OpenTask.assignee == actor.username)
-    elif query.view == UNCLAIMED:
+    # "My tasks" are the officer's whatever the team (read along the assignee's index).
+    where = [OpenTask.assignee == actor.username] if query.view == MINE else _team(actor)
+    if query.view == UNCLAIMED:
         where.append(OpenTask.assignee.is_(None))
     if query.stage:
         where.append(OpenTask.stage == query.stage)
