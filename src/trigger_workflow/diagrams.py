@@ -4,6 +4,10 @@ The drawing comes from the file's diagram interchange (BPMNDI): the shapes and e
 saved. Completed elements get a thick solid outline and a tick; waiting ones a thick dashed outline
 and a clock face, so they differ without colour too; each element carries a `<title>` saying its
 kind, name and state. A file without diagram interchange for the process gets a plain message.
+
+One process is drawn at a time. A call activity is drawn as a step of its caller (marked like any
+other); whoever shows a case draws the called process's own diagram beside it, each at the size
+its modeler drew it, rather than expanding one inside the other.
 """
 
 from __future__ import annotations
