@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
+from trigger_workflow.engine import workflow as engine
 from trigger_workflow.engine.calendar import UK_TIME
 from trigger_workflow.errors import NotFound, NotPermitted, TriggerWorkflowError
 from trigger_workflow.services import actors, records
@@ -146,15 +147,32 @@ def _change(
             .execution_options(populate_existing=True)
         )
         assert case is not None
-        event = records.append_event(
+        # The task goes in through append_event, so that everything the event says is set
+        # when it is written (events are append-only, and may be hashed as they are made).
+        records.append_event(
             session,
             case,
             actor,
             kind,
+            task=_as_human_task(task),
             detail={"from": expected, "to": new_assignee, "stage": task.stage},
         )
-        event.task_id, event.task_spec, event.task_name = task_id, task.task_spec, name
     return ClaimResult(reference, name, new_assignee)
+
+
+def _as_human_task(task: OpenTask) -> engine.HumanTask:
+    """Describe an open-task row as the engine's task, for the event that names it."""
+    return engine.HumanTask(
+        id=task.id,
+        spec_name=task.task_spec,
+        name=task.name,
+        lane=task.lane,
+        stage=task.stage,
+        form=None,
+        ui_form=None,
+        instructions=None,
+        data={},
+    )
 
 
 def _moved(session: Session, reference: str, task_id: str, name: str) -> Exception:
