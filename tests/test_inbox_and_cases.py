@@ -201,3 +201,19 @@ def test_inbox_counts_stop_at_the_cap(
         page = inbox.inbox(session, carol, inbox.InboxQuery())
     assert page.counts["team"] == 3
     assert (page.count("team"), page.count("unclaimed"), page.count("mine")) == ("2+", "2+", "0")
+
+
+def test_case_list_keeps_to_the_cases_the_caller_may_see(
+    client: FlaskClient, sessions: sessionmaker[Session]
+) -> None:
+    """An access condition passed in narrows both the page and the total, searched or not."""
+    first = CaseDriver(client, sessions).apply()
+    CaseDriver(client, sessions).apply()
+    only_first = [Case.reference == first]
+    with sessions() as session:
+        plain = case_list.search_cases(session, case_list.CaseSearch(), visible=only_first)
+        searched = case_list.search_cases(
+            session, case_list.CaseSearch(text="CT-"), visible=only_first
+        )
+    for found in (plain, searched):
+        assert found.total == 1 and [r.case.reference for r in found.rows] == [first]

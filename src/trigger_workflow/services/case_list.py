@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -92,10 +93,18 @@ class CaseList:
         return self.first + len(self.rows) - 1 if self.rows else 0
 
 
-def search_cases(session: Session, search: CaseSearch, today: date | None = None) -> CaseList:
-    """Return one page of the cases matching the search, newest change first, with the total."""
+def search_cases(
+    session: Session,
+    search: CaseSearch,
+    today: date | None = None,
+    visible: Sequence[ColumnElement[bool]] = (),
+) -> CaseList:
+    """Return one page of the cases matching the search, newest change first, with the total.
+
+    `visible` narrows every query to the cases the officer may see (access control's condition).
+    """
     today = today or calendar.today()
-    where = _conditions(search, today, session.get_bind().dialect.name)
+    where = [*visible, *_conditions(search, today, session.get_bind().dialect.name)]
     offset = (search.page - 1) * search.per_page
     if search.filtered:
         # Matches are found in one scan and counted as they are found; only then sorted. Walking
