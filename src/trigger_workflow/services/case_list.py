@@ -125,7 +125,7 @@ def search_cases(
         by_id = {c.id: c for c in session.scalars(_cases().where(Case.id.in_(ids)))} if ids else {}
         cases = [by_id[case_id] for case_id in ids]
     else:
-        page = _cases().order_by(Case.updated_at.desc(), Case.id.desc())
+        page = _cases().where(*where).order_by(Case.updated_at.desc(), Case.id.desc())
         cases = list(session.scalars(page.offset(offset).limit(search.per_page)))
         total = _count(session, where)
     late = _with_overdue_tasks(session, [c.id for c in cases], today)
