@@ -38,6 +38,7 @@ class InboxQuery:
     reference: str = ""
     sort: str = "due"
     limit: int = 200
+    page: int = 1
 
     @classmethod
     def from_args(cls, args: Any, limit: int = 200) -> InboxQuery:
@@ -50,6 +51,7 @@ class InboxQuery:
             reference=args.get("case", "").strip().upper()[:20],
             sort=sort if sort in SORTS else "due",
             limit=limit,
+            page=_page_number(args.get("page", "1")),
         )
 
 
@@ -76,6 +78,12 @@ class Inbox:
     rows: list[InboxRow]
     counts: dict[str, int] = field(default_factory=dict)
     stages: list[str] = field(default_factory=list)
+    more: bool = False  # whether a next page follows
+
+    @property
+    def first(self) -> int:
+        """Return the position of this page's first task (1-based)."""
+        return (self.query.page - 1) * self.query.limit + 1
 
     def count(self, view: str) -> str:
         """Return how many tasks a view holds (before filters), e.g. '12' or '999+'."""
@@ -90,16 +98,17 @@ class Inbox:
 def inbox(session: Session, actor: Actor, query: InboxQuery, today: date | None = None) -> Inbox:
     """Return the tasks of one view of the officer's inbox, filtered and sorted, with counts."""
     today = today or calendar.today()
-    rows = session.execute(_rows(actor, query, today))
+    rows = session.execute(_rows(actor, query, today)).all()
+    more = len(rows) > query.limit
     days_left: dict[date | None, int | None] = {}  # many tasks share a due date
     inbox_rows = []
-    for task, reference, name in rows:
+    for task, reference, name in rows[: query.limit]:
         if task.due_on not in days_left:
             days_left[task.due_on] = _days_left(task.due_on, today)
         inbox_rows.append(InboxRow(task, reference, name, days_left[task.due_on]))
     deployed = processes.deployed(processes.latest_version(session))
     stages = case_diagrams.stage_names(deployed)
-    return Inbox(query, inbox_rows, view_counts(session, actor, today), stages)
+    return Inbox(query, inbox_rows, view_counts(session, actor, today), stages, more)
 
 
 def view_counts(session: Session, actor: Actor, today: date) -> dict[str, int]:
@@ -125,6 +134,10 @@ def view_counts(session: Session, actor: Actor, today: date) -> dict[str, int]:
     ]
     values = session.execute(select(*counts)).one()
     return dict(zip(wanted, values, strict=True))
+
+
+def _page_number(text: str) -> int:
+    return max(1, min(int(text), 10_000)) if text.isdigit() else 1
 
 
 def _shown(count: int) -> str:
@@ -164,7 +177,8 @@ def _rows(actor: Actor, query: InboxQuery, today: date) -> Any:
         .join(Case, Case.id == OpenTask.case_id)
         .where(*where)
         .order_by(*order)
-        .limit(query.limit)
+        .offset((query.page - 1) * query.limit)
+        .limit(query.limit + 1)  # one more, to know whether a next page follows
     )
 
 
