@@ -104,6 +104,26 @@ MATRIX: dict[tuple[str, str], Probe] = {
     ("GET", "/tasks"): Probe("/tasks", OFFICER_PAGE),
     ("GET", "/tasks/<task_id>"): Probe("/tasks/{police_task}", POLICE_TASK),
     ("POST", "/tasks/<task_id>"): Probe("/tasks/{police_task}", POLICE_TASK_POST, data={}),
+    # Claiming the police request: police in the case may; health is told it does not exist.
+    ("POST", "/tasks/<task_id>/claim"): Probe(
+        "/tasks/{police_task}/claim", row(302, 302, 403, 302, 404, 403, 403, 403, 403, 403), data={}
+    ),
+    # Releasing: the police officer has just claimed it (the row above) and may give it back;
+    # nobody else holds it, so nobody else may release it.
+    ("POST", "/tasks/<task_id>/release"): Probe(
+        "/tasks/{police_task}/release",
+        row(302, 302, 403, 302, 404, 403, 403, 403, 403, 403),
+        data={},
+    ),
+    ("GET", "/tasks/<task_id>/reassign"): Probe(
+        "/tasks/{police_task}/reassign", row(302, 302, 200, 403, 403, 403, 403, 403, 403, 403)
+    ),
+    # Reassigning with nobody chosen: the coordinator's request is refused as incomplete.
+    ("POST", "/tasks/<task_id>/reassign"): Probe(
+        "/tasks/{police_task}/reassign",
+        row(302, 302, 400, 403, 403, 403, 403, 403, 403, 403),
+        data={},
+    ),
     ("GET", "/cases"): Probe("/cases", CASE_LIST),
     ("GET", "/cases/<reference>"): Probe("/cases/{reference}", CASE_PAGE),
     ("GET", "/cases/new"): Probe("/cases/new", NEW_APPLICATION),

@@ -124,8 +124,13 @@ def test_case_page_shows_stage_open_tasks_and_history(
     case.complete("Acknowledge application", ANSWERS["Acknowledge application"])
     page = client.get(f"/cases/{case.reference}").text
     assert re.search(r'id="case-stage">Threshold decision<', page)
+    row = re.search(r'<tr class="govuk-table__row" data-task-id=.*?</tr>', page, re.S)
+    assert row is not None
     assert re.search(
-        r"Record qualifying complaints</a>\s*– Case review coordinator, due \d+ \w+ \d{4}", page
+        r"Record qualifying complaints</a></td>\s*<td[^>]*>Case review coordinator</td>"
+        r"\s*<td[^>]*>Not claimed.*?<td[^>]*>\d+ \w+ \d{4}<br>",
+        row.group(0),
+        re.S,
     )
     assert "Acknowledge application" in page and "Carol Coordinator" in page
     assert "Alex Applicant" in page
@@ -143,7 +148,7 @@ def test_unknown_case_is_a_404_page(client: FlaskClient, sessions: sessionmaker[
 def test_long_task_list_says_it_shows_the_soonest_due(
     client: FlaskClient, sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """When the inbox is cut at its limit it says so, rather than giving a wrong total."""
+    """When the inbox is cut at its limit it says so and links to the next page, which has the rest."""
     from trigger_workflow.web import tasks
 
     for _ in range(3):
@@ -155,6 +160,10 @@ def test_long_task_list_says_it_shows_the_soonest_due(
     page = client.get("/tasks").text
     assert "The 2 open tasks due soonest" in page
     assert page.count("Acknowledge application</a>") == 2
+    assert 'href="/tasks?page=2"' in page
+    rest = client.get("/tasks?page=2").text
+    assert "Open tasks 3 to 3" in rest and rest.count("Acknowledge application</a>") == 1
+    assert 'href="/tasks?page=1"' in rest
 
 
 def test_application_dated_in_the_future_is_refused_beside_the_date(

@@ -18,6 +18,7 @@ from trigger_workflow.web import (
     assets,
     audit,
     cases,
+    claims,
     correspondence,
     database,
     errors,
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         correspondence.bp,
         incidents.bp,
         validate.bp,
+        claims.bp,
     ):
         app.register_blueprint(blueprint)
     return app

@@ -243,6 +243,11 @@ def complete_task(session: Session, command: CompleteTask) -> CaseResult:
                 f"'{open_task.name}' is for {_for_whom(open_task)}; "
                 f"{command.actor.username} acts as {command.actor.role}.",
             )
+        if open_task.assignee not in (None, command.actor.username):
+            raise NotPermitted(
+                f"'{open_task.name}' is claimed by {open_task.assignee}. Nothing you entered was "
+                "saved: ask them to release it, or a coordinator to reassign it to you.",
+            )
         deployed = processes.deployed(case.process_version)
         workflow = records.restore_workflow(case, deployed)
         engine.find_task(workflow, command.task_id)

@@ -80,6 +80,8 @@ class Case(Base):
     __table_args__ = (
         Index("ix_case_status_stage", "status", "stage"),
         Index("ix_case_timer_due_at", "timer_due_at"),
+        # The case list: newest change first, a page at a time.
+        Index("ix_case_updated_at", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -129,6 +131,8 @@ class OpenTask(Base):
             sqlite_where=text("agency IS NULL"),
         ),
         Index("ix_open_task_assignee_due", "assignee", "due_on"),
+        # The inbox's counts by stage (all, unclaimed, mine, overdue), read from the index alone.
+        Index("ix_open_task_team_counts", "role", "agency", "stage", "assignee", "due_on"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -140,6 +144,7 @@ class OpenTask(Base):
     role: Mapped[str] = mapped_column(String(50))
     agency: Mapped[str | None] = mapped_column(String(50))
     assignee: Mapped[str | None] = mapped_column(String(100))
+    claimed_at: Mapped[datetime | None]  # when the assignee claimed it, or was given it
     due_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

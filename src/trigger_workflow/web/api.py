@@ -40,6 +40,7 @@ def case(reference: str) -> dict[str, Any]:
                 "role": t.role,
                 "agency": t.agency,
                 "due_on": t.due_on.isoformat() if t.due_on else None,
+                "assignee": t.assignee,
             }
             for t in page.open_tasks
         ],

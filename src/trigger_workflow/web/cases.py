@@ -11,7 +11,15 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, r
 from trigger_workflow import schema_forms
 from trigger_workflow.engine import calendar
 from trigger_workflow.errors import NotPermitted
-from trigger_workflow.services import access, cases, correspondence, incidents, queries
+from trigger_workflow.services import (
+    access,
+    case_list,
+    case_page,
+    cases,
+    correspondence,
+    incidents,
+    queries,
+)
 from trigger_workflow.web import uploads
 from trigger_workflow.web.acting import officer_required
 from trigger_workflow.web.database import get_session
@@ -23,24 +31,29 @@ bp = Blueprint("cases", __name__)
 @bp.get("/cases")
 @officer_required
 def index() -> str:
-    """List the most recently changed cases this officer may see."""
+    """List the cases this officer may see, newest change first, found by reference, name,
+    postcode, stage, status or lateness; partners' and auditors' views of the list are logged."""
     if not access.may_list_cases(g.actor):
         raise NotPermitted("Your role does not see cases.")
-    recent = queries.recent_cases(get_session(), actor=g.actor)
-    access.view_cases(get_session(), g.actor, recent, "case list")
-    return render_template("cases/index.html", cases=recent)
+    found = case_list.search_cases(
+        get_session(),
+        case_list.CaseSearch.from_args(request.args),
+        visible=[access.visible_cases(g.actor)],
+    )
+    access.view_cases(get_session(), g.actor, [row.case for row in found.rows], "case list")
+    return render_template("cases/index.html", found=found, statuses=case_list.STATUSES)
 
 
 @bp.get("/cases/<reference>")
 @officer_required
 def show(reference: str) -> str:
-    """Show a case: summary, stage, open tasks and history."""
-    page = queries.case_page(get_session(), reference)
-    access.view_case(get_session(), g.actor, page.case, "case page")
+    """Show a case: summary, stages, open tasks with owners, history, letters and diagrams."""
+    overview = case_page.open_case(get_session(), reference, g.actor)
+    page = overview.page
     history = [
         {
             "event": entry.event,
-            "title": entry.title,
+            "title": _title(entry.event.kind, entry.title, entry.event.detail),
             "rows": schema_forms.read_only_summary(entry.schema, entry.ui_schema, entry.event.data)
             if entry.event.data
             else [],
@@ -52,11 +65,27 @@ def show(reference: str) -> str:
     return render_template(
         "cases/case.html",
         page=page,
+        position=overview.position,
         history=history,
         today=calendar.today(),
         correspondence=correspondence.for_case(get_session(), page.case),
         incidents=held,
     )
+
+
+CLAIM_TITLES = {
+    "task_claimed": "Claimed by {to}: {task}",
+    "task_released": "Released by {from}: {task}",
+    "task_reassigned": "Reassigned from {from} to {to}: {task}",
+}
+
+
+def _title(kind: str, title: str, detail: dict[str, Any]) -> str:
+    """Title a claim, release or reassignment by who it moved between."""
+    if kind not in CLAIM_TITLES:
+        return title
+    names = {"from": detail.get("from") or "nobody", "to": detail.get("to") or "nobody"}
+    return CLAIM_TITLES[kind].format(task=title, **names)
 
 
 @bp.route("/cases/new", methods=["GET", "POST"])

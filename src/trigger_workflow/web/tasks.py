@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask import (
@@ -19,6 +20,7 @@ from markupsafe import Markup, escape
 
 from trigger_workflow.engine import calendar
 from trigger_workflow.services import access, cases, incidents, queries
+from trigger_workflow.services import inbox as inbox_service
 from trigger_workflow.web.acting import officer_required
 from trigger_workflow.web.database import get_session
 from trigger_workflow.web.form_pages import FormState
@@ -28,12 +30,19 @@ _instructions = SandboxedEnvironment(autoescape=True)
 INBOX_LIMIT = 200  # until the inbox pages through its tasks
 
 
+@bp.app_template_global()
+def working_days_left(due_on: date) -> int:
+    """Return working days from today until a due date: 0 is today, negative is overdue."""
+    return calendar.working_days_between(calendar.today(), due_on)
+
+
 @bp.get("/tasks")
 @officer_required
 def inbox() -> str:
-    """List the open tasks offered to the acting officer."""
-    rows = queries.open_tasks_for(get_session(), g.actor, limit=INBOX_LIMIT)
-    return render_template("tasks/inbox.html", rows=rows, limit=INBOX_LIMIT, today=calendar.today())
+    """List the acting officer's tasks: their own, their team's unclaimed, or all the team's."""
+    query = inbox_service.InboxQuery.from_args(request.args, limit=INBOX_LIMIT)
+    page = inbox_service.inbox(get_session(), g.actor, query)
+    return render_template("tasks/inbox.html", page=page, limit=INBOX_LIMIT, inbox=inbox_service)
 
 
 @bp.route("/tasks/<task_id>", methods=["GET", "POST"])
