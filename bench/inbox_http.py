@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import logging
+import re
 import socket
 import threading
 import urllib.parse
@@ -17,6 +18,7 @@ from tasklist import Timing
 from timing import median, p95, timed
 from werkzeug.serving import WSGIRequestHandler, make_server
 
+from trigger_workflow.samples import TEST_PASSWORD
 from trigger_workflow.store.models import OpenTask
 
 # The pages an officer waits for most, with what each shows.
@@ -101,10 +103,22 @@ def time_pages(app: Flask, username: str, runs: int, warmup: int = 5) -> dict[st
 
 
 def _sign_in(connection: http.client.HTTPConnection, username: str) -> str:
-    """Act as the officer (the sign-in form, once it lands) and return the session cookie."""
-    body = urllib.parse.urlencode({"username": username})
-    headers = {"Content-Type": "application/x-www-form-urlencoded"}
-    connection.request("POST", "/act-as", body=body, headers=headers)
+    """Sign in through the sign-in form, as a browser does, and return the session cookie."""
+    connection.request("GET", "/sign-in")
+    page = connection.getresponse()
+    text = page.read().decode()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', text)
+    first_cookie = page.getheader("Set-Cookie", "")
+    if token is None or not first_cookie:
+        raise RuntimeError(f"no sign-in form: {page.status}")
+    body = urllib.parse.urlencode(
+        {"username": username, "password": TEST_PASSWORD, "csrf_token": token.group(1)}
+    )
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "Cookie": first_cookie.split(";", 1)[0],
+    }
+    connection.request("POST", "/sign-in", body=body, headers=headers)
     response = connection.getresponse()
     response.read()
     cookie = response.getheader("Set-Cookie", "")
