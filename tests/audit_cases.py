@@ -12,6 +12,7 @@ from trigger_workflow.samples import (
     AGENCY_OFFICER,
     ANSWERS,
     APPEAL,
+    APPEAL_CONFIRMED,
     APPLICATION,
     REJECTED,
     THRESHOLD_NOT_MET,
@@ -19,8 +20,14 @@ from trigger_workflow.samples import (
 from trigger_workflow.services import actors, cases
 from trigger_workflow.store.models import Case
 
-UPHELD = {"appeal_decision": "upheld", "appeal_findings": "The review did not hear the victim."}
-CONFIRMED = {"appeal_decision": "confirmed", "appeal_findings": "The review was sound."}
+# R19: the OPCC says whether the appeal rests only on an enforcement tool not used (it may be
+# upheld only when it does not).
+UPHELD = {
+    "appeal_decision": "upheld",
+    "appeal_findings": "The review did not hear the victim.",
+    "enforcement_tool_only": False,
+}
+CONFIRMED = APPEAL_CONFIRMED
 NO_RECOMMENDATIONS = dict(ANSWERS["hold_review_meeting"], recommendations=[])
 
 Step = tuple[str, dict[str, Any], str | None]
