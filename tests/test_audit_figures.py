@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.audit_cases import FRONT, PATHS, REVIEW, every_path, run_case
+from tests.audit_cases import FRONT, PATHS, REVIEW, escalated_case, every_path, run_case
 from tests.scenario import CaseDriver
 from trigger_workflow.cli import main
 from trigger_workflow.engine import calendar
@@ -200,3 +200,26 @@ def test_r20_audit_figures_command(
         env={"TRIGGER_WORKFLOW_DATABASE_URL": database_url},
     )
     assert bad.exit_code == 1 and "YYYY-MM-DD" in bad.output
+
+
+def test_r20_an_escalated_case_counts_once_and_its_late_step_shows(
+    sessions: sessionmaker[Session], deployed: processes.DeployResult
+) -> None:
+    """R5 + R20: a case whose acknowledgement was escalated counts like any other (the escalation's
+    end is not an outcome); the late acknowledgement and the escalation's step are in timeliness."""
+    reference = escalated_case(sessions).reference
+    with sessions() as session:
+        result = figures.figures(session, Period.financial_year(date(2025, 12, 23)))
+    assert {key: refs for key, refs in result.cases.items() if refs} == {
+        "applications": [reference],
+        "threshold_decided": [reference],
+        "reviews": [reference],
+        "with_recommendations": [reference],
+    }
+    assert result.inconsistencies() == []
+    steps = {s.task: s for s in result.steps}
+    assert (steps["acknowledge_application"].done, steps["acknowledge_application"].within) == (
+        1,
+        0,
+    )
+    assert steps["handle_escalation"].done == 1

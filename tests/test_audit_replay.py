@@ -4,21 +4,23 @@ from __future__ import annotations
 
 import importlib
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.audit_cases import MET, every_path, open_task, run_case
+from tests.audit_cases import MET, escalated_case, every_path, open_task, run_case
 from tests.process_variants import relabelled
+from tests.rules_driver import ServiceCase
+from tests.test_rules_deadlines import london
 from tests.test_worker import TIMER_FILES
 from trigger_workflow.cli import main
 from trigger_workflow.engine.loader import ProcessFiles
 from trigger_workflow.samples import ANSWERS
 from trigger_workflow.services import actors, cases, processes, timers
-from trigger_workflow.services.audit import replay
+from trigger_workflow.services.audit import replay, verify
 from trigger_workflow.services.case_migration import MigrateCases, migrate_cases
 from trigger_workflow.store.models import Case, Event
 
@@ -261,3 +263,70 @@ def test_r21_a_move_to_another_version_is_replayed_or_named(
     divergence = replay.replay_case(session, reference).divergence
     assert divergence is not None and divergence.seq == 3
     assert "cannot replay such a move" in divergence.message
+
+
+def test_r5_r21_a_case_escalated_by_the_worker_replays_to_its_stored_state(
+    sessions: sessionmaker[Session], deployed: processes.DeployResult
+) -> None:
+    """R5 + R21: an acknowledgement left overdue is escalated by the worker's timer; the step and
+    the escalation are done and the case is taken to its close. Replay feeds the timer firing at
+    its recorded moment and each completion's recorded context (deadlines), and matches; had the
+    worker's firing been recorded before the deadline, the replay says where it parts."""
+    case = escalated_case(sessions)
+    reference = case.reference
+    closed = case.state()
+    assert (closed.status, closed.outcome) == ("closed", "Closed: no appeal")
+    [fired] = case.events("timer_fired")
+    assert fired.detail["engine_now"] == london(2026, 1, 3, 0, 1).astimezone(UTC).isoformat()
+    assert [r["name"] for r in fired.detail["ready"]] == [
+        "Acknowledge application",
+        "Act on an overdue step",
+    ]
+    with sessions() as session:
+        result = replay.replay_case(session, reference)
+        assert result.matches, result.divergence
+        assert result.events == len(case.events())
+        step = next(s for s in result.steps if s.event.kind == replay.TIMER_FIRED)
+        assert sorted(step.waiting) == ["Acknowledge application", "Act on an overdue step"]
+        assert "handle_escalation" in step.marks.waiting["community_trigger"]
+        assert verify.verify_cases(session).broken == []
+        # The worker's firing recorded a day before the acknowledgement fell due: nothing fires.
+        session.execute(
+            text("UPDATE event SET detail = :detail WHERE id = :id"),
+            {
+                "detail": json.dumps(
+                    fired.detail
+                    | {"engine_now": london(2026, 1, 2, 0, 1).astimezone(UTC).isoformat()}
+                ),
+                "id": fired.id,
+            },
+        )
+        session.commit()
+        session.expire_all()
+        divergence = replay.replay_case(session, reference).divergence
+        assert divergence is not None and divergence.seq == fired.seq
+        assert divergence.message == (
+            f"after event {fired.seq} the record says Acknowledge application, Act on an "
+            "overdue step waiting, the replay Acknowledge application"
+        )
+
+
+def test_r5_r21_timers_already_due_when_a_step_completes_replay_in_that_step(
+    sessions: sessionmaker[Session], deployed: processes.DeployResult
+) -> None:
+    """R5 + R21: an application entered long after it arrived is overdue at once, and so is the
+    next step when the first is done; those escalations fire inside the completions (no worker),
+    and the replay, pinned to each step's recorded moment with its recorded deadlines, matches."""
+    case = ServiceCase(sessions)
+    case.apply(received_on=date(2025, 12, 23))
+    case.complete("acknowledge_application")
+    assert case.open_specs() == ["handle_escalation", "handle_escalation", "record_complaints"]
+    assert case.events("timer_fired") == []
+    with sessions() as session:
+        result = replay.replay_case(session, case.reference)
+    assert result.matches, result.divergence
+    assert sorted(result.steps[-1].waiting) == [
+        "Act on an overdue step",
+        "Act on an overdue step",
+        "Record qualifying complaints",
+    ]
