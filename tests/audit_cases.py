@@ -5,13 +5,17 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+import time_machine
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
+from tests.rules_driver import ServiceCase
+from tests.test_rules_deadlines import london
 from trigger_workflow.samples import (
     AGENCY_OFFICER,
     ANSWERS,
     APPEAL,
+    APPEAL_CONFIRMED,
     APPLICATION,
     REJECTED,
     THRESHOLD_NOT_MET,
@@ -19,8 +23,14 @@ from trigger_workflow.samples import (
 from trigger_workflow.services import actors, cases
 from trigger_workflow.store.models import Case
 
-UPHELD = {"appeal_decision": "upheld", "appeal_findings": "The review did not hear the victim."}
-CONFIRMED = {"appeal_decision": "confirmed", "appeal_findings": "The review was sound."}
+# R19: the OPCC says whether the appeal rests only on an enforcement tool not used (it may be
+# upheld only when it does not).
+UPHELD = {
+    "appeal_decision": "upheld",
+    "appeal_findings": "The review did not hear the victim.",
+    "enforcement_tool_only": False,
+}
+CONFIRMED = APPEAL_CONFIRMED
 NO_RECOMMENDATIONS = dict(ANSWERS["hold_review_meeting"], recommendations=[])
 
 Step = tuple[str, dict[str, Any], str | None]
@@ -83,3 +93,24 @@ def open_task(session: Session, reference: str, spec_name: str, agency: str | No
 def every_path(session: Session) -> dict[str, str]:
     """Run one case along each path; return their references by path name."""
     return {name: run_case(session, steps) for name, steps in PATHS.items()}
+
+
+def escalated_case(sessions: sessionmaker[Session]) -> ServiceCase:
+    """A case received 23 December 2025 whose acknowledgement the worker escalated on 3 January
+    2026 (R5); on 5 January the step and the escalation are done and the case runs to its close
+    (threshold met on discretion, review, no appeal)."""
+    case = ServiceCase(sessions)
+    with time_machine.travel(london(2025, 12, 23, 10, 0), tick=False):
+        case.apply()
+    with time_machine.travel(london(2026, 1, 3, 0, 1), tick=False):
+        assert case.fire_timers() == 1
+    with time_machine.travel(london(2026, 1, 5, 9, 0), tick=False):
+        case.complete("acknowledge_application")
+        case.complete("handle_escalation", {"escalation_action": "Took over the acknowledgement."})
+        for step in ("record_complaints", "decide_threshold", "choose_agencies"):
+            case.complete(step)
+        for agency in ("housing", "police"):
+            case.complete("answer_information_request", agency=agency)
+        for step in ("hold_review_meeting", "send_outcome_notice", "record_appeal"):
+            case.complete(step)
+    return case

@@ -8,21 +8,25 @@ from datetime import date, timedelta
 
 from click.testing import CliRunner
 from flask.testing import FlaskClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.audit_cases import FRONT, PATHS, REVIEW, every_path, run_case
+from tests.audit_cases import FRONT, PATHS, REVIEW, escalated_case, every_path, run_case
 from tests.scenario import CaseDriver
 from trigger_workflow.cli import main
 from trigger_workflow.engine import calendar
 from trigger_workflow.errors import FormInvalid
 from trigger_workflow.samples import ANSWERS
-from trigger_workflow.services import processes
+from trigger_workflow.services import processes, records
 from trigger_workflow.services.audit import figures
 from trigger_workflow.services.audit.figures import Period
+from trigger_workflow.store.models import Case, Event
 
+# No incidents added from the agencies' records: only the application's two incidents can
+# qualify, so the count rule (3) is not met whatever day the test runs; met on discretion (R9).
 DISCRETION = [
     ("acknowledge_application", ANSWERS["acknowledge_application"], None),
-    ("record_complaints", {"qualifying_complaints": 1}, None),
+    ("record_complaints", {"agency_incidents": []}, None),
     ("decide_threshold", ANSWERS["decide_threshold"], None),
     *REVIEW,
 ]
@@ -56,8 +60,17 @@ def test_r20_figures_count_what_cases_went_through(
 def test_r20_r9_review_held_although_the_count_was_not_met_counts_as_a_review(
     session: Session, deployed: processes.DeployResult
 ) -> None:
-    """One qualifying complaint, threshold met on discretion, review held: a review, not 'not met'."""
+    """Count not met, threshold met on discretion, review held: a review, not 'not met'."""
     reference = run_case(session, DISCRETION)
+    decision = session.scalar(
+        select(Event).where(Event.task_spec == "decide_threshold", Event.kind == "task_completed")
+    )
+    assert decision is not None and decision.data["threshold_basis"] == "discretion"
+    case = session.scalar(select(Case).where(Case.reference == reference))
+    assert case is not None
+    workflow = records.load_workflow(case)
+    [decided] = [t for t in workflow.get_tasks() if t.task_spec.name == "decide_threshold"]
+    assert decided.data["count_met"] is False  # the decision table's count, not met
     result = figures.figures(session, _this_year())
     assert result.cases["reviews"] == [reference]
     assert result.cases["threshold_not_met"] == []
@@ -187,3 +200,26 @@ def test_r20_audit_figures_command(
         env={"TRIGGER_WORKFLOW_DATABASE_URL": database_url},
     )
     assert bad.exit_code == 1 and "YYYY-MM-DD" in bad.output
+
+
+def test_r20_an_escalated_case_counts_once_and_its_late_step_shows(
+    sessions: sessionmaker[Session], deployed: processes.DeployResult
+) -> None:
+    """R5 + R20: a case whose acknowledgement was escalated counts like any other (the escalation's
+    end is not an outcome); the late acknowledgement and the escalation's step are in timeliness."""
+    reference = escalated_case(sessions).reference
+    with sessions() as session:
+        result = figures.figures(session, Period.financial_year(date(2025, 12, 23)))
+    assert {key: refs for key, refs in result.cases.items() if refs} == {
+        "applications": [reference],
+        "threshold_decided": [reference],
+        "reviews": [reference],
+        "with_recommendations": [reference],
+    }
+    assert result.inconsistencies() == []
+    steps = {s.task: s for s in result.steps}
+    assert (steps["acknowledge_application"].done, steps["acknowledge_application"].within) == (
+        1,
+        0,
+    )
+    assert steps["handle_escalation"].done == 1

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from click.testing import CliRunner
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.audit_cases import MET, every_path, run_case
+from tests.audit_cases import MET, escalated_case, every_path, open_task, run_case
+from tests.process_variants import relabelled
+from tests.rules_driver import ServiceCase
+from tests.test_rules_deadlines import london
 from tests.test_worker import TIMER_FILES
 from trigger_workflow.cli import main
-from trigger_workflow.services import actors, cases, processes, records, timers
-from trigger_workflow.services.audit import replay
+from trigger_workflow.engine.loader import ProcessFiles
+from trigger_workflow.samples import ANSWERS
+from trigger_workflow.services import actors, cases, processes, timers
+from trigger_workflow.services.audit import replay, verify
+from trigger_workflow.services.case_migration import MigrateCases, migrate_cases
 from trigger_workflow.store.models import Case, Event
 
 
@@ -55,9 +62,15 @@ def test_r21_replay_shows_what_each_officer_saw(
     result = replay.replay_case(session, reference)
     decide = next(s for s in result.steps if s.event.task_spec == "decide_threshold")
     assert decide.seen is not None
-    assert decide.seen["qualifying_complaints"] == 3  # recorded at the step before
+    # Recorded at the step before, and what the decision table made of it (R6-R8).
+    assert decide.seen["agency_incidents"] == ANSWERS["record_complaints"]["agency_incidents"]
+    assert decide.seen["threshold_number"] == 3 and isinstance(decide.seen["count_met"], bool)
     assert "threshold_outcome" not in decide.seen
-    assert decide.marks.waiting["community_trigger"] == {"call_case_review"}
+    # The review waits, and beside it the escalation boundary event armed on its call (R5).
+    assert decide.marks.waiting["community_trigger"] == {
+        "call_case_review",
+        "case_review_step_overdue",
+    }
 
 
 def test_r21_state_altered_behind_the_engine_is_caught(
@@ -187,41 +200,133 @@ def test_r21_context_recorded_beside_the_answers_is_given_to_the_engine(
 ) -> None:
     """A completion's recorded `detail.context` (data the application added) is fed on replay too."""
     reference = run_case(session, MET[:1])
+    assert replay.replay_case(session, reference).matches
     event = session.scalar(select(Event).where(Event.task_spec == "acknowledge_application"))
-    assert event is not None
+    received = session.scalar(select(Case.received_on).where(Case.reference == reference))
+    assert event is not None and received is not None
+    context = event.detail["context"]
+    assert context["received_on"] == received.isoformat() and "deadlines" in context
     session.execute(
         text("UPDATE event SET detail = :detail WHERE id = :id"),
         {
-            "detail": json.dumps(event.detail | {"context": {"received_on": "2026-01-05"}}),
+            "detail": json.dumps(
+                event.detail | {"context": context | {"received_on": "2026-01-05"}}
+            ),
             "id": event.id,
         },
     )
     session.commit()
     session.expire_all()
     divergence = replay.replay_case(session, reference).divergence
-    # The original run never had it, so the stored state differs exactly there.
+    # The replay gave the engine the altered receipt day: the stored state differs exactly there.
     assert divergence is not None
-    assert '\'received_on\' stored "<absent>", replayed "2026-01-05"' in divergence.message
+    assert (
+        f'\'received_on\' stored "{received.isoformat()}", replayed "2026-01-05"'
+        in divergence.message
+    )
 
 
 def test_r21_a_move_to_another_version_is_replayed_or_named(
-    session: Session, deployed: processes.DeployResult
+    session: Session,
+    deployed: processes.DeployResult,
+    process_files: ProcessFiles,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """A `migrated` event is replayed with the process owners' move when installed, else named."""
-    reference = run_case(session, MET[:1])
-    case = session.scalar(select(Case).where(Case.reference == reference).with_for_update())
-    assert case is not None
+    """A case moved by the process owners' migration replays, on each version in turn, with their
+    move; an installation without the move names the `migrated` event it cannot replay."""
+    reference = run_case(session, [])
+    v2 = processes.deploy(session, relabelled(process_files), "owen").version
+    report = migrate_cases(
+        session, MigrateCases(1, 2, actors.find_officer(session, "owen"), dry_run=False)
+    )
+    assert [m.reference for m in report.movable] == [reference]
     carol = actors.find_officer(session, "carol")
-    detail = {
-        "process_version_id": case.process_version_id,
-        "stage": case.stage,
-        "ready": [{"id": t.id, "name": t.name} for t in case.open_tasks],
-    }
-    records.append_event(session, case, carol, replay.MIGRATED, detail=detail)
-    session.commit()
+    for spec_name in ("acknowledge_application", "record_complaints"):
+        task = open_task(session, reference, spec_name, None)
+        cases.complete_task(session, cases.CompleteTask(reference, task, ANSWERS[spec_name], carol))
     result = replay.replay_case(session, reference)
-    if importlib.util.find_spec("trigger_workflow.engine.rebind") is None:
-        assert result.divergence is not None and result.divergence.seq == 4
-        assert "cannot replay such a move" in result.divergence.message
-    else:
+    assert result.matches, result.divergence
+    kinds = [s.event.kind for s in result.steps]
+    assert kinds[2] == replay.MIGRATED and result.steps[2].version_id == v2.id
+    assert [s.version_id for s in result.steps[:2]] == [deployed.version.id] * 2
+    done = next(s for s in result.steps if s.event.task_spec == "acknowledge_application")
+    assert done.event.task_name == "Acknowledge the application" and done.version_id == v2.id
+
+    real_import = importlib.import_module
+
+    def without_rebind(name: str, *args: object) -> object:
+        if name == "trigger_workflow.engine.rebind":
+            raise ImportError(name)
+        return real_import(name, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(replay.importlib, "import_module", without_rebind)
+    divergence = replay.replay_case(session, reference).divergence
+    assert divergence is not None and divergence.seq == 3
+    assert "cannot replay such a move" in divergence.message
+
+
+def test_r5_r21_a_case_escalated_by_the_worker_replays_to_its_stored_state(
+    sessions: sessionmaker[Session], deployed: processes.DeployResult
+) -> None:
+    """R5 + R21: an acknowledgement left overdue is escalated by the worker's timer; the step and
+    the escalation are done and the case is taken to its close. Replay feeds the timer firing at
+    its recorded moment and each completion's recorded context (deadlines), and matches; had the
+    worker's firing been recorded before the deadline, the replay says where it parts."""
+    case = escalated_case(sessions)
+    reference = case.reference
+    closed = case.state()
+    assert (closed.status, closed.outcome) == ("closed", "Closed: no appeal")
+    [fired] = case.events("timer_fired")
+    assert fired.detail["engine_now"] == london(2026, 1, 3, 0, 1).astimezone(UTC).isoformat()
+    assert [r["name"] for r in fired.detail["ready"]] == [
+        "Acknowledge application",
+        "Act on an overdue step",
+    ]
+    with sessions() as session:
+        result = replay.replay_case(session, reference)
         assert result.matches, result.divergence
+        assert result.events == len(case.events())
+        step = next(s for s in result.steps if s.event.kind == replay.TIMER_FIRED)
+        assert sorted(step.waiting) == ["Acknowledge application", "Act on an overdue step"]
+        assert "handle_escalation" in step.marks.waiting["community_trigger"]
+        assert verify.verify_cases(session).broken == []
+        # The worker's firing recorded a day before the acknowledgement fell due: nothing fires.
+        session.execute(
+            text("UPDATE event SET detail = :detail WHERE id = :id"),
+            {
+                "detail": json.dumps(
+                    fired.detail
+                    | {"engine_now": london(2026, 1, 2, 0, 1).astimezone(UTC).isoformat()}
+                ),
+                "id": fired.id,
+            },
+        )
+        session.commit()
+        session.expire_all()
+        divergence = replay.replay_case(session, reference).divergence
+        assert divergence is not None and divergence.seq == fired.seq
+        assert divergence.message == (
+            f"after event {fired.seq} the record says Acknowledge application, Act on an "
+            "overdue step waiting, the replay Acknowledge application"
+        )
+
+
+def test_r5_r21_timers_already_due_when_a_step_completes_replay_in_that_step(
+    sessions: sessionmaker[Session], deployed: processes.DeployResult
+) -> None:
+    """R5 + R21: an application entered long after it arrived is overdue at once, and so is the
+    next step when the first is done; those escalations fire inside the completions (no worker),
+    and the replay, pinned to each step's recorded moment with its recorded deadlines, matches."""
+    case = ServiceCase(sessions)
+    case.apply(received_on=date(2025, 12, 23))
+    case.complete("acknowledge_application")
+    assert case.open_specs() == ["handle_escalation", "handle_escalation", "record_complaints"]
+    assert case.events("timer_fired") == []
+    with sessions() as session:
+        result = replay.replay_case(session, case.reference)
+    assert result.matches, result.divergence
+    assert sorted(result.steps[-1].waiting) == [
+        "Act on an overdue step",
+        "Act on an overdue step",
+        "Record qualifying complaints",
+    ]

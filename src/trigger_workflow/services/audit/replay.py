@@ -177,10 +177,11 @@ def _feed(
     task_id = _replay_task_id(workflow, event, ids)
     task = engine.find_task(workflow, task_id)
     seen, process_id = copy.deepcopy(task.data), str(task.workflow.spec.name)
-    # What the engine got: the answers, then any context the application added beside them
-    # (recorded in the event's detail; the context is applied after the answers, as it was).
-    given = {**event.data, **(event.detail.get("context") or {})}
-    engine.complete(workflow, task_id, given, now=_moment(event))
+    # What the engine got: the answers, and beside them the context the application added
+    # (receipt day, deadlines the escalation timers read, what the law's checks derived),
+    # recorded in the event's detail; given the same way, after the answers, as it was.
+    context = event.detail.get("context") or {}
+    engine.complete(workflow, task_id, event.data, context, now=_moment(event))
     return seen, process_id
 
 
