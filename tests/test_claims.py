@@ -126,11 +126,16 @@ def test_two_officers_claiming_at_once_exactly_one_wins(
 def test_release_gives_the_task_back_and_only_the_holder_may(
     client: FlaskClient, sessions: sessionmaker[Session]
 ) -> None:
-    """The holder releases a task to 'Unclaimed'; anyone else asking to release it is refused."""
+    """The holder releases a task to 'Unclaimed'; another coordinator asking to release it is
+    refused (403), and to a partner whose agency is not in the case it does not exist (404)."""
     case, task_id = _case_with_ack(client, sessions)
     client.post(f"/tasks/{task_id}/claim")
-    case.act_as("pete")
+    with sessions() as session:
+        actors.add_officer(session, "zed", "Zed Coordinator", "coordinator", "council")
+    case.act_as("zed")
     assert client.post(f"/tasks/{task_id}/release").status_code == 403
+    case.act_as("pete")
+    assert client.post(f"/tasks/{task_id}/release").status_code == 404
     case.act_as("carol")
 
     response = client.post(f"/tasks/{task_id}/release")
@@ -244,11 +249,20 @@ def test_claim_of_a_completed_task_says_who_completed_it(
 def test_partner_cannot_claim_a_task_not_offered_to_their_agency(
     client: FlaskClient, sessions: sessionmaker[Session]
 ) -> None:
-    """A police officer may not claim a coordinator's task."""
-    case, task_id = _case_with_ack(client, sessions)
+    """A police officer may not claim the housing provider's request on a case shared with the
+    police (refused), nor the coordinator's task on a case not shared with them (not found)."""
+    case, ack_id = _case_with_ack(client, sessions)
+    other = CaseDriver(client, sessions)
+    other.apply()
+    other.act_as("carol")
+    other.advance_to("Choose agencies")
+    other.complete("Choose agencies", ANSWERS["Choose agencies"])  # police and housing
+    housing_id = other.task_id("Answer information request", "housing")
     with sessions() as session:
         pete = actors.find_officer(session, "pete")
         with pytest.raises(NotPermitted):
-            claims.claim(session, claims.ClaimTask(task_id, pete))
+            claims.claim(session, claims.ClaimTask(housing_id, pete))
+        with pytest.raises(NotFound):
+            claims.claim(session, claims.ClaimTask(ack_id, pete))
         counts = inbox.view_counts(session, pete, calendar.today())
-    assert counts == {"team": 0, "unclaimed": 0, "mine": 0, "overdue": 0}
+    assert counts == {"team": 1, "unclaimed": 1, "mine": 0, "overdue": 0}

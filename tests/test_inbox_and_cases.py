@@ -176,10 +176,13 @@ def test_case_page_shows_stages_owners_and_the_diagram_position(
 def test_r22_partner_view_of_a_case_page_is_logged(
     client: FlaskClient, sessions: sessionmaker[Session], session: Session
 ) -> None:
-    """R22: a police officer opening a case page is logged; the coordinator is not."""
+    """R22: a police officer opening the page of a case shared with the police is logged; the
+    coordinator's view is not."""
     case = CaseDriver(client, sessions)
     case.apply()
     case.act_as("carol")
+    case.advance_to("Choose agencies")
+    case.complete("Choose agencies", ANSWERS["Choose agencies"])
     client.get(f"/cases/{case.reference}")
     case.act_as("pete")
     client.get(f"/cases/{case.reference}")
