@@ -304,7 +304,8 @@ def test_decision_tables_run_in_the_sandbox_on_a_live_case(
     case.act_as("carol")
     task = case.task_id("Record qualifying complaints")
     response = client.post(
-        f"/api/cases/{case.reference}/tasks/{task}", json={"data": SAMPLE_ANSWERS["record_complaints"]}
+        f"/api/cases/{case.reference}/tasks/{task}",
+        json={"data": SAMPLE_ANSWERS["record_complaints"]},
     )
     assert response.status_code == 202
     assert "'Apply threshold rule' could not run" in response.json["incident"]
