@@ -15,7 +15,8 @@ UK_TIME = ZoneInfo("Europe/London")
 
 def today() -> date:
     """Return today's date in England and Wales (not the server's time zone)."""
-    return clock.now().astimezone(UK_TIME).date()
+    simulated = clock.simulated_moment()
+    return (simulated.astimezone(UK_TIME) if simulated else datetime.now(UK_TIME)).date()
 
 
 @lru_cache(maxsize=64)

@@ -35,8 +35,14 @@ timer.datetime = _EngineDatetime
 
 def now() -> datetime:
     """Return the current moment in UTC: the real one, or the one a diagram test has set."""
-    moment: datetime | None = getattr(_simulated, "moment", None)
+    moment = simulated_moment()
     return moment if moment is not None else datetime.now(UTC)
+
+
+def simulated_moment() -> datetime | None:
+    """Return the moment `simulated` set in this thread (UTC), or None when time is real."""
+    moment: datetime | None = getattr(_simulated, "moment", None)
+    return moment
 
 
 @contextmanager
