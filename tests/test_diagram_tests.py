@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ import yaml
 from click.testing import CliRunner
 
 from trigger_workflow.cli import main
+from trigger_workflow.engine import clock
 from trigger_workflow.services import diagram_tests, processes
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -114,3 +116,33 @@ def test_process_owner_commands_have_help(command: list[str]) -> None:
     """--help works on the process owners' commands and says what they do."""
     result = CliRunner().invoke(main, [*command, "--help"])
     assert result.exit_code == 0 and "Usage:" in result.output
+
+
+def test_a_step_runs_on_its_day_and_time_does_not_run_backwards(
+    tmp_path: Path, project_files: processes.loader.ProcessFiles
+) -> None:
+    """Each step happens on its `day` (a late acknowledgement escalates, whatever day the test
+    runs); a day before the previous step's is reported at that step; the real clock is back after."""
+    application = yaml.safe_load(
+        (ROOT / "processes" / "tests" / "threshold_not_met.yaml").read_text()
+    )
+    submit = application["steps"][0]
+    late = {
+        "task": "acknowledge_application",
+        "day": "2026-11-10",  # due 9 November, five working days after receipt
+        "data": {
+            "named_contact": "Carol Coordinator",
+            "acknowledged_on": "2026-11-10",
+            "acknowledgement_method": "email",
+        },
+        "expect": {"open": ["handle_escalation", "record_complaints"]},
+    }
+    path = tmp_path / "late.yaml"
+    path.write_text(yaml.safe_dump({"received_on": "2026-11-02", "steps": [submit, late]}))
+    result = diagram_tests.run_file(path, project_files)
+    assert result.passed, "\n".join(result.lines())
+    backwards = {**late, "day": "2026-10-30"}
+    path.write_text(yaml.safe_dump({"received_on": "2026-11-02", "steps": [submit, backwards]}))
+    result = diagram_tests.run_file(path, project_files)
+    assert result.steps[-1].problems == ["Its day 2026-10-30 is before the previous step's."]
+    assert abs((clock.now() - datetime.now(UTC)).total_seconds()) < 60

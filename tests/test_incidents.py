@@ -3,25 +3,61 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from flask.testing import FlaskClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.incident_helpers import case_row, deploy_changed, move_case
 from tests.scenario import ANSWERS, THRESHOLD_MET, CaseDriver
 from trigger_workflow.engine.loader import ProcessFiles
+from trigger_workflow.samples import ANSWERS as SAMPLE_ANSWERS
 from trigger_workflow.services import processes
+from trigger_workflow.store.models import Case, Event
 
-DIVIDE_BY_ZERO = (
-    "threshold.dmn",
-    "<text>qualifying_complaints</text>",
-    "<text>qualifying_complaints / 0</text>",
-)
+COUNT = "count_qualifying_complaints(all_incidents(incidents, agency_incidents), received_on, 1, 6)"
+DIVIDE_BY_ZERO = ("threshold.dmn", f"<text>{COUNT}</text>", f"<text>{COUNT} / 0</text>")
+# The complaints the coordinator found in the agencies' records, as the form posts them, and as
+# the case keeps them.
+COMPLAINTS_FORM = {
+    "agency_incidents.0.behaviour_date-day": "10",
+    "agency_incidents.0.behaviour_date-month": "10",
+    "agency_incidents.0.behaviour_date-year": "2026",
+    "agency_incidents.0.location": "Flat 2, Example Street",
+    "agency_incidents.0.what_happened": "Music until 2am",
+    "agency_incidents.0.reported_on-day": "11",
+    "agency_incidents.0.reported_on-month": "10",
+    "agency_incidents.0.reported_on-year": "2026",
+    "agency_incidents.0.reported_to": "housing_provider",
+}
+COMPLAINTS = SAMPLE_ANSWERS["record_complaints"]
 UNKNOWN_NAME = (
     "community_trigger.bpmn",
     '<bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">threshold_outcome == "met"</bpmn:conditionExpression>',
     '<bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">threshold_outcome == "met" and panel_ready</bpmn:conditionExpression>',
 )
+
+
+def completion_detail(sessions: sessionmaker[Session], reference: str) -> dict[str, Any]:
+    """Return the detail of the case's last task_completed event."""
+    with sessions() as session:
+        event = session.scalars(
+            select(Event)
+            .join(Case, Event.case_id == Case.id)
+            .where(Case.reference == reference, Event.kind == "task_completed")
+            .order_by(Event.seq.desc())
+        ).first()
+        assert event is not None
+        return dict(event.detail)
+
+
+def row_received_on(sessions: sessionmaker[Session], reference: str) -> str:
+    """Return the day the case's application arrived, as ISO text."""
+    with sessions() as session:
+        case = session.scalar(select(Case).where(Case.reference == reference))
+        assert case is not None
+        return case.received_on.isoformat()
 
 
 def held_at_threshold_rule(
@@ -34,7 +70,7 @@ def held_at_threshold_rule(
     case.complete("Acknowledge application", ANSWERS["Acknowledge application"])
     case.act_as("carol")
     task = case.task_id("Record qualifying complaints")
-    response = client.post(f"/tasks/{task}", data={"qualifying_complaints": "3"})
+    response = client.post(f"/tasks/{task}", data=COMPLAINTS_FORM)
     assert response.status_code == 302
     return case, response.status_code
 
@@ -55,9 +91,9 @@ def test_failing_decision_holds_the_case_and_keeps_the_answers(
     assert incident["element"] == "apply_threshold_rule"
     assert "ZeroDivisionError" in incident["message"]
     assert "'Apply threshold rule' could not run" in incident["message"]
-    assert incident["data"] == {"qualifying_complaints": 3}
+    assert incident["data"] == COMPLAINTS
     assert incident["opened_by"] == "carol"
-    assert ("incident_opened", "carol", {"qualifying_complaints": 3}) in row["events"]
+    assert ("incident_opened", "carol", COMPLAINTS) in row["events"]
     # The task is still waiting in the stored state: nothing half-run was saved.
     assert case.open_tasks() == ["Record qualifying complaints"]
 
@@ -71,7 +107,7 @@ def test_a_held_case_refuses_other_changes(
     task = case.task_id("Record qualifying complaints")
     assert 'id="case-held"' in client.get(f"/tasks/{task}").text
     response = client.post(
-        f"/api/cases/{case.reference}/tasks/{task}", json={"data": {"qualifying_complaints": 4}}
+        f"/api/cases/{case.reference}/tasks/{task}", json={"data": {"agency_incidents": []}}
     )
     assert response.status_code == 409
     assert response.json["error"] == "This case is held for a process owner"
@@ -81,7 +117,8 @@ def test_a_held_case_refuses_other_changes(
 def test_process_owners_see_incidents_others_do_not(
     client: FlaskClient, sessions: sessionmaker[Session], process_files: ProcessFiles
 ) -> None:
-    """The incidents list and page show task, element and message to process owners; a coordinator gets 403."""
+    """The incidents list and page show task, element and message to process owners; a coordinator
+    gets 403, and sees the incident on the case page, which process owners may not open."""
     case, _ = held_at_threshold_rule(client, sessions, process_files)
     assert client.get("/incidents").status_code == 403
     case.act_as("owen")
@@ -93,11 +130,14 @@ def test_process_owners_see_incidents_others_do_not(
     detail = client.get(f"/incidents/{found.group(1)}")
     assert "apply_threshold_rule" in detail.text and "ZeroDivisionError" in detail.text
     assert (
-        "&#34;qualifying_complaints&#34;: 3" in detail.text
-        or '"qualifying_complaints": 3' in detail.text
+        "&#34;what_happened&#34;: &#34;Music until 2am&#34;" in detail.text
+        or '"what_happened": "Music until 2am"' in detail.text
     )
+    assert client.get(f"/cases/{case.reference}").status_code == 403
+    case.act_as("carol")
     case_page = client.get(f"/cases/{case.reference}")
     assert 'id="case-incidents"' in case_page.text
+    assert "Apply threshold rule" in case_page.text and "ZeroDivisionError" in case_page.text
 
 
 def test_retry_after_a_fix_is_deployed_continues_the_case(
@@ -124,7 +164,13 @@ def test_retry_after_a_fix_is_deployed_continues_the_case(
     assert row["incidents"][0]["status"] == "resolved"
     kinds = [(kind, actor) for kind, actor, _ in row["events"][-2:]]
     assert kinds == [("task_completed", "carol"), ("incident_resolved", "owen")]
-    assert row["events"][-2][2] == {"qualifying_complaints": 3}
+    assert row["events"][-2][2] == COMPLAINTS
+    # Recorded as carol's completion, with the context the engine got (receipt day, deadlines).
+    detail = completion_detail(sessions, case.reference)
+    assert detail["retried_by"] == "owen" and detail["incident"] == incident_id
+    assert detail["context"]["received_on"] == row_received_on(sessions, case.reference)
+    assert "decide_threshold" in detail["context"]["deadlines"]
+    case.act_as("carol")  # process owners do not open cases; the coordinator sees it moved on
     assert case.open_tasks() == ["Decide threshold"]
     case.complete("Decide threshold", THRESHOLD_MET)
     assert case.open_tasks() == ["Choose agencies"]
@@ -163,6 +209,7 @@ def test_correcting_data_then_retrying_continues_the_case(
     client.post(f"/incidents/{incident['id']}/retry")
     row = case_row(sessions, case.reference)
     assert row["status"] == "open" and row["incidents"][0]["status"] == "resolved"
+    case.act_as("carol")
     assert case.open_tasks() == ["Choose agencies"]
     case.check_round_trip()
 
@@ -193,4 +240,5 @@ def test_an_application_whose_next_step_fails_is_kept_and_can_be_retried(
     row = case_row(sessions, reference)
     assert row["status"] == "open" and row["stage"] == "Acknowledgement"
     assert ("task_completed", "public") in [(k, a) for k, a, _ in row["events"]]
+    case.act_as("carol")
     assert case.open_tasks() == ["Acknowledge application"]

@@ -17,6 +17,7 @@ from tests.test_worker import COORDINATOR, TIMER_FILES, engine_clock
 from trigger_workflow.engine import lint, sandbox
 from trigger_workflow.engine.loader import ProcessFiles
 from trigger_workflow.errors import DiagramError, EngineError
+from trigger_workflow.samples import ANSWERS as SAMPLE_ANSWERS
 from trigger_workflow.services import cases, processes, retry, timers
 from trigger_workflow.services.actors import Actor
 
@@ -294,8 +295,8 @@ def test_decision_tables_run_in_the_sandbox_on_a_live_case(
         sessions,
         process_files,
         "threshold.dmn",
-        "<text>qualifying_complaints</text>",
-        "<text>getattr(qualifying_complaints, '__class__')</text>",
+        "<text>count_qualifying_complaints(",
+        "<text>getattr(agency_incidents, '__class__') or count_qualifying_complaints(",
     )
     case = CaseDriver(client, sessions)
     case.apply()
@@ -303,7 +304,8 @@ def test_decision_tables_run_in_the_sandbox_on_a_live_case(
     case.act_as("carol")
     task = case.task_id("Record qualifying complaints")
     response = client.post(
-        f"/api/cases/{case.reference}/tasks/{task}", json={"data": {"qualifying_complaints": 3}}
+        f"/api/cases/{case.reference}/tasks/{task}",
+        json={"data": SAMPLE_ANSWERS["record_complaints"]},
     )
     assert response.status_code == 202
     assert "'Apply threshold rule' could not run" in response.json["incident"]

@@ -108,8 +108,14 @@ def test_a_decision_cell_that_does_not_compile_is_reported_with_its_line(tmp_pat
     replace(folder / "threshold.dmn", "<text>True</text>", "<text>True True</text>")
     result = CliRunner().invoke(main, ["processes", "validate", str(folder)])
     assert result.exit_code == 1
+    # The law's table has a second output (threshold_number), so the cell is a line lower than
+    # in the old table: the engine names the <outputEntry> (line 18), the lint its <text> (19).
     assert (
         "error: threshold.dmn, line 18, element 'rule_count_met_output': "
+        "Malformed Output Expression 'True True'"
+    ) in result.output
+    assert (
+        "error: threshold.dmn, line 19, element 'rule_count_met_output': "
         "The output cell 'rule_count_met_output' is not valid Python: invalid syntax"
     ) in result.output
 
@@ -119,8 +125,8 @@ def test_names_nothing_sets_are_warnings(tmp_path: Path) -> None:
     folder = copy_process(tmp_path)
     replace(
         folder / "appeal.bpmn",
-        "<bpmn:script>appeal_outcome = appeal_decision</bpmn:script>",
-        "<bpmn:script>appeal_outcome = appeal_decison</bpmn:script>",
+        "<bpmn:script>appeal_outcome = appeal_decision\n",
+        "<bpmn:script>appeal_outcome = appeal_decison\n",
     )
     result = CliRunner().invoke(main, ["processes", "validate", str(folder)])
     assert result.exit_code == 0, result.output
@@ -135,13 +141,14 @@ def test_names_nothing_sets_are_warnings(tmp_path: Path) -> None:
 
 
 def test_names_lint_knows_what_the_process_sets() -> None:
-    """Form fields, multi-instance items, decision outputs and sandbox functions are never reported."""
+    """Form fields, multi-instance items, decision outputs, sandbox functions and the context the
+    application gives beside the answers (receipt day, deadlines, derived names) are never reported."""
     files = validation.processes.read_process_files(ROOT / "processes", ROOT / "forms")
     assert validation.validate_set(files).findings == []
     changed = dict(files.files)
     changed["appeal.bpmn"] = changed["appeal.bpmn"].replace(
-        "<bpmn:script>appeal_outcome = appeal_decision</bpmn:script>",
-        "<bpmn:script>appeal_outcome = appeal_decision if len(agencies) and count_met and agency else min(1, 2)</bpmn:script>",
+        "<bpmn:script>appeal_outcome = appeal_decision\n",
+        "<bpmn:script>appeal_outcome = appeal_decision if len(agencies) and count_met and agency and deadlines and received_on and appeal_late else min(1, 2)\n",
     )
     assert validation.validate_set(ProcessFiles(changed)).findings == []
 

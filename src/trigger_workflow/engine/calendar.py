@@ -8,12 +8,15 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
+from trigger_workflow.engine import clock
+
 UK_TIME = ZoneInfo("Europe/London")
 
 
 def today() -> date:
     """Return today's date in England and Wales (not the server's time zone)."""
-    return datetime.now(UK_TIME).date()
+    simulated = clock.simulated_moment()
+    return (simulated.astimezone(UK_TIME) if simulated else datetime.now(UK_TIME)).date()
 
 
 @lru_cache(maxsize=64)

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, tzinfo
 from SpiffWorkflow.bpmn.specs.event_definitions import timer
 
 _pinned = threading.local()
+_simulated = threading.local()
 
 
 class _EngineDatetime(datetime):
@@ -33,8 +34,30 @@ timer.datetime = _EngineDatetime
 
 
 def now() -> datetime:
-    """Return the current moment in UTC."""
-    return datetime.now(UTC)
+    """Return the current moment in UTC: the real one, or the one a diagram test has set."""
+    moment = simulated_moment()
+    return moment if moment is not None else datetime.now(UTC)
+
+
+def simulated_moment() -> datetime | None:
+    """Return the moment `simulated` set in this thread (UTC), or None when time is real."""
+    moment: datetime | None = getattr(_simulated, "moment", None)
+    return moment
+
+
+@contextmanager
+def simulated(moment: datetime) -> Iterator[None]:
+    """Make `now` (and so `calendar.today`) answer `moment` in this thread until the block ends.
+
+    For diagram tests, which walk a case through its days: deadlines, due dates and the engine's
+    timers all read the same moment. The application itself never sets it.
+    """
+    previous = getattr(_simulated, "moment", None)
+    _simulated.moment = moment.astimezone(UTC)
+    try:
+        yield
+    finally:
+        _simulated.moment = previous
 
 
 @contextmanager

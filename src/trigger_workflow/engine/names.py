@@ -3,8 +3,9 @@
 What counts as set, anywhere in the process set (data flows both ways through call activities,
 so the whole set is one namespace): the fields of every form a user task names, every name a
 script assigns (or a loop, comprehension, function or class binds), the collections and item
-names of multi-instance tasks, data objects, the outputs of decision tables, and the builtins and
-helper functions the script sandbox gives. What this cannot know, and why these are warnings,
+names of multi-instance tasks, data objects, the outputs of decision tables, the builtins and
+helper functions the script sandbox gives, and the names the application supplies beside an
+officer's answers (`supplied`: the receipt day, the deadlines, what the law's checks derive). What this cannot know, and why these are warnings,
 not errors: the order things happen in (a name set only on another branch, or only later), data a
 case is started with outside any form, and values a process owner sets by correcting a case.
 """
@@ -26,9 +27,14 @@ FORMS_PREFIX = "forms/"
 DMN_INPUT = "inputExpression"
 
 
-def lint_names(files: loader.ProcessFiles, functions: Iterable[str], warnings: Problems) -> None:
+def lint_names(
+    files: loader.ProcessFiles,
+    functions: Iterable[str],
+    warnings: Problems,
+    supplied: Iterable[str] = (),
+) -> None:
     """Record a warning for each name read by code that no form, script, table or engine sets."""
-    known = set(functions) | {"dmninputexpr"}
+    known = set(functions) | set(supplied) | {"dmninputexpr"}
     uses: list[tuple[str, str, str | None, int | None, set[str]]] = []
     ignored = Problems()  # files that do not parse are reported by the deploy checks
     for name, text in files.named(loader.BPMN_SUFFIXES).items():

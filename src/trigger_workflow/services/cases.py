@@ -44,6 +44,10 @@ from trigger_workflow.store.models import (
     ProcessVersion,
 )
 
+# The names the engine gets beside an officer's answers (`records.engine_context` and what
+# `rules.check` derives): a diagram may read them though no form asks them.
+ENGINE_CONTEXT_NAMES = frozenset(records.CONTEXT_NAMES) | rules.DERIVED_NAMES
+
 
 @dataclass(frozen=True)
 class SubmitApplication:

@@ -2,9 +2,16 @@
 
 A file describes one case: optional `received_on`, then `steps`, each naming a task by its id in
 the diagram, who does it (`as`: a role, or `partner/<agency>`; by default whoever the task is
-for), the answers (`data`) and what is expected after it (`expect`: `stage`, `status`, `open`,
-`end`, `data`, or `error` for answers that must be refused). The candidate is deployed on a
-throw-away in-memory database, never on the real one.
+for), the day it is done (`day`), the answers (`data`) and what is expected after it (`expect`:
+`stage`, `status`, `open`, `end`, `data`, or `error` for answers that must be refused). The
+candidate is deployed on a throw-away in-memory database, never on the real one.
+
+Time is the file's, not the machine's: the case is received on `received_on` (today if not
+given) at 09:00 in England, and each step happens on its `day` at 09:00 (the previous step's
+moment if not given). Before a step, the timers due by its moment fire as the worker would fire
+them, so a step done late finds its escalation (`handle_escalation`) open. The steps go through
+the same services as officers' answers, so the engine gets the same context (receipt day,
+deadlines, what the law's checks derive).
 """
 
 from __future__ import annotations
@@ -17,11 +24,12 @@ from typing import Any
 import jsonschema
 import yaml
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
+from trigger_workflow.engine import calendar, clock
 from trigger_workflow.engine import workflow as engine
 from trigger_workflow.errors import DiagramError, FormInvalid, TriggerWorkflowError
-from trigger_workflow.services import cases, processes, records
+from trigger_workflow.services import cases, processes, records, timers
 from trigger_workflow.services.actors import COORDINATOR, PARTNER, PUBLIC, Actor
 from trigger_workflow.store import db
 from trigger_workflow.store.models import Case
@@ -57,6 +65,7 @@ FILE_SCHEMA = {
                     "task": {"type": "string"},
                     "as": {"type": "string"},
                     "agency": {"type": "string"},
+                    "day": {"type": "string", "format": "date"},
                     "data": {"type": "object"},
                     "expect": EXPECTATIONS,
                 },
@@ -119,13 +128,15 @@ def run_file(path: Path, files: processes.loader.ProcessFiles) -> FileResult:
     result.name = spec.get("name", path.stem)
     engine_ = db.make_memory_engine()
     try:
-        with db.make_session_factory(engine_)() as session:
+        sessions = db.make_session_factory(engine_)
+        with sessions() as session:
             try:
                 processes.deploy(session, files, "diagram-test")
             except DiagramError as error:
                 result.problems += [f"The process cannot be deployed: {p}" for p in error.problems]
                 return result
-            _run_steps(session, spec, result)
+        with sessions() as session:
+            _run_steps(sessions, session, spec, result)
     finally:
         engine_.dispose()
     return result
@@ -164,8 +175,16 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _run_steps(session: Session, spec: dict[str, Any], result: FileResult) -> None:
+def _morning(day: dt.date) -> dt.datetime:
+    """Return 09:00 in England on this day: when the file's steps happen."""
+    return dt.datetime.combine(day, dt.time(9), tzinfo=calendar.UK_TIME)
+
+
+def _run_steps(
+    sessions: sessionmaker[Session], session: Session, spec: dict[str, Any], result: FileResult
+) -> None:
     received_on = dt.date.fromisoformat(spec["received_on"]) if "received_on" in spec else None
+    moment = _morning(received_on) if received_on is not None else clock.now()
     deployed = processes.deployed(processes.latest_version(session))
     application = deployed.application_task().bpmn_id if _has_application(deployed) else None
     reference: str | None = None
@@ -173,36 +192,58 @@ def _run_steps(session: Session, spec: dict[str, Any], result: FileResult) -> No
         label = step["task"] + (f" ({step['agency']})" if "agency" in step else "")
         outcome = StepResult(number, label)
         result.steps.append(outcome)
-        expect = step.get("expect", {})
-        try:
-            if reference is None and step["task"] == application:
-                actor = _actor(step.get("as"), None) if "as" in step else PUBLIC
-                command = cases.SubmitApplication(
-                    step.get("data", {}), actor, received_on=received_on
+        if "day" in step:
+            day = _morning(dt.date.fromisoformat(step["day"]))
+            if day < moment:
+                outcome.problems.append(f"Its day {step['day']} is before the previous step's.")
+                return
+            moment = day
+            if reference is not None:
+                # The worker fires what fell due in the meantime; then the step happens.
+                with clock.simulated(moment):
+                    timers.fire_due_timers(sessions, now=moment)
+                session.expire_all()
+        with clock.simulated(moment):
+            reference = _run_step(session, step, outcome, reference, application, received_on)
+        if not outcome.passed:
+            return
+
+
+def _run_step(
+    session: Session,
+    step: dict[str, Any],
+    outcome: StepResult,
+    reference: str | None,
+    application: str | None,
+    received_on: dt.date | None,
+) -> str | None:
+    """Do one step, noting in `outcome` how it differs from what was expected; return the case."""
+    expect = step.get("expect", {})
+    try:
+        if reference is None and step["task"] == application:
+            actor = _actor(step.get("as"), None) if "as" in step else PUBLIC
+            command = cases.SubmitApplication(step.get("data", {}), actor, received_on=received_on)
+            reference = cases.submit_application(session, command).reference
+        else:
+            if reference is None:
+                start = cases.StartCase(
+                    deployed_process_id(session), _actor(None, None), received_on
                 )
-                reference = cases.submit_application(session, command).reference
-            else:
-                if reference is None:
-                    start = cases.StartCase(
-                        deployed_process_id(session), _actor(None, None), received_on
-                    )
-                    reference = cases.start_case(session, start).reference
-                _complete(session, reference, step)
-        except TriggerWorkflowError as error:
-            session.rollback()
-            refusal = _refusal(error)
-            if "error" in expect and expect["error"] in refusal:
-                continue
+                reference = cases.start_case(session, start).reference
+            _complete(session, reference, step)
+    except TriggerWorkflowError as error:
+        session.rollback()
+        refusal = _refusal(error)
+        if not ("error" in expect and expect["error"] in refusal):
             outcome.problems.append(f"Refused: {refusal}")
-            return
-        if "error" in expect:
-            outcome.problems.append(
-                f"Expected a refusal mentioning {expect['error']!r}, but the step went through."
-            )
-            return
-        outcome.problems += _differences(session, reference, expect)
-        if outcome.problems:
-            return
+        return reference
+    if "error" in expect:
+        outcome.problems.append(
+            f"Expected a refusal mentioning {expect['error']!r}, but the step went through."
+        )
+        return reference
+    outcome.problems += _differences(session, reference, expect)
+    return reference
 
 
 def _refusal(error: TriggerWorkflowError) -> str:

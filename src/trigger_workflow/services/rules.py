@@ -40,6 +40,9 @@ def check(
     derived = rule(deployed, dict(task.data), answers, problems)
     if problems:
         raise FormInvalid(problems, raw=answers)
+    undeclared = set(derived) - DERIVES[task.spec_name]
+    if undeclared:
+        raise RuntimeError(f"The check of {task.spec_name} derives undeclared {sorted(undeclared)}")
     return derived
 
 
@@ -205,3 +208,12 @@ CHECKS: dict[str, Check] = {
     "record_appeal": _appeal,
     "decide_appeal": _appeal_decision,
 }
+# The names each check may derive: the engine gets them beside the answers, so diagrams may read
+# them (the names lint knows them). `check` refuses to return a name not listed here.
+DERIVES: dict[str, frozenset[str]] = {
+    "decide_threshold": frozenset({"threshold_met"}),
+    "hold_review_meeting": frozenset(),
+    "record_appeal": frozenset({"appeal_late", "appeal_window_closes"}),
+    "decide_appeal": frozenset(),
+}
+DERIVED_NAMES: frozenset[str] = frozenset().union(*DERIVES.values())

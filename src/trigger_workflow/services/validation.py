@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from trigger_workflow.engine import lint, loader, names, sandbox
 from trigger_workflow.errors import DiagramError, DiagramProblem, NotFound, NotPermitted, Problems
-from trigger_workflow.services import processes
+from trigger_workflow.services import cases, processes
 from trigger_workflow.services.actors import Actor
 
 PROCESS_OWNER = "process_owner"
@@ -55,7 +55,7 @@ def validate_set(files: loader.ProcessFiles, process_id: str = processes.MAIN_PR
     except DiagramError as error:
         errors = error.problems
     warnings = Problems()
-    names.lint_names(files, _functions(), warnings)
+    names.lint_names(files, _functions(), warnings, supplied=cases.ENGINE_CONTEXT_NAMES)
     return _report(files, errors, warnings.items)
 
 
