@@ -4,7 +4,7 @@
 import Modeler from 'bpmn-js/lib/Modeler';
 import 'bpmn-js/dist/assets/diagram-js.css';
 import 'bpmn-js/dist/assets/bpmn-js.css';
-import 'bpmn-js/dist/assets/bpmn-font/css/bpmn-embedded.css';
+import 'bpmn-js/dist/assets/bpmn-font/css/bpmn.css'; // font files, not data: URLs (the CSP allows fonts from this site only)
 import './diagram.css';
 import { markProblems, problemElements, showError } from './shared.js';
 
@@ -29,7 +29,9 @@ async function edit(container) {
     const { xml } = await modeler.saveXML({ format: true });
     textarea.value = xml;
     form.dataset.saved = 'yes';
-    form.requestSubmit(event.submitter);
+    // Not at once: saving may finish while this submit event is still being dispatched, and a
+    // browser ignores requestSubmit() during its own submit event.
+    setTimeout(() => form.requestSubmit(event.submitter), 0);
   });
 }
 

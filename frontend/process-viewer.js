@@ -2,7 +2,7 @@
 import NavigatedViewer from 'bpmn-js/lib/NavigatedViewer';
 import 'bpmn-js/dist/assets/diagram-js.css';
 import 'bpmn-js/dist/assets/bpmn-js.css';
-import 'bpmn-js/dist/assets/bpmn-font/css/bpmn-embedded.css';
+import 'bpmn-js/dist/assets/bpmn-font/css/bpmn.css'; // font files, not data: URLs (the CSP allows fonts from this site only)
 import './diagram.css';
 import { markProblems, problemElements, showError } from './shared.js';
 

@@ -14,10 +14,10 @@ from flask.testing import FlaskClient
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.browser import CHROMIUM, check_page, fill_form, live_server, sign_in
+from tests.browser import CHROMIUM, SCREENSHOTS, check_page, fill_form, live_server, sign_in
 from tests.scenario import ANSWERS, TEST_PASSWORD_HASH, CaseDriver, encode, form_schema
 from trigger_workflow.samples import APPLICATION
-from trigger_workflow.services import actors
+from trigger_workflow.services import actors, processes
 
 ACK = "Acknowledge application"
 
@@ -198,3 +198,44 @@ def test_the_other_officer_pages_pass_axe(
     check_page(page, "case-list-empty")
     page.goto(base_url + "/cases/CT-1999-0001")
     check_page(page, "not-found")
+
+
+def test_process_owner_edits_a_diagram_in_the_modeler_validates_and_deploys(
+    browser: Browser, base_url: str, sessions: sessionmaker[Session]
+) -> None:
+    """Issue 5: under the real Content-Security-Policy (no bypass, and nothing it blocks logged),
+    the bpmn-js modeler draws the diagram; the owner renames a task on the canvas, validates (no
+    problems), and deploys it as version 2, whose file holds the new name."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    try:
+        sign_in(page, base_url, "owen")
+        page.goto(base_url + "/processes/1/edit/application.bpmn")
+        task = page.locator('#diagram [data-element-id="submit_application"]')
+        expect(task).to_be_visible()
+        SCREENSHOTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "process-editor.png"), full_page=True)
+        task.dblclick()
+        editor = page.locator(".djs-direct-editing-parent")
+        expect(editor).to_be_visible()
+        page.keyboard.press("Control+A")
+        page.keyboard.type("Send the application")
+        page.locator("#diagram").click(position={"x": 5, "y": 5})  # leave the label editor
+        page.get_by_role("button", name="Validate").click()
+        # Validation runs every deployment check over the whole process: allow it time.
+        expect(page.locator("#no-problems")).to_be_visible(timeout=60_000)
+        page.get_by_role("button", name="Deploy as a new version").click()
+        expect(page.locator(".govuk-notification-banner")).to_contain_text(
+            "Deployed as version 2", timeout=60_000
+        )
+    finally:
+        context.close()
+    assert errors == []
+    with sessions() as session:
+        version = processes.latest_version(session)
+        assert version.number == 2
+        assert 'name="Send the application"' in version.files["application.bpmn"]
