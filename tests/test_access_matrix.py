@@ -9,6 +9,7 @@ owner, administrator) get 403; visitors who are not signed in are sent to sign i
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -279,3 +280,19 @@ def test_role_gets_the_expected_answer_on_every_route(
         response.close()
         expected[f"{method} {rule}"] = probe.expected[role]
     assert actual == expected
+
+
+@pytest.mark.parametrize("role", [r for r, username in ROLES.items() if username])
+def test_navigation_offers_each_role_only_pages_it_may_open(
+    app: Flask, sessions: sessionmaker[Session], role: str
+) -> None:
+    """Every link in a signed-in officer's service navigation opens (200): nobody is offered a
+    page the matrix refuses them, and each role is offered at least one page."""
+    visitor = app.test_client()
+    CaseDriver(visitor, sessions).act_as(str(ROLES[role]))
+    page = visitor.get("/")
+    menu = re.search(r'<ul class="govuk-service-navigation__list"[^>]*>(.*?)</ul>', page.text, re.S)
+    assert menu is not None
+    links = re.findall(r'href="(/[^"]*)"', menu.group(1))
+    assert links, f"{role} is offered no page"
+    assert {link: visitor.get(link).status_code for link in links} == dict.fromkeys(links, 200)
