@@ -40,12 +40,43 @@ def base_url(app: Flask) -> Iterator[str]:
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
-    """Open a fresh browser context (no cookies) and one page in it."""
-    context = browser.new_context(bypass_csp=True, viewport={"width": 1280, "height": 900})
+    """Open a fresh browser context (no cookies, the real Content-Security-Policy) and one page."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(10_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    # A page answered 4xx on purpose (a form with errors, a task refused) logs "Failed to load
+    # resource"; what the page itself loads (styles, scripts, fonts) must never fail.
+    page.on(
+        "console",
+        lambda message: (
+            errors.append(message.text)
+            if message.type == "error" and not message.text.startswith("Failed to load resource")
+            else None
+        ),
+    )
+    page.on(
+        "response",
+        lambda response: (
+            errors.append(f"{response.status} {response.url}")
+            if response.status >= 400 and response.request.resource_type != "document"
+            else None
+        ),
+    )
+    # A load cut short by the next navigation (net::ERR_ABORTED) is not a failure of the page.
+    page.on(
+        "requestfailed",
+        lambda request: (
+            errors.append(f"failed: {request.url} {request.failure}")
+            if "ERR_ABORTED" not in (request.failure or "")
+            else None
+        ),
+    )
     yield page
     context.close()
+    # Scripts ran, and nothing the pages load was blocked (the Content-Security-Policy included).
+    assert errors == []
 
 
 def test_r2_application_from_the_public_form_reaches_the_coordinators_inbox(
