@@ -98,7 +98,7 @@ def test_r2_application_from_the_public_form_reaches_the_coordinators_inbox(
     assert re.fullmatch(r"CT-\d{4}-\d{4}", reference)
     check_page(page, "apply-done")
 
-    page.goto(base_url + "/act-as")
+    page.goto(base_url + "/sign-in")
     check_page(page, "sign-in")
     sign_in(page, base_url, "carol")
     page.goto(base_url + "/tasks?view=unclaimed")

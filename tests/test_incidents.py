@@ -13,7 +13,7 @@ from tests.incident_helpers import case_row, deploy_changed, move_case
 from tests.scenario import ANSWERS, THRESHOLD_MET, CaseDriver
 from trigger_workflow.engine.loader import ProcessFiles
 from trigger_workflow.samples import ANSWERS as SAMPLE_ANSWERS
-from trigger_workflow.services import processes
+from trigger_workflow.services import access_log, processes
 from trigger_workflow.store.models import Case, Event
 
 COUNT = "count_qualifying_complaints(all_incidents(incidents, agency_incidents), received_on, 1, 6)"
@@ -118,7 +118,8 @@ def test_process_owners_see_incidents_others_do_not(
     client: FlaskClient, sessions: sessionmaker[Session], process_files: ProcessFiles
 ) -> None:
     """The incidents list and page show task, element and message to process owners; a coordinator
-    gets 403, and sees the incident on the case page, which process owners may not open."""
+    gets 403, and sees the incident on the case page, which process owners may not open. The
+    incident page shows the answers kept, so the process owner's view of it is logged (R22)."""
     case, _ = held_at_threshold_rule(client, sessions, process_files)
     assert client.get("/incidents").status_code == 403
     case.act_as("owen")
@@ -134,6 +135,11 @@ def test_process_owners_see_incidents_others_do_not(
         or '"what_happened": "Music until 2am"' in detail.text
     )
     assert client.get(f"/cases/{case.reference}").status_code == 403
+    with sessions() as session:
+        case_id = session.scalar(select(Case.id).where(Case.reference == case.reference))
+        assert case_id is not None
+        logged = [(v.username, v.what) for v in access_log.views_of(session, case_id)]
+    assert logged == [("owen", f"incident {found.group(1)}")]
     case.act_as("carol")
     case_page = client.get(f"/cases/{case.reference}")
     assert 'id="case-incidents"' in case_page.text

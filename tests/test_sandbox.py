@@ -46,6 +46,8 @@ ESCAPES = {
     "x = '%*d' % (10**9, 1)": "a value of 1,000,000,000 items",
     "s = 'a' * 100000\nx = s.replace('a', s)": "a value of 10,000,000,000 items",
     "x = [1] * 10\nfor i in range(40):\n    x.extend(x)": "the limit is 1,000,000",
+    "x = pow(3, 10**9)": "a number of about",
+    "x = sum([[0] * 1000] * 2000, [])": "the limit is 1,000,000",
 }
 
 
@@ -206,14 +208,16 @@ def run(script: str, data: dict[str, Any] | None = None, **functions: Any) -> di
 
 
 def test_ordinary_scripts_work_as_before() -> None:
-    """Assignments, item writes, loops, comprehensions, augmented assignment and dates behave as plain Python."""
+    """Assignments, item writes, loops, comprehensions, augmented assignment, dates, and the
+    guarded sum and pow behave as plain Python."""
     data = run(
         "total = 0\nfor n in numbers:\n    total += n\n"
         "response['agency'] = agency\n"
         "evens = [n for n in numbers if n % 2 == 0]\n"
         "due = start + timedelta(days=5)\n"
         "names = sorted(set(['b', 'a']))\n"
-        "label = 'x' * 3 + str(len(numbers))",
+        "label = 'x' * 3 + str(len(numbers))\n"
+        "added = sum(numbers)\njoined = sum([[1], [2]], [])\npowers = [pow(2, 10), pow(2, 10, 1000)]",
         {"numbers": [1, 2, 3, 4], "response": {}, "agency": "police", "start": date(2026, 1, 1)},
     )
     assert data["total"] == 10
@@ -222,6 +226,7 @@ def test_ordinary_scripts_work_as_before() -> None:
     assert data["due"] == date(2026, 1, 6)
     assert data["names"] == ["a", "b"]
     assert data["label"] == "xxx4"
+    assert (data["added"], data["joined"], data["powers"]) == (10, [1, 2], [1024, 24])
 
 
 def test_helper_functions_are_exposed_but_never_become_data() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 from typing import Any
@@ -523,7 +524,11 @@ def worker(ctx: Context, interval: float, once: bool) -> None:
             fired = timers.fire_due_timers(sessions)
             if fired:
                 click.echo(f"Fired timers on {fired} case(s).")
-            _letters_pass(ctx.settings, sessions)
+            try:
+                _letters_pass(ctx.settings, sessions)
+            except Exception:
+                # Letters wait for the next pass; timers must keep firing meanwhile.
+                logging.getLogger(__name__).exception("The letters pass failed")
             if once:
                 return
             time.sleep(interval)

@@ -42,7 +42,6 @@ EXTRA_BUILTINS: dict[str, Any] = {
         "reversed",
         "set",
         "sorted",
-        "sum",
         "tuple",
         "zip",
     )
@@ -83,6 +82,21 @@ def _binop(symbol: str, left: Any, right: Any) -> Any:
     if isinstance(left, int) and isinstance(right, int) and right > 0:  # "<<"
         _check_bits(left.bit_length() + right)
     return left << right
+
+
+def _pow(base: Any, exponent: Any, modulus: Any = None) -> Any:
+    """`pow`, with the size check `**` has (a three-argument pow stays below its modulus)."""
+    if modulus is None:
+        return _binop("**", base, exponent)
+    return pow(base, exponent, modulus)
+
+
+def _sum(values: Any, start: Any = 0) -> Any:
+    """`sum`, adding one item at a time through the `+` guard, so joined lists stay in bounds."""
+    total = start
+    for value in values:
+        total = _binop("+", total, value)
+    return total
 
 
 def _check_format(template: str | bytes, args: Any) -> None:
@@ -243,6 +257,8 @@ def restricted_builtins(functions: Mapping[str, Any]) -> dict[str, Any]:
         | EXTRA_BUILTINS
         | {
             "range": _range,
+            "pow": _pow,
+            "sum": _sum,
             "getattr": _getattr_builtin,
             "__import__": _import,
         }

@@ -1,4 +1,5 @@
-"""Log every view of a case's personal data by a partner officer or an auditor (R22)."""
+"""Log every view of a case's personal data by a partner officer or an auditor (R22), and by a
+process owner looking at the answers a failed step kept (an incident)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from sqlalchemy.orm import Session
 from trigger_workflow.services.actors import Actor
 from trigger_workflow.store.models import CaseView
 
-# The roles whose views of personal data R22 requires to be logged.
-LOGGED_ROLES = frozenset({"partner", "auditor"})
+# The roles whose views of personal data are logged: those R22 names, and process owners, who see
+# no cases but do see the answers an incident kept.
+LOGGED_ROLES = frozenset({"partner", "auditor", "process_owner"})
 
 
 def record_view(session: Session, case_id: int, actor: Actor, what: str) -> bool:

@@ -56,7 +56,9 @@ class MigrationReport:
 
 
 def migrate_cases(session: Session, command: MigrateCases) -> MigrationReport:
-    """List (dry run) or move the open cases of a version; each move is its own transaction."""
+    """List (dry run) or move the open cases of a version; each move is its own transaction.
+    Only a process owner may (the command line acts as one, named by --as)."""
+    versions.require_process_owner(command.actor)
     source = versions.get_version(session, command.from_number, command.process_id)
     target = versions.get_version(session, command.to_number, command.process_id)
     if source.id == target.id:

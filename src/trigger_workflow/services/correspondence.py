@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from trigger_workflow.errors import NotFound, NotPermitted
-from trigger_workflow.services import access_log, documents, letters, outbox
+from trigger_workflow.services import access, access_log, documents, letters, outbox
 from trigger_workflow.services.actors import COORDINATOR, Actor
 from trigger_workflow.store.models import Case, Document, Letter, OutboxMessage
 
@@ -59,7 +59,7 @@ def for_case(session: Session, case: Case) -> CaseCorrespondence:
 
 def letter_for(session: Session, reference: str, letter_id: int, actor: Actor) -> Letter:
     """Return a case's letter to an officer allowed to see the case, logging the view (R22)."""
-    case = documents.case_for(session, reference, actor)
+    case = access.case_for(session, actor, reference)
     letter = session.get(Letter, letter_id)
     if letter is None or letter.case_id != case.id:
         raise NotFound(f"Case {reference} has no letter {letter_id}.")

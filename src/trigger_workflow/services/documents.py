@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from trigger_workflow.errors import FieldProblem, FormInvalid, NotFound
 from trigger_workflow.services import access, access_log
 from trigger_workflow.services.actors import Actor
-from trigger_workflow.store.models import Case, Document
+from trigger_workflow.store.models import Document
 
 # The types we accept, recognised by their first bytes (never by the file's name): the name a
 # browser sends, and the type it claims, are whatever the sender wants them to be.
@@ -25,7 +25,6 @@ SIGNATURES = (
     (b"\xff\xd8\xff", "image/jpeg", ".jpg"),
 )
 ACCEPTED = "PDF, JPEG or PNG"
-# Roles that see every case; partner officers see the cases their agency takes part in.
 
 
 @dataclass(frozen=True)
@@ -82,13 +81,6 @@ def receive(
     return document
 
 
-def pending(session: Session, token: str) -> Document | None:
-    """Return the uploaded document with this token that no case has claimed yet."""
-    return session.scalar(
-        select(Document).where(Document.token == token, Document.case_id.is_(None))
-    )
-
-
 def describe(session: Session, token: str) -> str | None:
     """Return the name of the file a form's token stands for, to show beside the field."""
     document = session.scalar(select(Document).where(Document.token == token))
@@ -105,7 +97,7 @@ def open_for(
     session: Session, storage: Storage, reference: str, document_id: int, actor: Actor
 ) -> tuple[Document, bytes]:
     """Return a case's document and its bytes for an officer allowed to see the case (R22)."""
-    case = case_for(session, reference, actor)
+    case = access.case_for(session, actor, reference)
     document = session.get(Document, document_id)
     if document is None or document.case_id != case.id:
         raise NotFound(f"Case {reference} has no document {document_id}.")
@@ -115,12 +107,6 @@ def open_for(
     access_log.record_view(session, case.id, actor, f"document {document.original_name}")
     session.commit()
     return document, content
-
-
-def case_for(session: Session, reference: str, actor: Actor) -> Case:
-    """Return the case if this officer may see its personal data (else 403, or 404 for a partner
-    whose agency the case is not shared with): the one rule of `services/access.py`."""
-    return access.case_for(session, actor, reference)
 
 
 def forget_unclaimed(session: Session, storage: Storage, older_than: datetime) -> int:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from trigger_workflow.engine import workflow as engine
 from trigger_workflow.errors import CaseHeld, EngineError, NotFound, NotPermitted
-from trigger_workflow.services import records
+from trigger_workflow.services import access_log, records
 from trigger_workflow.services.actors import Actor
 from trigger_workflow.store.models import Case, Incident, utcnow
 
@@ -152,4 +152,12 @@ def get(session: Session, incident_id: int, actor: Actor) -> Incident:
     )
     if incident is None:
         raise NotFound(f"There is no incident {incident_id}.")
+    return incident
+
+
+def view(session: Session, incident_id: int, actor: Actor) -> Incident:
+    """Return an incident for its page, logging the view: it shows the answers kept (R22)."""
+    incident = get(session, incident_id, actor)
+    access_log.record_view(session, incident.case_id, actor, f"incident {incident.id}")
+    session.commit()
     return incident

@@ -12,6 +12,7 @@ task completion never waits for it.
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -35,6 +36,8 @@ LETTER_AFTER_TASK = {
 }
 APPEAL_WINDOW_WORKING_DAYS = 20  # R18
 SESSION_INFO_KEY = "trigger_workflow.council"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -121,7 +124,8 @@ def ensure_pdf(session: Session, letter: Letter) -> bytes:
 
 
 def make_pending_pdfs(sessions: sessionmaker[Session], limit: int = 100) -> int:
-    """Make the PDFs of letters written since the last pass, one transaction each; return how many."""
+    """Make the PDFs of letters written since the last pass, one transaction each; return how many
+    were made."""
     with sessions() as session:
         pending = list(
             session.scalars(
@@ -131,13 +135,19 @@ def make_pending_pdfs(sessions: sessionmaker[Session], limit: int = 100) -> int:
                 .limit(limit)
             )
         )
+    made = 0
     for letter_id in pending:
-        with sessions() as session:
-            letter = session.get(Letter, letter_id)
-            if letter is not None:
-                ensure_pdf(session, letter)
-                session.commit()
-    return len(pending)
+        # One letter that will not render is logged and tried again next pass; the rest go on.
+        try:
+            with sessions() as session:
+                letter = session.get(Letter, letter_id)
+                if letter is not None:
+                    ensure_pdf(session, letter)
+                    session.commit()
+                    made += 1
+        except Exception:
+            log.exception("Could not make the PDF of letter %s", letter_id)
+    return made
 
 
 def render(kind: str, data: dict[str, Any], case: Case, council: Council) -> tuple[str, str]:

@@ -21,7 +21,7 @@ from trigger_workflow.services.cases import (
     _record_completion,
     _result,
 )
-from trigger_workflow.store.models import Incident
+from trigger_workflow.store.models import Incident, utcnow
 
 NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
@@ -110,6 +110,8 @@ def correct_data(session: Session, command: CorrectData) -> CaseResult:
         workflow = records.restore_workflow(case, deployed)
         before = engine.correct_data(workflow, incident.task_id, command.values)
         case.workflow_state = serialization.dump_state(workflow)
+        case.serializer_version = serialization.SERIALIZER_VERSION
+        case.updated_at = utcnow()
         records.append_event(
             session,
             case,

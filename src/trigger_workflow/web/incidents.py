@@ -27,7 +27,7 @@ def index() -> str:
 @officer_required
 def show(incident_id: int) -> str:
     """Show an incident: what failed, where, the answers kept, and what can be done."""
-    incident = incidents.get(get_session(), incident_id, g.actor)
+    incident = incidents.view(get_session(), incident_id, g.actor)
     return render_template("incidents/show.html", incident=incident, values="", errors=[])
 
 
