@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -13,7 +14,8 @@ from tests.process_variants import (
 )
 from tests.scenario import CaseDriver
 from trigger_workflow.engine.loader import ProcessFiles
-from trigger_workflow.services import processes, versions
+from trigger_workflow.errors import NotPermitted
+from trigger_workflow.services import actors, processes, versions
 from trigger_workflow.services.process_diff import diff
 from trigger_workflow.store.models import Case, ProcessVersion
 
@@ -42,7 +44,7 @@ def test_rollback_makes_new_cases_take_the_earlier_version_while_running_cases_s
     """After a rollback to 1, a new case starts on 1, a case started on 2 stays on 2."""
     processes.deploy(session, relabelled(process_files), "owen")
     on_two = CaseDriver(client, sessions).apply()
-    result = versions.rollback(session, 1, "owen")
+    result = versions.rollback(session, 1, actors.find_officer(session, "owen"))
     assert (result.created, result.made_current, result.version.number) == (False, True, 1)
     on_one = CaseDriver(client, sessions).apply()
     with sessions() as s:
@@ -119,3 +121,13 @@ def test_the_same_files_have_no_differences(process_files: ProcessFiles) -> None
     first = diff(None, process_files)
     assert first and {c.change for c in first} == {"added"}
     assert ("added", "user task", "decide_appeal") in {(c.change, c.kind, c.id) for c in first}
+
+
+def test_only_a_process_owner_may_roll_back(
+    session: Session, process_files: ProcessFiles, deployed: processes.DeployResult
+) -> None:
+    """The service itself refuses a rollback by anyone but a process owner; nothing changes."""
+    processes.deploy(session, relabelled(process_files), "owen")
+    with pytest.raises(NotPermitted, match="Only a process owner may"):
+        versions.rollback(session, 1, actors.find_officer(session, "carol"))
+    assert processes.latest_version(session).number == 2

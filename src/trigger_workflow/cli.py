@@ -372,7 +372,7 @@ def processes_rollback(ctx: Context, number: int, actor: str) -> None:
     from trigger_workflow.services import versions
 
     try:
-        result = versions.rollback(ctx.session(), number, actor)
+        result = versions.rollback(ctx.session(), number, actors.Actor(actor, "process_owner"))
     except TriggerWorkflowError as error:
         raise click.ClickException(error.message) from error
     if result.made_current:

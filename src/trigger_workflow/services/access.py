@@ -10,12 +10,20 @@ from sqlalchemy.orm import Session
 
 from trigger_workflow.errors import NotFound, NotPermitted
 from trigger_workflow.services import access_log
-from trigger_workflow.services.actors import AGENCIES, PARTNER, Actor
+from trigger_workflow.services.actors import AGENCIES, PARTNER, PROCESS_OWNER, Actor
 from trigger_workflow.store.models import Case, CaseAgency
 
 # Roles that see every case: the coordinator owns them all; the chair and the OPCC act on them;
 # the auditor reads them (every view logged). Partners see the cases shared with their agency.
 ALL_CASES = frozenset({"coordinator", "chair", "opcc", "auditor"})
+
+
+def require_process_owner(actor: Actor | None, doing: str) -> Actor:
+    """Return the actor if a process owner, else refuse: only they handle the process itself
+    (its versions, checks and incidents). `doing` completes "Only a process owner may …"."""
+    if actor is None or actor.role != PROCESS_OWNER:
+        raise NotPermitted(f"Only a process owner may {doing}.")
+    return actor
 
 
 def may_list_cases(actor: Actor) -> bool:

@@ -12,6 +12,7 @@ from trigger_workflow.errors import NotFound, TriggerWorkflowError
 from trigger_workflow.store.models import Officer
 
 APPLICANT, COORDINATOR, PARTNER = "applicant", "coordinator", "partner"
+PROCESS_OWNER = "process_owner"
 ADMINISTRATOR = "administrator"
 ROLES = {
     "coordinator": "Case review coordinator",

@@ -9,12 +9,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from trigger_workflow.engine import workflow as engine
-from trigger_workflow.errors import CaseHeld, EngineError, NotFound, NotPermitted
-from trigger_workflow.services import access_log, records
+from trigger_workflow.errors import CaseHeld, EngineError, NotFound
+from trigger_workflow.services import access, access_log, records
 from trigger_workflow.services.actors import Actor
 from trigger_workflow.store.models import Case, Incident, utcnow
 
-PROCESS_OWNER = "process_owner"
 ERROR = "error"  # the status of a case held by an open incident
 OPEN, RESOLVED = "open", "resolved"
 HELD_MESSAGE = (
@@ -92,8 +91,7 @@ def refuse_if_held(case: Case) -> None:
 
 def require_process_owner(actor: Actor) -> None:
     """Only process owners see and handle incidents."""
-    if actor.role != PROCESS_OWNER:
-        raise NotPermitted("Only process owners can see and retry incidents.")
+    access.require_process_owner(actor, "see and retry incidents")
 
 
 def _describe(incident: Incident, error: EngineError) -> None:

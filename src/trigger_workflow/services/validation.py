@@ -9,11 +9,9 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from trigger_workflow.engine import lint, loader, names, sandbox
-from trigger_workflow.errors import DiagramError, DiagramProblem, NotFound, NotPermitted, Problems
-from trigger_workflow.services import cases, processes
+from trigger_workflow.errors import DiagramError, DiagramProblem, NotFound, Problems
+from trigger_workflow.services import access, cases, processes
 from trigger_workflow.services.actors import Actor
-
-PROCESS_OWNER = "process_owner"
 
 ERROR, WARNING = "error", "warning"
 CHECKED_SUFFIXES = (*loader.BPMN_SUFFIXES, *loader.DMN_SUFFIXES)
@@ -126,8 +124,7 @@ def validate_against_latest(session: Session, uploaded: dict[str, bytes], actor:
 
 def require_process_owner(actor: Actor) -> None:
     """Only process owners check process files."""
-    if actor.role != PROCESS_OWNER:
-        raise NotPermitted("Only process owners can check process files.")
+    access.require_process_owner(actor, "check process files")
 
 
 def _functions() -> set[str]:

@@ -11,13 +11,11 @@ from sqlalchemy.orm import Session, undefer
 
 from trigger_workflow.engine import outline
 from trigger_workflow.engine.loader import ProcessFiles
-from trigger_workflow.errors import DiagramError, NotFound, NotPermitted, Problems
-from trigger_workflow.services import processes
+from trigger_workflow.errors import DiagramError, NotFound, Problems
+from trigger_workflow.services import access, processes
 from trigger_workflow.services.actors import Actor
 from trigger_workflow.services.process_diff import VersionDiff, diff
 from trigger_workflow.store.models import Case, ProcessDeployment, ProcessVersion
-
-PROCESS_OWNER = "process_owner"
 
 
 @dataclass(frozen=True)
@@ -49,13 +47,6 @@ class VersionDetail:
 
     summary: VersionSummary
     files: ProcessFiles
-
-
-def require_process_owner(actor: Actor | None) -> Actor:
-    """Return the actor if a process owner, else refuse: only they see, edit and deploy versions."""
-    if actor is None or actor.role != PROCESS_OWNER:
-        raise NotPermitted("Only a process owner may see, change or deploy process versions.")
-    return actor
 
 
 def list_versions(
@@ -111,11 +102,17 @@ def deployments(session: Session, process_id: str = processes.MAIN_PROCESS) -> l
 
 
 def rollback(
-    session: Session, number: int, actor: str, process_id: str = processes.MAIN_PROCESS
+    session: Session, number: int, actor: Actor, process_id: str = processes.MAIN_PROCESS
 ) -> processes.DeployResult:
     """Make an earlier version the one new cases take, by deploying its content again."""
+    require_process_owner(actor)
     version = get_version(session, number, process_id)
-    return processes.deploy(session, ProcessFiles(dict(version.files)), actor, process_id)
+    return processes.deploy(session, ProcessFiles(dict(version.files)), actor.username, process_id)
+
+
+def require_process_owner(actor: Actor | None) -> Actor:
+    """Refuse anyone but a process owner: only they see, change or deploy process versions."""
+    return access.require_process_owner(actor, "see, change or deploy process versions")
 
 
 def get_version(

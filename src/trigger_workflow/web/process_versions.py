@@ -91,7 +91,7 @@ def edit(number: int, name: str) -> Any:
 @officer_required
 def rollback(number: int) -> Response:
     """Make this version the one new cases take."""
-    result = versions.rollback(get_session(), number, g.actor.username)
+    result = versions.rollback(get_session(), number, g.actor)
     if result.made_current:
         flash(f"New cases now take version {number}. Running cases stay where they are.")
     else:
