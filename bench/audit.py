@@ -17,8 +17,9 @@ from sqlalchemy import func, insert, select, text
 from timing import Report, median, ms, p95, progress, timed
 from workload import MAIN_PATH
 
-from trigger_workflow.services import actors, cases
+from trigger_workflow.services.accounts import actors
 from trigger_workflow.services.audit import replay, verify
+from trigger_workflow.services.tasks import cases
 from trigger_workflow.store import chain
 from trigger_workflow.store.models import Case, Event
 

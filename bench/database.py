@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from workload import EIGHT_FORMS_PROCESS, FORMS, PROCESSES
 
 from trigger_workflow.samples import OFFICERS, TEST_PASSWORD
-from trigger_workflow.services import actors, passwords, processes
-from trigger_workflow.services.actors import Actor
+from trigger_workflow.services.accounts import actors, passwords
+from trigger_workflow.services.accounts.actors import Actor
+from trigger_workflow.services.process_owners import processes
 from trigger_workflow.store import db
 from trigger_workflow.store.models import Base
 

@@ -27,7 +27,9 @@ from workload import Step, encode
 from trigger_workflow.app import create_app
 from trigger_workflow.engine.script_functions import FUNCTIONS
 from trigger_workflow.samples import TEST_PASSWORD
-from trigger_workflow.services import actors, cases, processes
+from trigger_workflow.services.accounts import actors
+from trigger_workflow.services.process_owners import processes
+from trigger_workflow.services.tasks import cases
 from trigger_workflow.settings import Settings
 from trigger_workflow.store.models import Case, OpenTask
 

@@ -19,10 +19,11 @@ from workload import FORMS, PROCESSES
 
 from trigger_workflow.engine.loader import ProcessFiles
 from trigger_workflow.samples import ANSWERS, APPLICATION
-from trigger_workflow.services import cases, processes
-from trigger_workflow.services.actors import PUBLIC
-from trigger_workflow.services.case_migration import MigrateCases, migrate_cases
-from trigger_workflow.services.queries import case_page
+from trigger_workflow.services.accounts.actors import PUBLIC
+from trigger_workflow.services.casework.queries import case_page
+from trigger_workflow.services.process_owners import processes
+from trigger_workflow.services.process_owners.case_migration import MigrateCases, migrate_cases
+from trigger_workflow.services.tasks import cases
 
 
 def main() -> None:

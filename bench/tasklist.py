@@ -16,8 +16,9 @@ from sqlalchemy import func, insert, select, text
 from timing import median, p95, timed
 
 from trigger_workflow.engine.serialization import SERIALIZER_VERSION
-from trigger_workflow.services import processes, queries
-from trigger_workflow.services.actors import Actor
+from trigger_workflow.services.accounts.actors import Actor
+from trigger_workflow.services.casework import queries
+from trigger_workflow.services.process_owners import processes
 from trigger_workflow.store.models import Case, OpenTask
 
 BATCH = 5_000

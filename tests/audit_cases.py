@@ -20,7 +20,8 @@ from trigger_workflow.samples import (
     REJECTED,
     THRESHOLD_NOT_MET,
 )
-from trigger_workflow.services import actors, cases
+from trigger_workflow.services.accounts import actors
+from trigger_workflow.services.tasks import cases
 from trigger_workflow.store.models import Case
 
 # R19: the OPCC says whether the appeal rests only on an enforcement tool not used (it may be

@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from trigger_workflow.app import create_app
 from trigger_workflow.samples import OFFICERS, TEST_PASSWORD
-from trigger_workflow.services import actors, passwords, processes
+from trigger_workflow.services.accounts import actors, passwords
+from trigger_workflow.services.process_owners import processes
 from trigger_workflow.settings import Settings
 from trigger_workflow.store import db
 from trigger_workflow.store.models import Base

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from trigger_workflow.engine.loader import ProcessFiles
-from trigger_workflow.services import processes
+from trigger_workflow.services.process_owners import processes
 from trigger_workflow.store.models import Case, Event, Incident
 
 

@@ -10,8 +10,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from trigger_workflow.engine import workflow as engine
 from trigger_workflow.samples import ANSWERS, APPLICATION, OFFICERS
-from trigger_workflow.services import actors, cases, timers
-from trigger_workflow.services.records import load_workflow
+from trigger_workflow.services.accounts import actors
+from trigger_workflow.services.tasks import cases, timers
+from trigger_workflow.services.tasks.records import load_workflow
 from trigger_workflow.store.models import Case, Event, OpenTask
 
 ACTORS = {u: actors.Actor(u, role, agency, name) for u, name, role, agency in OFFICERS}

@@ -20,8 +20,8 @@ from trigger_workflow.samples import (
 )
 from trigger_workflow.samples import ANSWERS as SAMPLE_ANSWERS
 from trigger_workflow.schema_forms import encode_form
-from trigger_workflow.services import passwords
-from trigger_workflow.services.records import load_workflow
+from trigger_workflow.services.accounts import passwords
+from trigger_workflow.services.tasks.records import load_workflow
 from trigger_workflow.store.models import Case, Officer
 
 # Cheap argon2 parameters, as the test app's settings use (see conftest.py).

@@ -6,7 +6,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tests.scenario import CaseDriver
-from trigger_workflow.services import access_log, actors
+from trigger_workflow.services.accounts import actors
+from trigger_workflow.services.audit import access_log
 from trigger_workflow.store.models import Case
 
 

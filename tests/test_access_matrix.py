@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.scenario import ANSWERS, CaseDriver
-from trigger_workflow.services import actors
+from trigger_workflow.services.accounts import actors
 from trigger_workflow.store.models import Letter
 
 # Who asks, and the demo officer they sign in as (None: not signed in).

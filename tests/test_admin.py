@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tests.conftest import TEST_HASHING
 from tests.scenario import CaseDriver
 from trigger_workflow.cli import main
-from trigger_workflow.services import passwords
+from trigger_workflow.services.accounts import passwords
 from trigger_workflow.store.models import Officer
 
 NEW = {

@@ -14,8 +14,10 @@ from tests.audit_cases import MET, REVIEW, every_path, open_task, run_case
 from trigger_workflow.cli import main
 from trigger_workflow.errors import ConcurrentChange
 from trigger_workflow.samples import ANSWERS
-from trigger_workflow.services import actors, cases, processes, records
+from trigger_workflow.services.accounts import actors
 from trigger_workflow.services.audit import verify
+from trigger_workflow.services.process_owners import processes
+from trigger_workflow.services.tasks import cases, records
 from trigger_workflow.store import chain, db
 from trigger_workflow.store.models import AppendOnlyError, Case, Event
 

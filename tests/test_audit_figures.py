@@ -17,9 +17,10 @@ from trigger_workflow.cli import main
 from trigger_workflow.engine import calendar
 from trigger_workflow.errors import FormInvalid
 from trigger_workflow.samples import ANSWERS
-from trigger_workflow.services import processes, records
 from trigger_workflow.services.audit import figures
 from trigger_workflow.services.audit.figures import Period
+from trigger_workflow.services.process_owners import processes
+from trigger_workflow.services.tasks import records
 from trigger_workflow.store.models import Case, Event
 
 # No incidents added from the agencies' records: only the application's two incidents can

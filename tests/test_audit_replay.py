@@ -19,9 +19,11 @@ from tests.test_worker import TIMER_FILES
 from trigger_workflow.cli import main
 from trigger_workflow.engine.loader import ProcessFiles
 from trigger_workflow.samples import ANSWERS
-from trigger_workflow.services import actors, cases, processes, timers
+from trigger_workflow.services.accounts import actors
 from trigger_workflow.services.audit import replay, verify
-from trigger_workflow.services.case_migration import MigrateCases, migrate_cases
+from trigger_workflow.services.process_owners import processes
+from trigger_workflow.services.process_owners.case_migration import MigrateCases, migrate_cases
+from trigger_workflow.services.tasks import cases, timers
 from trigger_workflow.store.models import Case, Event
 
 

@@ -14,7 +14,7 @@ from werkzeug.datastructures import MultiDict
 from tests.scenario import ANSWERS, CaseDriver, encode, form_schema
 from trigger_workflow.engine.loader import ProcessFiles
 from trigger_workflow.samples import APPLICATION, TEST_PASSWORD
-from trigger_workflow.services import processes
+from trigger_workflow.services.process_owners import processes
 from trigger_workflow.store.models import Case, Event
 
 

@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from tests.browser import CHROMIUM, SCREENSHOTS, check_page, fill_form, live_server, sign_in
 from tests.scenario import ANSWERS, TEST_PASSWORD_HASH, CaseDriver, encode, form_schema
 from trigger_workflow.samples import APPLICATION
-from trigger_workflow.services import actors, processes
+from trigger_workflow.services.accounts import actors
+from trigger_workflow.services.process_owners import processes
 
 ACK = "Acknowledge application"
 

@@ -8,8 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.scenario import ANSWERS, CaseDriver
-from trigger_workflow.services import access, actors
-from trigger_workflow.services.actors import Actor
+from trigger_workflow.services.accounts import access, actors
+from trigger_workflow.services.accounts.actors import Actor
 from trigger_workflow.store.models import Case, CaseView
 
 HOLD_MEETING = ANSWERS["Hold review meeting"]

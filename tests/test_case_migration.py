@@ -26,10 +26,10 @@ from trigger_workflow.engine import rebind
 from trigger_workflow.engine.loader import ProcessFiles
 from trigger_workflow.errors import EngineError
 from trigger_workflow.samples import ANSWERS as SAMPLE_ANSWERS
-from trigger_workflow.services import processes
-from trigger_workflow.services.actors import Actor
-from trigger_workflow.services.case_migration import MigrateCases, migrate_cases
-from trigger_workflow.services.records import load_workflow
+from trigger_workflow.services.accounts.actors import Actor
+from trigger_workflow.services.process_owners import processes
+from trigger_workflow.services.process_owners.case_migration import MigrateCases, migrate_cases
+from trigger_workflow.services.tasks.records import load_workflow
 from trigger_workflow.store.models import Case, Event
 
 OWEN = Actor("owen", "process_owner")

@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from tests.scenario import ANSWERS, CaseDriver, encode, form_schema
 from trigger_workflow.engine import calendar
 from trigger_workflow.errors import NotFound, NotPermitted
-from trigger_workflow.services import actors, claims, inbox
+from trigger_workflow.services.accounts import actors
+from trigger_workflow.services.tasks import claims, inbox
 from trigger_workflow.store.models import Case, Event, OpenTask
 
 ACK = "Acknowledge application"

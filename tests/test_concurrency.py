@@ -10,8 +10,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tests.scenario import ANSWERS, CaseDriver
 from trigger_workflow.errors import ConcurrentChange, TaskNotOpen
-from trigger_workflow.services import actors, cases
-from trigger_workflow.services.actors import Actor
+from trigger_workflow.services.accounts import actors
+from trigger_workflow.services.accounts.actors import Actor
+from trigger_workflow.services.tasks import cases
 from trigger_workflow.store.models import Case, Event
 
 

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from trigger_workflow.cli import main
 from trigger_workflow.engine import clock
-from trigger_workflow.services import diagram_tests, processes
+from trigger_workflow.services.process_owners import diagram_tests, processes
 
 ROOT = Path(__file__).resolve().parents[1]
 PATHS = sorted((ROOT / "processes" / "tests").glob("*.yaml"))

@@ -23,8 +23,8 @@ from tests.uploads import (
 from trigger_workflow.app import create_app
 from trigger_workflow.cli import main
 from trigger_workflow.errors import FormInvalid
-from trigger_workflow.services import documents
-from trigger_workflow.services.actors import PUBLIC
+from trigger_workflow.services.accounts.actors import PUBLIC
+from trigger_workflow.services.applications import documents
 from trigger_workflow.settings import Settings
 from trigger_workflow.store.models import Case, CaseView, Document
 

@@ -13,7 +13,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from tests.scenario import ANSWERS, CaseDriver
 from trigger_workflow.engine import calendar
 from trigger_workflow.samples import APPLICATION
-from trigger_workflow.services import access_log, actors, case_list, inbox
+from trigger_workflow.services.accounts import actors
+from trigger_workflow.services.audit import access_log
+from trigger_workflow.services.casework import case_list
+from trigger_workflow.services.tasks import inbox
 from trigger_workflow.store.models import Case, OpenTask
 
 ACK = "Acknowledge application"

@@ -13,7 +13,8 @@ from tests.incident_helpers import case_row, deploy_changed, move_case
 from tests.scenario import ANSWERS, THRESHOLD_MET, CaseDriver
 from trigger_workflow.engine.loader import ProcessFiles
 from trigger_workflow.samples import ANSWERS as SAMPLE_ANSWERS
-from trigger_workflow.services import access_log, processes
+from trigger_workflow.services.audit import access_log
+from trigger_workflow.services.process_owners import processes
 from trigger_workflow.store.models import Case, Event
 
 COUNT = "count_qualifying_complaints(all_incidents(incidents, agency_incidents), received_on, 1, 6)"

@@ -6,7 +6,7 @@ import pytest
 
 from trigger_workflow.engine.loader import ProcessFiles
 from trigger_workflow.errors import DiagramError
-from trigger_workflow.services import processes
+from trigger_workflow.services.process_owners import processes
 
 
 def test_lane_mapped_to_an_unknown_role_is_refused(process_files: ProcessFiles) -> None:

@@ -16,7 +16,7 @@ from tests.scenario import ANSWERS, THRESHOLD_MET, CaseDriver
 from tests.test_case_paths import review, start_case
 from trigger_workflow.engine import calendar
 from trigger_workflow.samples import APPEAL, APPLICATION, REJECTED, THRESHOLD_NOT_MET
-from trigger_workflow.services import letters
+from trigger_workflow.services.mail import letters
 from trigger_workflow.store.models import Case, Letter
 
 

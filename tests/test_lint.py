@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from trigger_workflow.engine.lint import lint_expressions
 from trigger_workflow.engine.loader import ProcessFiles, decode_xml
 from trigger_workflow.errors import DiagramError, DiagramProblem, Problems
-from trigger_workflow.services import processes
+from trigger_workflow.services.process_owners import processes
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "bpmn-corpus"
 CORPUS_FILES = sorted(p for p in CORPUS.rglob("*") if p.name.endswith((".bpmn", ".bpmn20.xml")))

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from tests.conftest import ROOT
 from trigger_workflow.engine.loader import ProcessFiles, decode_xml
-from trigger_workflow.services import processes
-from trigger_workflow.services.process_diff import diff
+from trigger_workflow.services.process_owners import processes
+from trigger_workflow.services.process_owners.process_diff import diff
 
 
 def test_every_diagram_saved_by_the_modeler_deploys_with_no_element_changed(

@@ -24,7 +24,7 @@ from joserfc.jwk import RSAKey
 from sqlalchemy.orm import Session, sessionmaker
 
 from trigger_workflow.app import create_app
-from trigger_workflow.services import actors
+from trigger_workflow.services.accounts import actors
 from trigger_workflow.settings import Settings
 
 CLIENT_ID = "trigger-workflow-test"

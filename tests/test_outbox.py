@@ -16,7 +16,7 @@ from tests.letters_helpers import letters_of
 from tests.scenario import ANSWERS, CaseDriver
 from tests.smtp import Mailbox, free_port, smtp_server
 from trigger_workflow.cli import main
-from trigger_workflow.services import outbox
+from trigger_workflow.services.mail import outbox
 from trigger_workflow.settings import Settings
 from trigger_workflow.store.models import Letter, OutboxMessage, utcnow
 

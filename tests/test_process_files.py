@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from trigger_workflow.engine.loader import ProcessFiles
 from trigger_workflow.errors import DiagramError
-from trigger_workflow.services import processes
+from trigger_workflow.services.process_owners import processes
 
 ROOT = Path(__file__).resolve().parents[1]
 BPMN = sorted((ROOT / "processes").glob("*.bpmn"))

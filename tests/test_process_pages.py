@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tests.process_variants import acknowledgement_removed, relabelled
 from tests.scenario import CaseDriver
 from trigger_workflow.engine.loader import ProcessFiles
-from trigger_workflow.services import processes
+from trigger_workflow.services.process_owners import processes
 from trigger_workflow.store.models import Case, ProcessVersion
 
 ACK = "acknowledgement.bpmn"

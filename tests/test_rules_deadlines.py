@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tests.rules_driver import ServiceCase
 from trigger_workflow.engine import calendar
 from trigger_workflow.samples import ANSWERS
-from trigger_workflow.services import processes
+from trigger_workflow.services.process_owners import processes
 
 LONDON = calendar.UK_TIME
 
@@ -117,7 +117,7 @@ def test_r14_deadlines_follow_the_timescales_settings(
     with sessions() as session:
         processes.deploy(session, processes.loader.ProcessFiles(files), "owner")
         from trigger_workflow.samples import OFFICERS
-        from trigger_workflow.services import actors
+        from trigger_workflow.services.accounts import actors
 
         for username, name, role, agency in OFFICERS:
             actors.add_officer(session, username, name, role, agency)

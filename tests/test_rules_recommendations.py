@@ -14,7 +14,8 @@ from tests.rules_driver import ACTORS, ServiceCase
 from tests.scenario import CaseDriver
 from trigger_workflow.errors import FormInvalid, NotPermitted, TaskNotOpen
 from trigger_workflow.samples import ANSWERS, APPEAL
-from trigger_workflow.services import processes, recommendations
+from trigger_workflow.services.casework import recommendations
+from trigger_workflow.services.process_owners import processes
 from trigger_workflow.store.models import Recommendation
 
 TWO = [

@@ -20,7 +20,7 @@ from tests.test_rules_threshold import refused
 from trigger_workflow.errors import NotPermitted
 from trigger_workflow.samples import ANSWERS, APPEAL, APPEAL_CONFIRMED
 from trigger_workflow.schema_forms import encode_form
-from trigger_workflow.services import processes
+from trigger_workflow.services.process_owners import processes
 
 MEETING = ANSWERS["hold_review_meeting"]
 OUTCOME_SENT = "2026-12-14"  # a Monday; 20 working days on (skipping Christmas, Boxing Day, New Year) is 14 January

@@ -15,7 +15,8 @@ from tests.test_rules_deadlines import london
 from trigger_workflow.engine.script_functions import count_qualifying_complaints
 from trigger_workflow.errors import DiagramError, FormInvalid
 from trigger_workflow.samples import APPLICATION, OFFICERS
-from trigger_workflow.services import actors, processes
+from trigger_workflow.services.accounts import actors
+from trigger_workflow.services.process_owners import processes
 
 RECEIVED = london(2026, 11, 20, 10, 0)
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tests.rules_driver import ServiceCase
 from tests.test_rules_deadlines import london
-from trigger_workflow.services import processes
+from trigger_workflow.services.process_owners import processes
 from trigger_workflow.store.models import Case, Event, OpenTask
 
 WORKER = str(Path(sys.executable).parent / "trigger-workflow")

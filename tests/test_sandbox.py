@@ -18,8 +18,9 @@ from trigger_workflow.engine import lint, sandbox
 from trigger_workflow.engine.loader import ProcessFiles
 from trigger_workflow.errors import DiagramError, EngineError
 from trigger_workflow.samples import ANSWERS as SAMPLE_ANSWERS
-from trigger_workflow.services import cases, processes, retry, timers
-from trigger_workflow.services.actors import Actor
+from trigger_workflow.services.accounts.actors import Actor
+from trigger_workflow.services.process_owners import processes, retry
+from trigger_workflow.services.tasks import cases, timers
 
 OWNER = Actor("owen", "process_owner")
 SCRIPT = "<bpmn:script>information_responses = []</bpmn:script>"
@@ -255,7 +256,7 @@ def test_every_workflow_runs_with_the_sandbox(
     from sqlalchemy import select
 
     from trigger_workflow.engine import serialization
-    from trigger_workflow.services.records import load_workflow
+    from trigger_workflow.services.tasks.records import load_workflow
     from trigger_workflow.store.models import Case
 
     case = CaseDriver(client, sessions)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tests.conftest import TEST_HASHING
 from trigger_workflow.app import create_app
 from trigger_workflow.samples import TEST_PASSWORD
-from trigger_workflow.services import actors, passwords
+from trigger_workflow.services.accounts import actors, passwords
 from trigger_workflow.settings import Settings
 from trigger_workflow.store.models import Officer, SignInFailure, utcnow
 

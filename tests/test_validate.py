@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from tests.scenario import CaseDriver
 from trigger_workflow.cli import main
 from trigger_workflow.engine.loader import ProcessFiles
-from trigger_workflow.services import validation
+from trigger_workflow.services.process_owners import validation
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "bpmn-corpus"

@@ -15,8 +15,9 @@ from tests.process_variants import (
 from tests.scenario import CaseDriver
 from trigger_workflow.engine.loader import ProcessFiles
 from trigger_workflow.errors import NotPermitted
-from trigger_workflow.services import actors, processes, versions
-from trigger_workflow.services.process_diff import diff
+from trigger_workflow.services.accounts import actors
+from trigger_workflow.services.process_owners import processes, versions
+from trigger_workflow.services.process_owners.process_diff import diff
 from trigger_workflow.store.models import Case, ProcessVersion
 
 

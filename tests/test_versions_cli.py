@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from tests.conftest import ROOT
 from tests.process_variants import relabelled
 from trigger_workflow.cli import main
-from trigger_workflow.services import processes
+from trigger_workflow.services.process_owners import processes
 
 
 def _copy_process(tmp_path: Path) -> tuple[Path, Path]:

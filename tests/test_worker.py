@@ -14,7 +14,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tests.test_timers import TIMER_DIAGRAM
 from trigger_workflow.engine.loader import ProcessFiles
-from trigger_workflow.services import actors, cases, processes, timers
+from trigger_workflow.services.accounts import actors
+from trigger_workflow.services.process_owners import processes
+from trigger_workflow.services.tasks import cases, timers
 from trigger_workflow.store.models import Case, Event
 
 TIMER_FILES = ProcessFiles(

@@ -9,7 +9,7 @@ from flask import Flask
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
 from trigger_workflow.engine import calendar
-from trigger_workflow.services import letters
+from trigger_workflow.services.mail import letters
 from trigger_workflow.settings import Settings
 from trigger_workflow.web import (
     acting,

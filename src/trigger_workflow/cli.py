@@ -14,7 +14,11 @@ from sqlalchemy.orm import Session
 from trigger_workflow.engine.loader import ProcessFiles
 from trigger_workflow.errors import DiagramError, TriggerWorkflowError
 from trigger_workflow.samples import DEMO_PASSWORD
-from trigger_workflow.services import actors, demo, letters, passwords, processes, queries
+from trigger_workflow.services import demo
+from trigger_workflow.services.accounts import actors, passwords
+from trigger_workflow.services.casework import queries
+from trigger_workflow.services.mail import letters
+from trigger_workflow.services.process_owners import processes
 from trigger_workflow.settings import Settings
 from trigger_workflow.store import db
 
@@ -268,7 +272,7 @@ def processes_validate(
     ctx: Context, paths: tuple[Path, ...], forms_dir: Path | None, strict: bool
 ) -> None:
     """Check a process folder (as deploy does, plus warnings) or single .bpmn/.dmn files."""
-    from trigger_workflow.services import validation
+    from trigger_workflow.services.process_owners import validation
 
     targets = list(paths) or [ctx.settings.processes_dir]
     folder = len(targets) == 1 and targets[0].is_dir()
@@ -302,7 +306,7 @@ def processes_test(
     ctx: Context, files: tuple[Path, ...], processes_dir: Path | None, forms_dir: Path | None
 ) -> None:
     """Run diagram tests (YAML paths through the process) against a candidate, without deploying."""
-    from trigger_workflow.services import diagram_tests
+    from trigger_workflow.services.process_owners import diagram_tests
 
     folder = processes_dir or ctx.settings.processes_dir
     paths = list(files) or sorted((folder / "tests").glob("*.y*ml"))
@@ -326,7 +330,7 @@ def processes_test(
 @pass_context
 def processes_versions(ctx: Context) -> None:
     """List the deployed versions: who deployed what and when, and what changed in each."""
-    from trigger_workflow.services import versions
+    from trigger_workflow.services.process_owners import versions
 
     for summary in versions.list_versions(ctx.session()):
         counts = summary.diff.counts()
@@ -349,7 +353,7 @@ def processes_versions(ctx: Context) -> None:
 @pass_context
 def processes_diff(ctx: Context, before: int, after: int) -> None:
     """Show what changed from version BEFORE to version AFTER: tasks, flows, forms, rules."""
-    from trigger_workflow.services import versions
+    from trigger_workflow.services.process_owners import versions
 
     try:
         difference = versions.compare(ctx.session(), before, after)
@@ -369,7 +373,7 @@ def processes_diff(ctx: Context, before: int, after: int) -> None:
 @pass_context
 def processes_rollback(ctx: Context, number: int, actor: str) -> None:
     """Make version NUMBER the one new cases take (running cases stay where they are)."""
-    from trigger_workflow.services import versions
+    from trigger_workflow.services.process_owners import versions
 
     try:
         result = versions.rollback(ctx.session(), number, actors.Actor(actor, "process_owner"))
@@ -393,7 +397,7 @@ def processes_migrate(
     ctx: Context, from_number: int, to_number: int, dry_run: bool, actor: str
 ) -> None:
     """Move open cases from one version to another: each that can, in its own transaction."""
-    from trigger_workflow.services import case_migration
+    from trigger_workflow.services.process_owners import case_migration
 
     command = case_migration.MigrateCases(
         from_number, to_number, actors.Actor(actor, "process_owner"), dry_run=dry_run
@@ -513,7 +517,7 @@ def worker(ctx: Context, interval: float, once: bool) -> None:
     """Fire due timers (escalations, deadlines) and email due letters; safe to run as several processes on PostgreSQL."""
     import time
 
-    from trigger_workflow.services import timers
+    from trigger_workflow.services.tasks import timers
 
     engine = db.make_engine(ctx.settings.database_url)
     sessions = db.make_session_factory(engine)
@@ -538,7 +542,8 @@ def worker(ctx: Context, interval: float, once: bool) -> None:
 
 def _letters_pass(settings: Settings, sessions: Any) -> None:
     """Make new letters' PDFs, email the due ones, forget uploads of forms never sent."""
-    from trigger_workflow.services import documents, outbox
+    from trigger_workflow.services.applications import documents
+    from trigger_workflow.services.mail import outbox
 
     letters.make_pending_pdfs(sessions)
     mailed = outbox.send_due(
@@ -569,7 +574,7 @@ def outbox_send(ctx: Context, interval: float, once: bool) -> None:
     """Email the letters that are due over SMTP; several senders may run at once."""
     import time
 
-    from trigger_workflow.services import outbox
+    from trigger_workflow.services.mail import outbox
 
     engine = db.make_engine(ctx.settings.database_url)
     sessions = db.make_session_factory(engine)
@@ -594,7 +599,7 @@ def outbox_send(ctx: Context, interval: float, once: bool) -> None:
 @pass_context
 def outbox_list(ctx: Context) -> None:
     """List the letters to print and post, and the emails that could not be sent."""
-    from trigger_workflow.services import outbox
+    from trigger_workflow.services.mail import outbox
 
     session = ctx.session()
     for message in outbox.print_queue(session):
@@ -609,7 +614,7 @@ def outbox_list(ctx: Context) -> None:
 @pass_context
 def outbox_forget_uploads(ctx: Context, hours: int) -> None:
     """Delete files uploaded with forms never sent (the worker does this for those a day old)."""
-    from trigger_workflow.services import documents
+    from trigger_workflow.services.applications import documents
 
     storage = _document_storage(ctx.settings)
     gone = documents.forget_unclaimed(ctx.session(), storage, _hours_ago(hours))
@@ -617,7 +622,7 @@ def outbox_forget_uploads(ctx: Context, hours: int) -> None:
 
 
 def _document_storage(settings: Settings) -> Any:
-    from trigger_workflow.services import documents
+    from trigger_workflow.services.applications import documents
 
     return documents.Storage(settings.instance_path / "documents", settings.upload_max_bytes)
 
@@ -636,7 +641,7 @@ def _hours_ago(hours: int) -> Any:
 @pass_context
 def outbox_printed(ctx: Context, message_id: int, username: str) -> None:
     """Record that a letter in the print queue was printed and posted."""
-    from trigger_workflow.services import outbox
+    from trigger_workflow.services.mail import outbox
 
     session = ctx.session()
     try:

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 
 from trigger_workflow.engine import calendar
 from trigger_workflow.samples import AGENCY_OFFICER, OFFICERS
-from trigger_workflow.services import actors, cases
+from trigger_workflow.services.accounts import actors
+from trigger_workflow.services.tasks import cases
 from trigger_workflow.store.models import Case, Officer
 
 NAMES = [

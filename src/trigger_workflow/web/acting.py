@@ -12,8 +12,8 @@ from urllib.parse import urlsplit
 from flask import Flask, current_app, g, redirect, request, session, url_for
 
 from trigger_workflow.errors import NotPermitted
-from trigger_workflow.services import actors, sign_in
-from trigger_workflow.services.actors import Actor
+from trigger_workflow.services.accounts import actors, sign_in
+from trigger_workflow.services.accounts.actors import Actor
 from trigger_workflow.web.database import get_session
 
 F = TypeVar("F", bound=Callable[..., Any])

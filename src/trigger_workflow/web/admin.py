@@ -8,8 +8,8 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, r
 from werkzeug.wrappers import Response
 
 from trigger_workflow.errors import TriggerWorkflowError
-from trigger_workflow.services import actors, passwords
-from trigger_workflow.services.actors import ADMINISTRATOR
+from trigger_workflow.services.accounts import actors, passwords
+from trigger_workflow.services.accounts.actors import ADMINISTRATOR
 from trigger_workflow.web.acting import role_required
 from trigger_workflow.web.database import get_session
 from trigger_workflow.web.sign_in import hashing, settings

@@ -14,7 +14,9 @@ from trigger_workflow.errors import (
     NotSignedIn,
     TriggerWorkflowError,
 )
-from trigger_workflow.services import access, cases, queries
+from trigger_workflow.services.accounts import access
+from trigger_workflow.services.casework import queries
+from trigger_workflow.services.tasks import cases
 from trigger_workflow.web.database import get_session
 
 bp = Blueprint("api", __name__, url_prefix="/api")

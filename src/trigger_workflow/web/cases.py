@@ -11,15 +11,11 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, r
 from trigger_workflow import schema_forms
 from trigger_workflow.engine import calendar
 from trigger_workflow.errors import NotPermitted
-from trigger_workflow.services import (
-    access,
-    case_list,
-    case_page,
-    cases,
-    correspondence,
-    incidents,
-    queries,
-)
+from trigger_workflow.services.accounts import access
+from trigger_workflow.services.casework import case_list, case_page, queries
+from trigger_workflow.services.mail import correspondence
+from trigger_workflow.services.process_owners import incidents
+from trigger_workflow.services.tasks import cases
 from trigger_workflow.web import uploads
 from trigger_workflow.web.acting import officer_required
 from trigger_workflow.web.database import get_session

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
-from trigger_workflow.services import claims
+from trigger_workflow.services.tasks import claims
 from trigger_workflow.web.acting import local_path, officer_required
 from trigger_workflow.web.database import get_session
 

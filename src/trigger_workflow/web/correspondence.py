@@ -6,7 +6,8 @@ from typing import Any
 
 from flask import Blueprint, Response, flash, g, redirect, render_template, url_for
 
-from trigger_workflow.services import correspondence, documents, outbox
+from trigger_workflow.services.applications import documents
+from trigger_workflow.services.mail import correspondence, outbox
 from trigger_workflow.web.acting import officer_required
 from trigger_workflow.web.database import get_session
 from trigger_workflow.web.uploads import storage

@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
 from trigger_workflow.errors import FieldProblem, FormInvalid
-from trigger_workflow.services import incidents, retry
+from trigger_workflow.services.process_owners import incidents, retry
 from trigger_workflow.web.acting import officer_required
 from trigger_workflow.web.database import get_session
 

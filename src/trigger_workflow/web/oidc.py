@@ -26,7 +26,7 @@ from flask import (
 from joserfc.errors import JoseError
 from werkzeug.wrappers import Response
 
-from trigger_workflow.services import sign_in
+from trigger_workflow.services.accounts import sign_in
 from trigger_workflow.settings import Settings
 from trigger_workflow.web.acting import local_path, start_session
 from trigger_workflow.web.database import get_session

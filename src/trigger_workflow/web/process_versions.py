@@ -8,7 +8,7 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 from werkzeug.wrappers import Response
 
 from trigger_workflow.errors import DiagramError, DiagramProblem, NotFound
-from trigger_workflow.services import case_migration, versions
+from trigger_workflow.services.process_owners import case_migration, versions
 from trigger_workflow.web.acting import officer_required
 from trigger_workflow.web.database import get_session
 

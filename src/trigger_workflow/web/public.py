@@ -17,7 +17,9 @@ from flask import (
 )
 from werkzeug.wrappers import Response
 
-from trigger_workflow.services import actors, cases, queries
+from trigger_workflow.services.accounts import actors
+from trigger_workflow.services.casework import queries
+from trigger_workflow.services.tasks import cases
 from trigger_workflow.web import uploads
 from trigger_workflow.web.database import get_session
 from trigger_workflow.web.form_pages import FormState, reference_prefix

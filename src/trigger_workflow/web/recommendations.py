@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
 from trigger_workflow.engine import calendar
-from trigger_workflow.services import recommendations
+from trigger_workflow.services.casework import recommendations
 from trigger_workflow.web.acting import officer_required
 from trigger_workflow.web.database import get_session
 from trigger_workflow.web.form_pages import FormState

@@ -17,7 +17,7 @@ from flask import (
 )
 from werkzeug.wrappers import Response
 
-from trigger_workflow.services import passwords, sign_in
+from trigger_workflow.services.accounts import passwords, sign_in
 from trigger_workflow.settings import Settings
 from trigger_workflow.web.acting import ENDED, local_path, start_session
 from trigger_workflow.web.database import get_session

@@ -19,8 +19,11 @@ from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup, escape
 
 from trigger_workflow.engine import calendar
-from trigger_workflow.services import access, cases, incidents, queries
-from trigger_workflow.services import inbox as inbox_service
+from trigger_workflow.services.accounts import access
+from trigger_workflow.services.casework import queries
+from trigger_workflow.services.process_owners import incidents
+from trigger_workflow.services.tasks import cases
+from trigger_workflow.services.tasks import inbox as inbox_service
 from trigger_workflow.web.acting import officer_required
 from trigger_workflow.web.database import get_session
 from trigger_workflow.web.form_pages import FormState

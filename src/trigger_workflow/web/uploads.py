@@ -9,8 +9,8 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from trigger_workflow import schema_forms
 from trigger_workflow.errors import FormInvalid
-from trigger_workflow.services import documents
-from trigger_workflow.services.actors import Actor
+from trigger_workflow.services.accounts.actors import Actor
+from trigger_workflow.services.applications import documents
 from trigger_workflow.settings import Settings
 from trigger_workflow.web.database import get_session
 from trigger_workflow.web.errors import respond

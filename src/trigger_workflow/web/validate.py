@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, g, render_template, request
 
-from trigger_workflow.services import validation
+from trigger_workflow.services.process_owners import validation
 from trigger_workflow.web.acting import officer_required
 from trigger_workflow.web.database import get_session
 

@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from trigger_workflow.engine import calendar
 from trigger_workflow.errors import FieldProblem, FormInvalid
-from trigger_workflow.services import processes
 from trigger_workflow.services.audit import definitions as d
+from trigger_workflow.services.process_owners import processes
 from trigger_workflow.store.models import Case, Event, ProcessVersion
 
 

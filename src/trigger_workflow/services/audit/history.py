@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 
 from trigger_workflow import diagrams
 from trigger_workflow.errors import NotFound, NotPermitted
-from trigger_workflow.services import access_log, processes
-from trigger_workflow.services.actors import Actor
-from trigger_workflow.services.audit import replay, verify
+from trigger_workflow.services.accounts.actors import Actor
+from trigger_workflow.services.audit import access_log, replay, verify
+from trigger_workflow.services.process_owners import processes
 from trigger_workflow.store import chain
 from trigger_workflow.store.models import Case, CaseView, Event, ProcessVersion
 

@@ -21,8 +21,9 @@ from sqlalchemy.orm import Session
 
 from trigger_workflow.engine import workflow as engine
 from trigger_workflow.errors import NotFound, TriggerWorkflowError
-from trigger_workflow.services import processes, records
 from trigger_workflow.services.audit import snapshot
+from trigger_workflow.services.process_owners import processes
+from trigger_workflow.services.tasks import records
 from trigger_workflow.store.models import Case, Event, ProcessVersion
 
 CASE_STARTED, TASK_COMPLETED, TIMER_FIRED = "case_started", "task_completed", "timer_fired"

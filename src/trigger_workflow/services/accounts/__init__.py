@@ -1,0 +1,1 @@
+"""Officers, their roles, signing in, and who may see which case."""

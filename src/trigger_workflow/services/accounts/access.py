@@ -1,0 +1,114 @@
+"""Who may see which cases (R22): the one place that says whether an officer sees a case."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import ColumnElement, select, true
+from sqlalchemy.orm import Session
+
+from trigger_workflow.errors import NotFound, NotPermitted
+from trigger_workflow.services.accounts.actors import AGENCIES, PARTNER, PROCESS_OWNER, Actor
+from trigger_workflow.services.audit import access_log
+from trigger_workflow.store.models import Case, CaseAgency
+
+# Roles that see every case: the coordinator owns them all; the chair and the OPCC act on them;
+# the auditor reads them (every view logged). Partners see the cases shared with their agency.
+ALL_CASES = frozenset({"coordinator", "chair", "opcc", "auditor"})
+
+
+def require_process_owner(actor: Actor | None, doing: str) -> Actor:
+    """Return the actor if a process owner, else refuse: only they handle the process itself
+    (its versions, checks and incidents). `doing` completes "Only a process owner may …"."""
+    if actor is None or actor.role != PROCESS_OWNER:
+        raise NotPermitted(f"Only a process owner may {doing}.")
+    return actor
+
+
+def may_list_cases(actor: Actor) -> bool:
+    """Return whether this officer's role sees cases at all."""
+    return actor.role in ALL_CASES or (actor.role == PARTNER and actor.agency is not None)
+
+
+def visible_cases(actor: Actor) -> ColumnElement[bool]:
+    """Return a condition on Case: the cases this officer may see."""
+    if actor.role in ALL_CASES:
+        return true()
+    if actor.role == PARTNER and actor.agency:
+        shared = select(CaseAgency.case_id).where(CaseAgency.agency == actor.agency)
+        return Case.id.in_(shared)
+    return Case.id.is_(None)  # nothing
+
+
+def may_see_case(session: Session, actor: Actor, case: Case) -> bool:
+    """Return whether this officer may see this case."""
+    if actor.role in ALL_CASES:
+        return True
+    if actor.role == PARTNER and actor.agency:
+        return session.get(CaseAgency, (case.id, actor.agency)) is not None
+    return False
+
+
+def require_case(session: Session, actor: Actor, case: Case) -> None:
+    """Refuse a role that sees no cases (403); say a case not shared with a partner is not there."""
+    if not may_list_cases(actor):
+        raise NotPermitted(f"{actor.role.replace('_', ' ').capitalize()}s do not see cases.")
+    if not may_see_case(session, actor, case):
+        # The same answer as for a case that does not exist: its existence is private too.
+        raise NotFound(f"There is no case {case.reference}.")
+
+
+def case_for(session: Session, actor: Actor, reference: str) -> Case:
+    """Return the case with this reference if this officer may see it (else 403 or 404)."""
+    case = session.scalar(select(Case).where(Case.reference == reference))
+    if case is None:
+        raise NotFound(f"There is no case {reference}.")
+    require_case(session, actor, case)
+    return case
+
+
+def view_case(session: Session, actor: Actor, case: Case, what: str) -> None:
+    """Check the officer may see the case, and log the view of its personal data (R22)."""
+    require_case(session, actor, case)
+    if access_log.record_view(session, case.id, actor, what):
+        session.commit()
+
+
+def view_cases(session: Session, actor: Actor, cases: Iterable[Case], what: str) -> None:
+    """Log that this officer saw these cases listed with personal data (R22)."""
+    logged = [access_log.record_view(session, case.id, actor, what) for case in cases]
+    if any(logged):
+        session.commit()
+
+
+def agencies_named(data: dict[str, Any]) -> set[str]:
+    """Return the agencies a task's answers bring into a case: chosen, or owning an action."""
+    named: set[str] = set()
+    chosen = data.get("agencies")
+    if isinstance(chosen, list):
+        named.update(a for a in chosen if isinstance(a, str))
+    recommendations = data.get("recommendations")
+    if isinstance(recommendations, list):
+        named.update(
+            r["agency"]
+            for r in recommendations
+            if isinstance(r, dict) and isinstance(r.get("agency"), str)
+        )
+    return {a for a in named if a in AGENCIES}
+
+
+def share_case(session: Session, case: Case, agencies: Iterable[str]) -> None:
+    """Share a case with these agencies (in the caller's transaction); once shared, it stays."""
+    wanted = set(agencies)
+    if not wanted:
+        return
+    have = set(session.scalars(select(CaseAgency.agency).where(CaseAgency.case_id == case.id)))
+    for agency in sorted(wanted - have):
+        session.add(CaseAgency(case_id=case.id, agency=agency))
+
+
+def shared_with(session: Session, case: Case) -> list[str]:
+    """Return the agencies a case is shared with, by name."""
+    query = select(CaseAgency.agency).where(CaseAgency.case_id == case.id)
+    return sorted(session.scalars(query))

@@ -1,0 +1,1 @@
+"""Reading cases: search, the case page, its diagrams and recommendations."""

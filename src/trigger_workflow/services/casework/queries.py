@@ -1,0 +1,168 @@
+"""Read cases and tasks for pages and commands, without changing anything."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from trigger_workflow.engine import workflow as engine
+from trigger_workflow.errors import NotFound, NotPermitted
+from trigger_workflow.services.accounts import access
+from trigger_workflow.services.accounts.actors import PARTNER, Actor
+from trigger_workflow.services.process_owners import processes
+from trigger_workflow.services.tasks.records import load_workflow
+from trigger_workflow.store.models import Case, Event, OpenTask
+
+EVENT_TITLES = {
+    "case_started": "Case started",
+    "timer_fired": "Timer fired",
+    "migrated": "Moved to another process version",
+    "incident_opened": "The process could not continue: held for a process owner",
+    "incident_retry_failed": "A retry failed",
+    "incident_resolved": "Incident resolved: the case continued",
+    "data_corrected": "Data corrected by a process owner",
+}
+
+
+@dataclass(frozen=True)
+class TaskRow:
+    """One line of a task list."""
+
+    task: OpenTask
+    reference: str
+    applicant_name: str | None
+
+
+@dataclass(frozen=True)
+class TaskForm:
+    """An open task and the form it asks, read without restoring the workflow."""
+
+    case: Case
+    task: OpenTask
+    schema: dict[str, Any]
+    ui_schema: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class TaskPage(TaskForm):
+    """An open task with its form, its instructions and the case data it shows."""
+
+    instructions: str | None
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One event of a case, with the form its data was entered on (for labels)."""
+
+    event: Event
+    title: str
+    schema: dict[str, Any]
+    ui_schema: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class CasePage:
+    """A case with its open tasks and its history."""
+
+    case: Case
+    open_tasks: list[OpenTask]
+    events: list[Event]
+
+    def history(self) -> list[HistoryEntry]:
+        """Return the events with the forms of the case's process version."""
+        deployed = processes.deployed(self.case.process_version)
+        entries = []
+        for event in self.events:
+            task = deployed.user_tasks.get(event.task_spec or "")
+            schema = deployed.form(task.form) if task else None
+            entries.append(
+                HistoryEntry(
+                    event,
+                    EVENT_TITLES.get(event.kind) or event.task_name or event.kind,
+                    schema or processes.EMPTY_FORM,
+                    deployed.form(task.ui_form) if task else None,
+                )
+            )
+        return entries
+
+
+def open_tasks_for(session: Session, actor: Actor, limit: int = 200) -> list[TaskRow]:
+    """Return the open tasks offered to this officer's role (and agency), soonest due first."""
+    query = (
+        select(OpenTask, Case.reference, Case.applicant_name)
+        .join(Case, Case.id == OpenTask.case_id)
+        .where(OpenTask.role == actor.role)
+        # Every officer's task has a due date (deployment checks the timescales), so ordering by
+        # (role, agency, due_on, created_at) is a walk along one index.
+        .where(
+            OpenTask.agency == actor.agency if actor.role == PARTNER else OpenTask.agency.is_(None)
+        )
+        .order_by(OpenTask.due_on, OpenTask.created_at)
+        .limit(limit)
+    )
+    return [TaskRow(task, ref, name) for task, ref, name in session.execute(query)]
+
+
+def task_form(session: Session, task_id: str, actor: Actor) -> TaskForm:
+    """Return an open task and its form, if the actor may work on it."""
+    task = session.get(OpenTask, task_id)
+    if task is None:
+        raise NotFound("This task does not exist or has already been completed.")
+    try:
+        access.require_case(session, actor, task.case)
+    except NotFound:
+        raise NotFound("This task does not exist or has already been completed.") from None
+    if not actor.may_do(task.role, task.agency):
+        raise NotPermitted(
+            f"'{task.name}' is not offered to {actor.role}s"
+            + (f" of {actor.agency}." if actor.agency else ".")
+        )
+    deployed = processes.deployed(task.case.process_version)
+    user_task = deployed.user_tasks.get(task.task_spec)
+    schema = deployed.form(user_task.form) if user_task else None
+    ui_schema = deployed.form(user_task.ui_form) if user_task else None
+    return TaskForm(task.case, task, schema or processes.EMPTY_FORM, ui_schema)
+
+
+def task_page(session: Session, task_id: str, actor: Actor) -> TaskPage:
+    """Return an open task with its form, instructions and case data, if the actor may see it."""
+    form = task_form(session, task_id, actor)
+    workflow = load_workflow(form.case)
+    human = next((t for t in engine.human_tasks(workflow) if t.id == task_id), None)
+    if human is None:
+        raise NotFound("This task is no longer waiting.")
+    return TaskPage(
+        form.case, form.task, form.schema, form.ui_schema, human.instructions, dict(human.data)
+    )
+
+
+def case_page(session: Session, reference: str) -> CasePage:
+    """Return a case with its open tasks and events, oldest event first."""
+    case = session.scalar(
+        select(Case).where(Case.reference == reference).options(selectinload(Case.open_tasks))
+    )
+    if case is None:
+        raise NotFound(f"There is no case {reference}.")
+    events = list(
+        session.scalars(select(Event).where(Event.case_id == case.id).order_by(Event.seq))
+    )
+    return CasePage(case, list(case.open_tasks), events)
+
+
+def recent_cases(session: Session, limit: int = 50, actor: Actor | None = None) -> list[Case]:
+    """Return the most recently changed cases (those this officer may see, if one is given)."""
+    query = select(Case).order_by(Case.updated_at.desc()).limit(limit)
+    if actor is not None:
+        query = query.where(access.visible_cases(actor))
+    return list(session.scalars(query))
+
+
+def application_form(session: Session) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """Return the application form (schema and UI schema) of the newest process version."""
+    deployed = processes.deployed(processes.latest_version(session))
+    task = deployed.application_task()
+    return deployed.form(task.form) or processes.EMPTY_FORM, deployed.form(task.ui_form)

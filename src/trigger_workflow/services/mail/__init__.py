@@ -1,0 +1,1 @@
+"""Letters to applicants and the outbox that emails or prints them."""

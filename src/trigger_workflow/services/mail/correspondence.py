@@ -1,0 +1,113 @@
+"""What a case page and the print queue show of letters, their delivery, and documents."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from trigger_workflow.errors import NotFound, NotPermitted
+from trigger_workflow.services.accounts import access
+from trigger_workflow.services.accounts.actors import COORDINATOR, Actor
+from trigger_workflow.services.applications import documents
+from trigger_workflow.services.audit import access_log
+from trigger_workflow.services.mail import letters, outbox
+from trigger_workflow.store.models import Case, Document, Letter, OutboxMessage
+
+STATUS_TEXT = {"queued": "Queued", "sent": "Sent", "failed": "Failed", "printed": "Printed"}
+
+
+@dataclass(frozen=True)
+class LetterRow:
+    """One letter as a case page lists it."""
+
+    letter: Letter
+    channel: str
+    status: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class CaseCorrespondence:
+    """A case's letters and documents, for its case page."""
+
+    letters: list[LetterRow]
+    documents: list[Document]
+
+
+@dataclass(frozen=True)
+class OutboxPage:
+    """The coordinator's print queue, and the emails that need a person."""
+
+    to_print: list[tuple[OutboxMessage, Letter, str]]
+    failed: list[tuple[OutboxMessage, Letter, str]]
+
+
+def for_case(session: Session, case: Case) -> CaseCorrespondence:
+    """Return a case's letters (with how and whether each went out) and its documents."""
+    rows = []
+    for letter in letters.for_case(session, case.id):
+        message = letter.outbox
+        rows.append(
+            LetterRow(
+                letter,
+                message.channel,
+                STATUS_TEXT.get(message.status, message.status),
+                _detail(message),
+            )
+        )
+    return CaseCorrespondence(rows, documents.for_case(session, case.id))
+
+
+def letter_for(session: Session, reference: str, letter_id: int, actor: Actor) -> Letter:
+    """Return a case's letter to an officer allowed to see the case, logging the view (R22)."""
+    case = access.case_for(session, actor, reference)
+    letter = session.get(Letter, letter_id)
+    if letter is None or letter.case_id != case.id:
+        raise NotFound(f"Case {reference} has no letter {letter_id}.")
+    access_log.record_view(session, case.id, actor, f"letter {letter.kind}")
+    session.commit()
+    return letter
+
+
+def letter_pdf(
+    session: Session, reference: str, letter_id: int, actor: Actor
+) -> tuple[Letter, bytes]:
+    """Return a case's letter and its PDF (made now if not yet) to an officer allowed to see it."""
+    letter = letter_for(session, reference, letter_id, actor)
+    document = letters.ensure_pdf(session, letter)
+    session.commit()
+    return letter, document
+
+
+def outbox_page(session: Session, actor: Actor) -> OutboxPage:
+    """Return the print queue and the failed emails (the coordinator's work)."""
+    if actor.role != COORDINATOR:
+        raise NotPermitted("Only the case review coordinator handles the outbox.")
+    return OutboxPage(
+        _with_letters(session, outbox.print_queue(session)),
+        _with_letters(session, outbox.needing_attention(session)),
+    )
+
+
+def _with_letters(
+    session: Session, messages: list[OutboxMessage]
+) -> list[tuple[OutboxMessage, Letter, str]]:
+    found = []
+    for message in messages:
+        letter = session.get(Letter, message.letter_id)
+        assert letter is not None
+        reference = session.scalar(select(Case.reference).where(Case.id == letter.case_id))
+        found.append((message, letter, reference or ""))
+    return found
+
+
+def _detail(message: OutboxMessage) -> str:
+    if message.status == "queued" and message.last_error:
+        return f"attempt {message.attempts} failed ({message.last_error}); will try again"
+    if message.status == "failed":
+        return f"gave up after {message.attempts} attempts: {message.last_error}"
+    if message.channel == "email":
+        return f"to {message.recipient_email}"
+    return "by post"

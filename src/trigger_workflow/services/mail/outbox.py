@@ -1,0 +1,232 @@
+"""Deliver letters: email them over SMTP (each exactly once, retried with backoff), or print them.
+
+Every letter gets one outbox row when it is written (``letters.write_after_task``). An email row
+is ``queued`` until a sender delivers it (``sent``); a failure records the error and tries again
+later, waiting twice as long each time, until ``max_attempts``, when the row becomes ``failed``
+for a person to look at (send it again, or print it instead). A print row waits in the print
+queue until the coordinator marks it ``printed`` (and posted).
+
+An email is sent while its row is held, and marked sent in the same transaction: if the process
+dies after the mail server took the email but before that commit, the email is sent again on
+the next pass (with the same Message-ID). That window is the only way a letter goes twice.
+
+Senders may run side by side: each claims one row at a time by bumping its attempt counter with
+a conditional UPDATE, so a row taken by one sender is skipped by the others (``SKIP LOCKED`` on
+PostgreSQL; on SQLite the database lock makes the second sender wait and then see the new count).
+"""
+
+from __future__ import annotations
+
+import smtplib
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from trigger_workflow.errors import NotFound, NotPermitted, TriggerWorkflowError
+from trigger_workflow.services.accounts.actors import COORDINATOR, Actor
+from trigger_workflow.services.mail import letters
+from trigger_workflow.store.models import Case, Letter, OutboxMessage, utcnow
+
+FIRST_RETRY = timedelta(minutes=1)
+LONGEST_WAIT = timedelta(hours=6)
+
+
+@dataclass(frozen=True)
+class MailServer:
+    """The SMTP server letters are sent through (from settings)."""
+
+    host: str
+    port: int
+    sender: str
+    security: str = "none"  # none / starttls / ssl
+    user: str = ""
+    password: str = ""
+    timeout: float = 30.0
+
+
+def mail_server_from(settings: Any) -> MailServer:
+    """Return the mail server the application's settings name."""
+    return MailServer(
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        sender=settings.mail_from,
+        security=settings.smtp_security,
+        user=settings.smtp_user,
+        password=settings.smtp_password,
+    )
+
+
+@dataclass
+class SendReport:
+    """What one pass of the sender did."""
+
+    sent: list[int] = field(default_factory=list)
+    retrying: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
+
+
+def send_due(
+    sessions: sessionmaker[Session],
+    server: MailServer,
+    max_attempts: int = 5,
+    now: datetime | None = None,
+    limit: int = 100,
+) -> SendReport:
+    """Send every email that is due, one transaction per email; return what happened."""
+    report = SendReport()
+    for _ in range(limit):
+        with sessions() as session:
+            message = _claim_next(session, now or utcnow())
+            if message is None:
+                return report
+            try:
+                _deliver(server, _email_for(session, message))
+            except (smtplib.SMTPException, OSError) as error:
+                _record_failure(message, error, max_attempts, now or utcnow())
+                (report.failed if message.status == "failed" else report.retrying).append(
+                    message.id
+                )
+            else:
+                message.status, message.sent_at, message.last_error = "sent", utcnow(), None
+                message.next_attempt_at = None
+                report.sent.append(message.id)
+            session.commit()
+    return report
+
+
+def _claim_next(session: Session, now: datetime) -> OutboxMessage | None:
+    """Take the next due email for this sender, or None; other senders skip it until we commit.
+
+    One statement picks and claims the row: PostgreSQL skips rows other senders hold
+    (``FOR UPDATE SKIP LOCKED``); SQLite runs one writer at a time, so a second sender waits,
+    then picks among the rows still queued.
+    """
+    due = (
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.channel == "email",
+            OutboxMessage.status == "queued",
+            (OutboxMessage.next_attempt_at.is_(None)) | (OutboxMessage.next_attempt_at <= now),
+        )
+        .order_by(OutboxMessage.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    claimed = session.scalar(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == due, OutboxMessage.status == "queued")
+        .values(attempts=OutboxMessage.attempts + 1)
+        .returning(OutboxMessage.id)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed is None:
+        return None
+    return session.get(OutboxMessage, claimed, populate_existing=True)
+
+
+def _record_failure(message: OutboxMessage, error: Exception, most: int, now: datetime) -> None:
+    message.last_error = f"{type(error).__name__}: {error}"[:2000]
+    if message.attempts >= most:
+        message.status, message.next_attempt_at = "failed", None
+        return
+    wait = min(FIRST_RETRY * 2 ** (message.attempts - 1), LONGEST_WAIT)
+    message.next_attempt_at = now + wait
+
+
+def _email_for(session: Session, message: OutboxMessage) -> EmailMessage:
+    letter = session.get(Letter, message.letter_id)
+    assert letter is not None
+    reference = session.scalar(select(Case.reference).where(Case.id == letter.case_id))
+    email = EmailMessage()
+    email["Subject"] = letter.subject
+    email["To"] = message.recipient_email or ""
+    # The same id on every attempt: if a crash after the server took the email makes us send it
+    # again, mail systems can recognise the copy.
+    email["Message-ID"] = f"<letter-{letter.id}.{reference}@trigger-workflow.invalid>"
+    email["X-Case-Reference"] = reference or ""
+    email.set_content(
+        f"Dear {letter.recipient_name},\n\nPlease find attached our letter about your ASB case "
+        f"review, reference {reference}.\n\nThe letter is also below, and attached as a PDF.\n"
+    )
+    email.add_alternative(letter.html, subtype="html")
+    email.add_attachment(
+        letters.ensure_pdf(session, letter),
+        maintype="application",
+        subtype="pdf",
+        filename=f"{reference}-{letter.kind.replace('_', '-')}.pdf",
+    )
+    return email
+
+
+def _deliver(server: MailServer, email: EmailMessage) -> None:
+    email["From"] = server.sender
+    smtp_class: Any = smtplib.SMTP_SSL if server.security == "ssl" else smtplib.SMTP
+    with smtp_class(server.host, server.port, timeout=server.timeout) as smtp:
+        if server.security == "starttls":
+            smtp.starttls()
+        if server.user:
+            smtp.login(server.user, server.password)
+        smtp.send_message(email)
+
+
+def print_queue(session: Session) -> list[OutboxMessage]:
+    """Return the letters waiting to be printed and posted, oldest first."""
+    query = (
+        select(OutboxMessage)
+        .where(OutboxMessage.channel == "print", OutboxMessage.status == "queued")
+        .order_by(OutboxMessage.id)
+    )
+    return list(session.scalars(query))
+
+
+def needing_attention(session: Session) -> list[OutboxMessage]:
+    """Return the emails the sender gave up on, for a person to resend or print."""
+    query = select(OutboxMessage).where(OutboxMessage.status == "failed").order_by(OutboxMessage.id)
+    return list(session.scalars(query))
+
+
+def mark_printed(session: Session, message_id: int, actor: Actor) -> OutboxMessage:
+    """Record that a letter in the print queue was printed and posted."""
+    message = _for_coordinator(session, message_id, actor)
+    if message.channel != "print" or message.status != "queued":
+        raise TriggerWorkflowError(
+            f"Letter {message_id} is not waiting to be printed (it is {message.status}).",
+        )
+    message.status, message.sent_at, message.done_by = "printed", utcnow(), actor.username
+    session.commit()
+    return message
+
+
+def print_instead(session: Session, message_id: int, actor: Actor) -> OutboxMessage:
+    """Move an email the sender gave up on to the print queue."""
+    message = _for_coordinator(session, message_id, actor)
+    if message.status != "failed":
+        raise TriggerWorkflowError(f"Letter {message_id} has not failed (it is {message.status}).")
+    message.channel, message.status, message.done_by = "print", "queued", actor.username
+    session.commit()
+    return message
+
+
+def retry(session: Session, message_id: int, actor: Actor) -> OutboxMessage:
+    """Give an email the sender gave up on a fresh set of attempts, starting now."""
+    message = _for_coordinator(session, message_id, actor)
+    if message.status != "failed":
+        raise TriggerWorkflowError(f"Letter {message_id} has not failed (it is {message.status}).")
+    message.status, message.attempts, message.next_attempt_at = "queued", 0, None
+    message.done_by = actor.username
+    session.commit()
+    return message
+
+
+def _for_coordinator(session: Session, message_id: int, actor: Actor) -> OutboxMessage:
+    if actor.role != COORDINATOR:
+        raise NotPermitted("Only the case review coordinator handles the outbox.")
+    message = session.get(OutboxMessage, message_id, with_for_update=True)
+    if message is None:
+        raise NotFound(f"There is no outbox letter {message_id}.")
+    return message

@@ -1,0 +1,1 @@
+"""Process owners' tools: deploy, versions, validation, diagram tests, migration, incidents."""

@@ -1,0 +1,1 @@
+"""Officers' tasks: starting cases, completing tasks, the inbox, claims and timers."""

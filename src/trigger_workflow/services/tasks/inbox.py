@@ -1,0 +1,190 @@
+"""The officers' inbox: my tasks, my team's unclaimed tasks, all my team's tasks, and counts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, literal, select
+from sqlalchemy.orm import Session
+
+from trigger_workflow.engine import calendar
+from trigger_workflow.services.accounts.actors import PARTNER, Actor
+from trigger_workflow.services.casework import case_diagrams
+from trigger_workflow.services.process_owners import processes
+from trigger_workflow.store.models import Case, OpenTask
+
+MINE, UNCLAIMED, TEAM = "mine", "unclaimed", "team"
+VIEWS = {TEAM: "All my team's tasks", MINE: "My tasks", UNCLAIMED: "Unclaimed"}
+OVERDUE, DUE_SOON = "overdue", "soon"
+DUE_FILTERS = {OVERDUE: "Overdue", DUE_SOON: "Due in the next 5 working days"}
+SOON_DAYS = 5
+COUNT_CAP = 999
+SORTS = {
+    "due": "Due date, soonest first",
+    "-due": "Due date, latest first",
+    "case": "Case reference",
+    "stage": "Stage",
+}
+
+
+@dataclass(frozen=True)
+class InboxQuery:
+    """Which tasks an officer asks to see, and in which order."""
+
+    view: str = TEAM
+    stage: str = ""
+    due: str = ""
+    reference: str = ""
+    sort: str = "due"
+    limit: int = 200
+    page: int = 1
+
+    @classmethod
+    def from_args(cls, args: Any, limit: int = 200) -> InboxQuery:
+        """Read the query from request arguments; unknown values fall back to the defaults."""
+        view, due, sort = args.get("view", TEAM), args.get("due", ""), args.get("sort", "due")
+        return cls(
+            view=view if view in VIEWS else TEAM,
+            stage=args.get("stage", "").strip()[:100],
+            due=due if due in DUE_FILTERS else "",
+            reference=args.get("case", "").strip().upper()[:20],
+            sort=sort if sort in SORTS else "due",
+            limit=limit,
+            page=_page_number(args.get("page", "1")),
+        )
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    """One task in the inbox, with its case and the working days left until it is due."""
+
+    task: OpenTask
+    reference: str
+    applicant_name: str | None
+    days_left: int | None
+
+    @property
+    def overdue(self) -> bool:
+        """Return whether the task is past its due date."""
+        return self.days_left is not None and self.days_left < 0
+
+
+@dataclass(frozen=True)
+class Inbox:
+    """The rows asked for, the count of each view and of overdue tasks, and the stages to filter by."""
+
+    query: InboxQuery
+    rows: list[InboxRow]
+    counts: dict[str, int] = field(default_factory=dict)
+    stages: list[str] = field(default_factory=list)
+    more: bool = False  # whether a next page follows
+
+    @property
+    def first(self) -> int:
+        """Return the position of this page's first task (1-based)."""
+        return (self.query.page - 1) * self.query.limit + 1
+
+    def count(self, view: str) -> str:
+        """Return how many tasks a view holds (before filters), e.g. '12' or '999+'."""
+        return _shown(self.counts.get(view, 0))
+
+    @property
+    def overdue(self) -> str:
+        """Return how many of the team's tasks are overdue, '' when none."""
+        return _shown(self.counts.get(OVERDUE, 0)) if self.counts.get(OVERDUE) else ""
+
+
+def inbox(session: Session, actor: Actor, query: InboxQuery, today: date | None = None) -> Inbox:
+    """Return the tasks of one view of the officer's inbox, filtered and sorted, with counts."""
+    today = today or calendar.today()
+    rows = session.execute(_rows(actor, query, today)).all()
+    more = len(rows) > query.limit
+    days_left: dict[date | None, int | None] = {}  # many tasks share a due date
+    inbox_rows = []
+    for task, reference, name in rows[: query.limit]:
+        if task.due_on not in days_left:
+            days_left[task.due_on] = _days_left(task.due_on, today)
+        inbox_rows.append(InboxRow(task, reference, name, days_left[task.due_on]))
+    deployed = processes.deployed(processes.latest_version(session))
+    stages = case_diagrams.stage_names(deployed)
+    return Inbox(query, inbox_rows, view_counts(session, actor, today), stages, more)
+
+
+def view_counts(session: Session, actor: Actor, today: date) -> dict[str, int]:
+    """Count the team's tasks, the unclaimed ones, the officer's own and the overdue ones.
+
+    Each count stops at COUNT_CAP + 1 rows, read along an index: an inbox with tens of thousands
+    of tasks shows "999+" instead of scanning them all on every page view.
+    """
+    team = _team(actor)
+    wanted = {
+        TEAM: team,
+        UNCLAIMED: [*team, OpenTask.assignee.is_(None)],
+        MINE: [OpenTask.assignee == actor.username],
+        OVERDUE: [*team, OpenTask.due_on < today],
+    }
+    counts = [
+        select(func.count())
+        .select_from(
+            select(literal(1)).select_from(OpenTask).where(*w).limit(COUNT_CAP + 1).subquery()
+        )
+        .scalar_subquery()
+        for w in wanted.values()
+    ]
+    values = session.execute(select(*counts)).one()
+    return dict(zip(wanted, values, strict=True))
+
+
+def _page_number(text: str) -> int:
+    return max(1, min(int(text), 10_000)) if text.isdigit() else 1
+
+
+def _shown(count: int) -> str:
+    return f"{COUNT_CAP}+" if count > COUNT_CAP else str(count)
+
+
+def _team(actor: Actor) -> list[ColumnElement[bool]]:
+    """Tasks offered to the officer's role, and for partner officers to their agency."""
+    agency = OpenTask.agency == actor.agency if actor.role == PARTNER else OpenTask.agency.is_(None)
+    return [OpenTask.role == actor.role, agency]
+
+
+def _rows(actor: Actor, query: InboxQuery, today: date) -> Any:
+    # "My tasks" are the officer's whatever the team (read along the assignee's index).
+    where = [OpenTask.assignee == actor.username] if query.view == MINE else _team(actor)
+    if query.view == UNCLAIMED:
+        where.append(OpenTask.assignee.is_(None))
+    if query.stage:
+        where.append(OpenTask.stage == query.stage)
+    if query.due == OVERDUE:
+        where.append(OpenTask.due_on < today)
+    elif query.due == DUE_SOON:
+        where.append(OpenTask.due_on.between(today, calendar.add_working_days(today, SOON_DAYS)))
+    if query.reference:
+        where.append(Case.reference.startswith(query.reference, autoescape=True))
+    # Sorted by due date the query walks an index of (role, agency, due_on, created_at) and stops
+    # at the limit; the other orders sort the team's rows first.
+    orders: dict[str, list[Any]] = {
+        "due": [OpenTask.due_on, OpenTask.created_at],
+        "-due": [OpenTask.due_on.desc(), OpenTask.created_at.desc()],
+        "case": [Case.reference, OpenTask.created_at],
+        "stage": [OpenTask.stage, OpenTask.due_on, OpenTask.created_at],
+    }
+    order = orders[query.sort]
+    return (
+        select(OpenTask, Case.reference, Case.applicant_name)
+        .join(Case, Case.id == OpenTask.case_id)
+        .where(*where)
+        .order_by(*order)
+        .offset((query.page - 1) * query.limit)
+        .limit(query.limit + 1)  # one more, to know whether a next page follows
+    )
+
+
+def _days_left(due_on: date | None, today: date) -> int | None:
+    """Return working days from today to the due date: 0 is due today, negative is overdue."""
+    if due_on is None:
+        return None
+    return calendar.working_days_between(today, due_on)

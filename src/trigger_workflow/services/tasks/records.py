@@ -1,0 +1,167 @@
+"""Write what happens to a case: its workflow state, its open-task rows and its events."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from trigger_workflow.engine import calendar, serialization
+from trigger_workflow.engine import workflow as engine
+from trigger_workflow.services.accounts import access
+from trigger_workflow.services.accounts.actors import PARTNER, Actor
+from trigger_workflow.services.process_owners import processes
+from trigger_workflow.store import chain
+from trigger_workflow.store.models import Case, Event, OpenTask, ReferenceCounter, utcnow
+
+
+def load_workflow(case: Case) -> engine.Workflow:
+    """Restore the workflow of a case (read-only use: views, tests, replay)."""
+    return restore_workflow(case, processes.deployed(case.process_version))
+
+
+def restore_workflow(case: Case, deployed: processes.DeployedProcess) -> engine.Workflow:
+    """Restore a case's workflow on the specs of its process version."""
+    return serialization.load_state(case.workflow_state, deployed.specs, case.serializer_version)
+
+
+def save_case(
+    session: Session, case: Case, workflow: engine.Workflow, deployed: processes.DeployedProcess
+) -> None:
+    """Write the workflow state, stage, status and open-task rows of a case."""
+    case.workflow_state = serialization.dump_state(workflow)
+    case.serializer_version = serialization.SERIALIZER_VERSION
+    case.stage = engine.stage(workflow)
+    case.outcome = engine.end_reached(workflow)
+    case.status = "closed" if workflow.is_completed() else "open"
+    case.timer_due_at = engine.next_timer_due(workflow)
+    case.updated_at = utcnow()
+    ready = {t.id: t for t in engine.human_tasks(workflow)}
+    for row in list(case.open_tasks):
+        if row.id not in ready:
+            case.open_tasks.remove(row)
+    have = {row.id for row in case.open_tasks}
+    today = calendar.today()
+    new_agencies = set()
+    for task in ready.values():
+        if task.id in have:
+            continue
+        role = deployed.role_for_lane(task.lane)
+        case.open_tasks.append(
+            OpenTask(
+                id=task.id,
+                task_spec=task.spec_name,
+                name=task.name,
+                stage=task.stage,
+                lane=task.lane,
+                role=role,
+                agency=task.agency if role == PARTNER else None,
+                due_on=_due_on(deployed, task.spec_name, case.received_on, today),
+            )
+        )
+        if role == PARTNER and task.agency:
+            new_agencies.add(task.agency)
+    # R22: an agency offered a task on the case takes part in it and may see it from now on.
+    access.share_case(session, case, new_agencies)
+
+
+def _due_on(
+    deployed: processes.DeployedProcess, spec_name: str, received: date, today: date
+) -> date | None:
+    timescale = deployed.timescale(spec_name)
+    if timescale is None:
+        return None
+    start = received if timescale.counted_from == "received" else today
+    return calendar.add_working_days(start, timescale.days)
+
+
+RECEIVED_ON, DEADLINES = "received_on", "deadlines"
+# The names engine_context gives the engine beside an officer's answers (the names lint knows them).
+CONTEXT_NAMES = (RECEIVED_ON, DEADLINES)
+
+
+def engine_context(
+    deployed: processes.DeployedProcess, received: date, today: date | None = None
+) -> dict[str, Any]:
+    """Return the data the engine gets beside an officer's answers: receipt day and deadlines.
+
+    `deadlines` maps each user task to the moment (UTC, ISO) it becomes overdue if it becomes
+    ready in this step; timer boundary events read it (`deadlines["acknowledge_application"]`),
+    so escalations follow timescales.toml in working days, never a constant in a diagram.
+    """
+    today = today or calendar.today()
+    deadlines = {}
+    for task in deployed.user_tasks:
+        due = _due_on(deployed, task, received, today)
+        if due is not None:
+            deadlines[task] = calendar.end_of_day(due).isoformat()
+    return {RECEIVED_ON: received.isoformat(), DEADLINES: deadlines}
+
+
+def append_event(
+    session: Session,
+    case: Case,
+    actor: Actor,
+    kind: str,
+    *,
+    task: engine.HumanTask | None = None,
+    data: dict[str, Any] | None = None,
+    detail: dict[str, Any] | None = None,
+    task_ref: tuple[str, str, str] | None = None,
+) -> Event:
+    """Append one event to the case's history, numbered after the last, chained by its hash.
+
+    An event is hashed here: set everything it says through these arguments (`task_ref` is
+    (task id, task spec, task name) for events about a task with no engine task at hand).
+    """
+    if task is not None:
+        task_ref = (task.id, task.spec_name, task.name)
+    case.events_recorded += 1
+    content: dict[str, Any] = {
+        "case_id": case.id,
+        "seq": case.events_recorded,
+        "occurred_at": utcnow(),
+        "actor": actor.username,
+        "kind": kind,
+        "task_id": task_ref[0] if task_ref else None,
+        "task_spec": task_ref[1] if task_ref else None,
+        "task_name": task_ref[2] if task_ref else None,
+        # As the JSON column will give them back, so that the hash is over what is read.
+        "data": chain.as_stored(data),
+        "detail": chain.as_stored(detail),
+    }
+    # The case row is locked (or new) while its events are appended, so its head is current.
+    prev_hash = case.last_event_hash or chain.GENESIS
+    event = Event(**content, prev_hash=prev_hash, hash=chain.event_hash(content, prev_hash))
+    case.last_event_hash = event.hash
+    session.add(event)
+    return event
+
+
+def step_detail(case: Case, report: engine.StepReport) -> dict[str, Any]:
+    """Describe what the engine did after a step, and where the case stands, for its event."""
+    return {
+        "automatic": report.automatic,
+        "engine_now": report.now,
+        "stage": case.stage,
+        "status": case.status,
+        "outcome": case.outcome,
+        "ready": [{"id": t.id, "name": t.name} for t in case.open_tasks],
+    }
+
+
+def next_reference(session: Session, prefix: str, year: int) -> str:
+    """Give out the next case number of the year, safe under concurrent submissions."""
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(
+        insert(ReferenceCounter).values(year=year, last_number=0).on_conflict_do_nothing()
+    )
+    counter = session.get(ReferenceCounter, year, with_for_update=True, populate_existing=True)
+    assert counter is not None
+    counter.last_number += 1
+    session.flush()
+    return f"{prefix}-{year}-{counter.last_number:04d}"
