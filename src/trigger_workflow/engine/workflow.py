@@ -206,6 +206,19 @@ def correct_data(
     return before
 
 
+def own_answers(workflow: BpmnWorkflow, task_id: str) -> dict[str, Any]:
+    """Return the values a waiting task set itself (its pre-script), not what flowed into it.
+
+    A task's data starts as a copy of what came before it: in a fresh round that holds the
+    earlier round's answers under the same names. Only what differs from its parent's data was
+    given to this task instance.
+    """
+    task = find_task(workflow, task_id)
+    inherited = task.parent.data if task.parent is not None else {}
+    missing = object()
+    return {k: v for k, v in task.data.items() if inherited.get(k, missing) != v}
+
+
 def case_data(workflow: BpmnWorkflow) -> dict[str, Any]:
     """Return the case's data as its next step sees it (or as it ended)."""
     if workflow.is_completed():

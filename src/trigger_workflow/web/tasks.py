@@ -18,6 +18,7 @@ from flask import (
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup, escape
 
+from trigger_workflow import schema_forms
 from trigger_workflow.engine import calendar
 from trigger_workflow.services.accounts import access
 from trigger_workflow.services.casework import queries
@@ -73,7 +74,7 @@ def show(task_id: str) -> Any:
         return _render(form, queries.task_page(get_session(), task_id, g.actor))
     page = queries.task_page(get_session(), task_id, g.actor)
     access.view_case(get_session(), g.actor, page.case, f"task '{page.task.name}'")
-    return _render(FormState(page.schema, page.ui_schema, data=_prefill(page)), page)
+    return _render(FormState(page.schema, page.ui_schema, data=dict(page.answers)), page)
 
 
 def _render(form: FormState, page: queries.TaskPage) -> tuple[str, int]:
@@ -84,14 +85,14 @@ def _render(form: FormState, page: queries.TaskPage) -> tuple[str, int]:
         case=page.case,
         task=page.task,
         instructions=_render_instructions(page),
+        earlier=page.earlier,
+        earlier_rows=(
+            schema_forms.read_only_summary(page.schema, page.ui_schema, page.earlier.data)
+            if page.earlier is not None and isinstance(page.earlier.data, dict)
+            else []
+        ),
         hidden={},
     )
-
-
-def _prefill(page: queries.TaskPage) -> dict[str, Any]:
-    """Start the form with any answers the case already holds for its questions."""
-    names = page.schema.get("properties", {})
-    return {k: v for k, v in page.data.items() if k in names}
 
 
 def _render_instructions(page: queries.TaskPage) -> Markup | None:

@@ -68,6 +68,14 @@ def find_officer(session: Session, username: str) -> Actor:
     return officer_actor(officer)
 
 
+def staffed_agencies(session: Session) -> frozenset[str]:
+    """Return the agencies with at least one active (not disabled) partner officer."""
+    query = select(Officer.agency).where(
+        Officer.role == PARTNER, Officer.disabled.is_(False), Officer.agency.is_not(None)
+    )
+    return frozenset(a for a in session.scalars(query.distinct()) if a)
+
+
 def list_officers(session: Session) -> list[Actor]:
     """Return every officer, by role then name."""
     officers = session.scalars(select(Officer).order_by(Officer.role, Officer.display_name))

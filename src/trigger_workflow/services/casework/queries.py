@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,8 +12,9 @@ from sqlalchemy.orm import Session, selectinload
 from trigger_workflow.engine import workflow as engine
 from trigger_workflow.errors import NotFound, NotPermitted
 from trigger_workflow.services.accounts import access
-from trigger_workflow.services.accounts.actors import PARTNER, Actor
+from trigger_workflow.services.accounts.actors import PARTNER, Actor, staffed_agencies
 from trigger_workflow.services.process_owners import processes
+from trigger_workflow.services.tasks import rules
 from trigger_workflow.services.tasks.records import load_workflow
 from trigger_workflow.store.models import Case, Event, OpenTask
 
@@ -48,10 +50,17 @@ class TaskForm:
 
 @dataclass(frozen=True)
 class TaskPage(TaskForm):
-    """An open task with its form, its instructions and the case data it shows."""
+    """An open task with its form, its instructions and the case data it shows.
+
+    `answers` is what this task instance was given itself (its pre-script): the form starts
+    from it and nothing else. `earlier` is the last completion of the same step on this case (an
+    earlier round, before an upheld appeal): shown read-only, never copied into the form.
+    """
 
     instructions: str | None
     data: dict[str, Any]
+    answers: dict[str, Any]
+    earlier: Event | None = None
 
 
 @dataclass(frozen=True)
@@ -125,7 +134,33 @@ def task_form(session: Session, task_id: str, actor: Actor) -> TaskForm:
     user_task = deployed.user_tasks.get(task.task_spec)
     schema = deployed.form(user_task.form) if user_task else None
     ui_schema = deployed.form(user_task.ui_form) if user_task else None
+    if schema is not None and task.task_spec == rules.AGENCIES_TASK:
+        schema = offer_staffed_agencies(schema, staffed_agencies(session))
     return TaskForm(task.case, task, schema or processes.EMPTY_FORM, ui_schema)
+
+
+def offer_staffed_agencies(schema: dict[str, Any], staffed: frozenset[str]) -> dict[str, Any]:
+    """Offer only the agencies an active officer can answer for, and say which are left out (R14).
+
+    The law's check (`rules`) refuses the others whatever the page sent; this keeps a
+    coordinator from choosing an agency whose information request nobody would see.
+    """
+    field = schema.get("properties", {}).get("agencies")
+    choices = (field or {}).get("items", {}).get("oneOf")
+    if not isinstance(choices, list):
+        return schema
+    offered = [c for c in choices if c.get("const") in staffed]
+    left_out = [str(c.get("title") or c.get("const")) for c in choices if c not in offered]
+    if not offered or not left_out:
+        return schema
+    narrowed = copy.deepcopy(schema)
+    agencies = narrowed["properties"]["agencies"]
+    agencies["items"]["oneOf"] = offered
+    agencies["description"] = (
+        f"Not offered, because no active officer could answer for them: {', '.join(left_out)}. "
+        "An administrator can add or enable an officer of the agency first."
+    )
+    return narrowed
 
 
 def task_page(session: Session, task_id: str, actor: Actor) -> TaskPage:
@@ -135,8 +170,29 @@ def task_page(session: Session, task_id: str, actor: Actor) -> TaskPage:
     human = next((t for t in engine.human_tasks(workflow) if t.id == task_id), None)
     if human is None:
         raise NotFound("This task is no longer waiting.")
+    names = form.schema.get("properties", {})
+    answers = {k: v for k, v in engine.own_answers(workflow, task_id).items() if k in names}
     return TaskPage(
-        form.case, form.task, form.schema, form.ui_schema, human.instructions, dict(human.data)
+        form.case,
+        form.task,
+        form.schema,
+        form.ui_schema,
+        human.instructions,
+        dict(human.data),
+        answers,
+        None if form.task.agency else earlier_completion(session, form.case, form.task.task_spec),
+    )
+
+
+def earlier_completion(session: Session, case: Case, task_spec: str) -> Event | None:
+    """Return the last time this step of the case was completed (an earlier round), if ever."""
+    return session.scalar(
+        select(Event)
+        .where(
+            Event.case_id == case.id, Event.kind == "task_completed", Event.task_spec == task_spec
+        )
+        .order_by(Event.seq.desc())
+        .limit(1)
     )
 
 

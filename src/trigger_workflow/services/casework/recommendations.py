@@ -14,7 +14,7 @@ from trigger_workflow.errors import FieldProblem, FormInvalid, NotFound, NotPerm
 from trigger_workflow.services.accounts import access
 from trigger_workflow.services.accounts.actors import COORDINATOR, PARTNER, Actor
 from trigger_workflow.services.tasks import records
-from trigger_workflow.store.models import Case, Recommendation, utcnow
+from trigger_workflow.store.models import Case, Event, Recommendation, utcnow
 
 MEETING_TASK = "hold_review_meeting"
 DONE = "done"
@@ -56,16 +56,29 @@ class UpdateProgress:
     actor: Actor
 
 
-def after_task(session: Session, case: Case, task_spec: str, data: dict[str, Any]) -> None:
-    """Record the recommendations of a review meeting that has just been completed."""
+def after_task(
+    session: Session, case: Case, task_spec: str, data: dict[str, Any], task_id: str = ""
+) -> None:
+    """Record the recommendations of a review meeting that has just been completed.
+
+    The review round is the meeting's place among the case's meetings (1 for the first, 2 for
+    the fresh review after an upheld appeal), counted from the completions recorded before this
+    one; a round already recorded is never recorded again.
+    """
     if task_spec != MEETING_TASK:
         return
-    review = 1 + (
-        session.scalar(
-            select(func.max(Recommendation.review)).where(Recommendation.case_id == case.id)
-        )
-        or 0
+    earlier_meetings = select(func.count(func.distinct(Event.task_id))).where(
+        Event.case_id == case.id,
+        Event.kind == "task_completed",
+        Event.task_spec == MEETING_TASK,
+        Event.task_id != task_id,
     )
+    review = 1 + (session.scalar(earlier_meetings) or 0)
+    recorded = select(Recommendation.id).where(
+        Recommendation.case_id == case.id, Recommendation.review == review
+    )
+    if session.scalar(recorded.limit(1)) is not None:
+        return
     for number, item in enumerate(data.get("recommendations") or [], start=1):
         session.add(
             Recommendation(

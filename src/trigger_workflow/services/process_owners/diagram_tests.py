@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from trigger_workflow.engine import calendar, clock
 from trigger_workflow.engine import workflow as engine
 from trigger_workflow.errors import DiagramError, FormInvalid, TriggerWorkflowError
+from trigger_workflow.services.accounts import actors
 from trigger_workflow.services.accounts.actors import COORDINATOR, PARTNER, PUBLIC, Actor
 from trigger_workflow.services.process_owners import processes
 from trigger_workflow.services.tasks import cases, records, timers
@@ -137,10 +138,20 @@ def run_file(path: Path, files: processes.loader.ProcessFiles) -> FileResult:
                 result.problems += [f"The process cannot be deployed: {p}" for p in error.problems]
                 return result
         with sessions() as session:
+            _add_partner_officers(session)
             _run_steps(sessions, session, spec, result)
     finally:
         engine_.dispose()
     return result
+
+
+def _add_partner_officers(session: Session) -> None:
+    """Give the throw-away database one active partner officer per agency, as a live one has.
+
+    The law's check on choosing agencies (R14) refuses an agency nobody could answer for.
+    """
+    for agency in actors.AGENCIES:
+        actors.add_officer(session, f"test-partner-{agency}", f"Test {agency}", PARTNER, agency)
 
 
 def _read(path: Path, result: FileResult) -> dict[str, Any] | None:

@@ -25,7 +25,7 @@ from trigger_workflow.errors import (
     NotPermitted,
     TaskNotOpen,
 )
-from trigger_workflow.services.accounts import access
+from trigger_workflow.services.accounts import access, actors
 from trigger_workflow.services.accounts.actors import COORDINATOR, PUBLIC, Actor
 from trigger_workflow.services.applications import eligibility
 from trigger_workflow.services.casework import recommendations
@@ -253,7 +253,9 @@ def complete_task(session: Session, command: CompleteTask) -> CaseResult:
         engine.find_task(workflow, command.task_id)
         human = next(t for t in engine.human_tasks(workflow) if t.id == command.task_id)
         data = _checked(deployed, human, command.data)
-        derived = rules.check(deployed, human, data)
+        derived = rules.check(
+            deployed, human, data, lambda: actors.staffed_agencies(session)
+        )
         context = records.engine_context(deployed, case.received_on) | derived
         try:
             report = engine.complete(workflow, human.id, data, context)
@@ -318,7 +320,7 @@ def _record_completion(
     records.append_event(
         session, case, actor, "task_completed", task=task, data=data, detail=detail
     )
-    recommendations.after_task(session, case, task.spec_name, data)
+    recommendations.after_task(session, case, task.spec_name, data, task.id)
     letters.write_after_task(session, case, task.spec_name, task.id, {**task.data, **data}, actor)
 
 

@@ -7,16 +7,19 @@ example whether an appeal was late), which the engine gets beside the answers.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import date
 from typing import Any
 
 from trigger_workflow.engine import calendar
 from trigger_workflow.engine import workflow as engine
 from trigger_workflow.errors import FieldProblem, FormInvalid
+from trigger_workflow.services.accounts.actors import AGENCIES
 from trigger_workflow.services.process_owners import processes
 
 APPEAL_WINDOW_TASK = "record_appeal"
+AGENCIES_TASK = "choose_agencies"
+THRESHOLD_APPEALABLE = ("not_met", "rejected")  # R18: how the application was handled
 SIGNPOSTS = {
     "complaints_procedure": "the complaints procedure",
     "housing_ombudsman": "the Housing Ombudsman",
@@ -27,17 +30,29 @@ Check = Callable[
     [processes.DeployedProcess, dict[str, Any], dict[str, Any], list[FieldProblem]],
     dict[str, Any],
 ]
+# The data the checks read beside the case's: who can do the work (filled in by `check`).
+STAFFED_AGENCIES = "_staffed_agencies"
 
 
 def check(
-    deployed: processes.DeployedProcess, task: engine.HumanTask, answers: dict[str, Any]
+    deployed: processes.DeployedProcess,
+    task: engine.HumanTask,
+    answers: dict[str, Any],
+    staffed_agencies: Callable[[], Collection[str]] | None = None,
 ) -> dict[str, Any]:
-    """Refuse answers that break a rule of the law; return the data the check derives."""
+    """Refuse answers that break a rule of the law; return the data the check derives.
+
+    `staffed_agencies` returns the agencies that have an active partner officer (R14: an
+    information request nobody can answer would stall the review); without it that is not checked.
+    """
     rule = CHECKS.get(task.spec_name)
     if rule is None:
         return {}
     problems: list[FieldProblem] = []
-    derived = rule(deployed, dict(task.data), answers, problems)
+    known = dict(task.data)
+    if staffed_agencies is not None and task.spec_name == AGENCIES_TASK:
+        known[STAFFED_AGENCIES] = frozenset(staffed_agencies())
+    derived = rule(deployed, known, answers, problems)
     if problems:
         raise FormInvalid(problems, raw=answers)
     undeclared = set(derived) - DERIVES[task.spec_name]
@@ -95,7 +110,15 @@ def _threshold(
         )
     if answers.get("unreported_asb"):
         _require_signposts(problems, signposting, ("reporting_routes",), "R12")
-    return {"threshold_met": outcome == "met"}
+    decided = calendar.today()
+    derived: dict[str, Any] = {
+        "threshold_met": outcome == "met",
+        "threshold_decided_on": decided.isoformat(),
+    }
+    if outcome in THRESHOLD_APPEALABLE:
+        # R18: the applicant may appeal how the application was handled, from the decision day.
+        derived["appeal_window_closes"] = appeal_window_closes(deployed, decided).isoformat()
+    return derived
 
 
 def _require_signposts(
@@ -147,14 +170,14 @@ def _appeal(
     if not answers.get("appeal_received"):
         return {"appeal_late": False}
     received = _date(answers.get("appeal_received_on"))
-    sent = _date(known.get("outcome_sent_on"))
+    sent, letter = window_opens(known)
     if received is None or sent is None:
         return {"appeal_late": False}
     if received < sent:
         problems.append(
             FieldProblem(
                 ("appeal_received_on",),
-                f"The appeal cannot arrive before the outcome notice was sent ({sent:%d %B %Y})",
+                f"The appeal cannot arrive before the {letter} was sent ({sent:%d %B %Y})",
             )
         )
         return {}
@@ -169,6 +192,52 @@ def _appeal(
             )
         )
     return {"appeal_late": late, "appeal_window_closes": closes.isoformat()}
+
+
+def window_opens(known: dict[str, Any]) -> tuple[date | None, str]:
+    """Return the day the appeal window opened and the letter that opened it (R18).
+
+    An appeal against a threshold not met or an application rejected runs from the threshold
+    decision; an appeal against a review runs from its outcome notice.
+    """
+    if known.get("threshold_outcome") in THRESHOLD_APPEALABLE:
+        return _date(known.get("threshold_decided_on")), "threshold decision"
+    return _date(known.get("outcome_sent_on")), "outcome notice"
+
+
+def _outcome_notice(
+    deployed: processes.DeployedProcess,
+    known: dict[str, Any],
+    answers: dict[str, Any],
+    problems: list[FieldProblem],
+) -> dict[str, Any]:
+    """R17, R18: the outcome letter tells the applicant the last day they may appeal."""
+    sent = _date(answers.get("outcome_sent_on"))
+    return {} if sent is None else {"appeal_window_closes": appeal_window_closes(deployed, sent).isoformat()}
+
+
+def _agencies(
+    deployed: processes.DeployedProcess,
+    known: dict[str, Any],
+    answers: dict[str, Any],
+    problems: list[FieldProblem],
+) -> dict[str, Any]:
+    """R14: every agency chosen has an active officer to answer its information request."""
+    staffed = known.get(STAFFED_AGENCIES)
+    if staffed is None:
+        return {}
+    unstaffed = [a for a in answers.get("agencies") or [] if a not in staffed]
+    if unstaffed:
+        names = ", ".join(AGENCIES.get(a, a) for a in unstaffed)
+        problems.append(
+            FieldProblem(
+                ("agencies",),
+                f"No active officer of {names} can answer an information request, so the review "
+                "would wait for nobody: choose agencies that have one, or ask an administrator "
+                "to add or enable an officer first (R14)",
+            )
+        )
+    return {}
 
 
 def appeal_window_closes(deployed: processes.DeployedProcess, outcome_sent_on: date) -> date:
@@ -204,6 +273,8 @@ def _date(value: Any) -> date | None:
 
 CHECKS: dict[str, Check] = {
     "decide_threshold": _threshold,
+    "choose_agencies": _agencies,
+    "send_outcome_notice": _outcome_notice,
     "hold_review_meeting": _review_meeting,
     "record_appeal": _appeal,
     "decide_appeal": _appeal_decision,
@@ -211,7 +282,9 @@ CHECKS: dict[str, Check] = {
 # The names each check may derive: the engine gets them beside the answers, so diagrams may read
 # them (the names lint knows them). `check` refuses to return a name not listed here.
 DERIVES: dict[str, frozenset[str]] = {
-    "decide_threshold": frozenset({"threshold_met"}),
+    "decide_threshold": frozenset({"threshold_met", "threshold_decided_on", "appeal_window_closes"}),
+    "choose_agencies": frozenset(),
+    "send_outcome_notice": frozenset({"appeal_window_closes"}),
     "hold_review_meeting": frozenset(),
     "record_appeal": frozenset({"appeal_late", "appeal_window_closes"}),
     "decide_appeal": frozenset(),
