@@ -86,13 +86,16 @@ def test_threshold_met_review_outcome_no_appeal(
 def test_threshold_not_met_closes_case(
     client: FlaskClient, sessions: sessionmaker[Session]
 ) -> None:
-    """R6, R13: fewer than three qualifying complaints and no discretion: threshold not met."""
+    """R6, R13, R18: fewer than three qualifying complaints and no discretion: threshold not met;
+    the applicant may appeal, and the case closes once they say they will not."""
     case = start_case(client, sessions)
     case.complete("Decide threshold", THRESHOLD_NOT_MET)
+    assert case.open_tasks() == ["Record appeal"]
+    case.complete("Record appeal", {"appeal_received": False})
     final = case.case()
     assert (final["status"], final["outcome"]) == ("closed", "Threshold not met")
     assert final["open_tasks"] == []
-    assert completed_tasks(case)[-1] == ("carol", "decide_threshold")
+    assert completed_tasks(case)[-2:] == [("carol", "decide_threshold"), ("carol", "record_appeal")]
 
 
 def test_application_rejected_closes_case(
@@ -101,9 +104,11 @@ def test_application_rejected_closes_case(
     """R10: an application made without the victim's consent is rejected, with the ground recorded."""
     case = start_case(client, sessions)
     case.complete("Decide threshold", REJECTED)
+    assert case.open_tasks() == ["Record appeal"]  # R18: the applicant may appeal the handling
+    case.complete("Record appeal", {"appeal_received": False})
     final = case.case()
     assert (final["status"], final["outcome"]) == ("closed", "Application rejected")
-    decision = final["events"][-1]
+    decision = next(e for e in final["events"] if e["task"] == "decide_threshold")
     assert decision["data"]["rejection_ground"] == "no_consent"
 
 

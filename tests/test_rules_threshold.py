@@ -271,6 +271,7 @@ def test_r10_rejection_on_each_ground_ends_the_case_with_the_reason(
     the ground and the reason recorded on the decision."""
     case = to_threshold_decision(sessions, THREE_QUALIFYING)
     case.complete("decide_threshold", decide("rejected", rejection_ground=ground))
+    case.complete("record_appeal", {"appeal_received": False})  # R18: no appeal
     final = case.state()
     assert (final.status, final.outcome) == ("closed", "Application rejected")
     assert case.final_data()["rejection_ground"] == ground
@@ -297,6 +298,7 @@ def test_r11_a_complaint_about_staff_is_signposted_to_complaints_and_the_ombudsm
     assert problems[("signposting",)] == "Signpost the applicant to the Housing Ombudsman (R11)"
     answers["signposting"] = ["complaints_procedure", "housing_ombudsman"]
     case.complete("decide_threshold", answers)
+    case.complete("record_appeal", {"appeal_received": False})  # R18: no appeal
     assert case.state().outcome == "Threshold not met"
     assert case.final_data()["signposting"] == ["complaints_procedure", "housing_ombudsman"]
 
@@ -310,6 +312,7 @@ def test_r12_unreported_asb_is_signposted_to_the_reporting_routes(
     problems = refused(case, "decide_threshold", answers)
     assert "the ways to report ASB (R12)" in problems[("signposting",)]
     case.complete("decide_threshold", {**answers, "signposting": ["reporting_routes"]})
+    case.complete("record_appeal", {"appeal_received": False})  # R18: no appeal
     assert case.state().outcome == "Threshold not met"
 
 

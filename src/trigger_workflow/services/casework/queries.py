@@ -135,11 +135,13 @@ def task_form(session: Session, task_id: str, actor: Actor) -> TaskForm:
     schema = deployed.form(user_task.form) if user_task else None
     ui_schema = deployed.form(user_task.ui_form) if user_task else None
     if schema is not None and task.task_spec == rules.AGENCIES_TASK:
-        schema = offer_staffed_agencies(schema, staffed_agencies(session))
+        schema, ui_schema = offer_staffed_agencies(schema, ui_schema, staffed_agencies(session))
     return TaskForm(task.case, task, schema or processes.EMPTY_FORM, ui_schema)
 
 
-def offer_staffed_agencies(schema: dict[str, Any], staffed: frozenset[str]) -> dict[str, Any]:
+def offer_staffed_agencies(
+    schema: dict[str, Any], ui_schema: dict[str, Any] | None, staffed: frozenset[str]
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """Offer only the agencies an active officer can answer for, and say which are left out (R14).
 
     The law's check (`rules`) refuses the others whatever the page sent; this keeps a
@@ -148,19 +150,21 @@ def offer_staffed_agencies(schema: dict[str, Any], staffed: frozenset[str]) -> d
     field = schema.get("properties", {}).get("agencies")
     choices = (field or {}).get("items", {}).get("oneOf")
     if not isinstance(choices, list):
-        return schema
+        return schema, ui_schema
     offered = [c for c in choices if c.get("const") in staffed]
     left_out = [str(c.get("title") or c.get("const")) for c in choices if c not in offered]
     if not offered or not left_out:
-        return schema
+        return schema, ui_schema
     narrowed = copy.deepcopy(schema)
-    agencies = narrowed["properties"]["agencies"]
-    agencies["items"]["oneOf"] = offered
-    agencies["description"] = (
-        f"Not offered, because no active officer could answer for them: {', '.join(left_out)}. "
-        "An administrator can add or enable an officer of the agency first."
-    )
-    return narrowed
+    narrowed["properties"]["agencies"]["items"]["oneOf"] = offered
+    ui = copy.deepcopy(ui_schema or {})
+    help_text = ui.setdefault("agencies", {}).get("ui:help", "")
+    ui["agencies"]["ui:help"] = (
+        f"{help_text} Not offered, because no active officer could answer for them: "
+        f"{', '.join(left_out)}. An administrator can add or enable an officer of the agency "
+        "first."
+    ).strip()
+    return narrowed, ui
 
 
 def task_page(session: Session, task_id: str, actor: Actor) -> TaskPage:

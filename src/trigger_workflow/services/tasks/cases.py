@@ -253,9 +253,7 @@ def complete_task(session: Session, command: CompleteTask) -> CaseResult:
         engine.find_task(workflow, command.task_id)
         human = next(t for t in engine.human_tasks(workflow) if t.id == command.task_id)
         data = _checked(deployed, human, command.data)
-        derived = rules.check(
-            deployed, human, data, lambda: actors.staffed_agencies(session)
-        )
+        derived = rules.check(deployed, human, data, lambda: actors.staffed_agencies(session))
         context = records.engine_context(deployed, case.received_on) | derived
         try:
             report = engine.complete(workflow, human.id, data, context)

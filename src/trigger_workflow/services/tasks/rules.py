@@ -213,7 +213,11 @@ def _outcome_notice(
 ) -> dict[str, Any]:
     """R17, R18: the outcome letter tells the applicant the last day they may appeal."""
     sent = _date(answers.get("outcome_sent_on"))
-    return {} if sent is None else {"appeal_window_closes": appeal_window_closes(deployed, sent).isoformat()}
+    return (
+        {}
+        if sent is None
+        else {"appeal_window_closes": appeal_window_closes(deployed, sent).isoformat()}
+    )
 
 
 def _agencies(
@@ -282,7 +286,9 @@ CHECKS: dict[str, Check] = {
 # The names each check may derive: the engine gets them beside the answers, so diagrams may read
 # them (the names lint knows them). `check` refuses to return a name not listed here.
 DERIVES: dict[str, frozenset[str]] = {
-    "decide_threshold": frozenset({"threshold_met", "threshold_decided_on", "appeal_window_closes"}),
+    "decide_threshold": frozenset(
+        {"threshold_met", "threshold_decided_on", "appeal_window_closes"}
+    ),
     "choose_agencies": frozenset(),
     "send_outcome_notice": frozenset({"appeal_window_closes"}),
     "hold_review_meeting": frozenset(),
