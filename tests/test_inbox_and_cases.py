@@ -160,10 +160,11 @@ def test_case_page_shows_stages_owners_and_the_diagram_position(
     texts = [re.sub(r"<[^>]+>", "|", item).split("|") for item in items]
     stages = [[t.strip() for t in text if t.strip()] for text in texts]
     status = {name: state for name, state in stages}
-    assert list(status)[:4] == [
+    assert list(status)[:5] == [
         "Application",
         "Acknowledgement",
         "Threshold decision",
+        "Appeal against the threshold decision",  # R18, only after not met or rejected
         "Multi-agency case review",
     ]
     assert status["Acknowledgement"] == "Completed"

@@ -93,13 +93,15 @@ def test_validate_reports_each_problem_with_file_line_and_element(tmp_path: Path
     lines = result.output.splitlines()
     expected = [
         "error: community_trigger.bpmn, line ",
-        "element 'flow_threshold_not_met': The condition on flow 'flow_threshold_not_met' is not valid Python",
+        "element 'flow_threshold_appeal_not_met': The condition on flow 'flow_threshold_appeal_not_met' is not valid Python",
         "error: appeal.bpmn, line ",
         "element 'record_appeal': The form 'record_appeal.json' (formJsonSchemaFilename) is not in forms/.",
     ]
     for piece in expected:
         assert any(piece in line for line in lines), (piece, result.output)
-    assert "Problems found: 2 error(s)" in result.output
+    # record_appeal is in two diagrams (appeal and threshold_appeal): its missing form twice.
+    assert "error: threshold_appeal.bpmn, line " in result.output
+    assert "Problems found: 3 error(s)" in result.output
 
 
 def test_a_decision_cell_that_does_not_compile_is_reported_with_its_line(tmp_path: Path) -> None:
