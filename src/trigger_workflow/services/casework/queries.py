@@ -209,15 +209,8 @@ def answering_agencies(session: Session, events: list[Event]) -> dict[int, str |
     """
     answers = [e for e in events if access.ANSWER in (e.data or {})]
     usernames = {e.actor for e in answers if not e.detail.get("agency")}
-    officers = (
-        dict(
-            session.execute(
-                select(Officer.username, Officer.agency).where(Officer.username.in_(usernames))
-            ).tuples()
-        )
-        if usernames
-        else {}
-    )
+    query = select(Officer.username, Officer.agency).where(Officer.username.in_(usernames))
+    officers = {name: agency for name, agency in session.execute(query)} if usernames else {}
     return {e.seq: e.detail.get("agency") or officers.get(e.actor) for e in answers}
 
 
