@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -53,32 +54,28 @@ def overdue_steps(session: Session, escalations: Sequence[OpenTask]) -> dict[str
     if not escalations:
         return {}
     wanted = {t.id for t in escalations}
-    cases = {t.case_id for t in escalations}
+    # The event that made an escalation ready was written in the same transaction as its row.
+    since = min(t.created_at for t in escalations) - timedelta(minutes=1)
     rows = session.execute(
         select(Event.case_id, Event.detail, Case.process_version_id)
         .join(Case, Case.id == Event.case_id)
-        .where(Event.case_id.in_(cases))
+        .where(Event.case_id.in_({t.case_id for t in escalations}), Event.occurred_at >= since)
         .order_by(Event.case_id, Event.seq)
     ).all()
     found: dict[str, OverdueStep] = {}
-    seen_ready: dict[int, set[str]] = {}
     late_ids: dict[str, list[str]] = {}
     names: dict[int, dict[str, str]] = {}  # user task names by id, per process version
-    for case_id, detail, version_id in rows:
+    seen: set[str] = set()  # escalations whose first event has been read
+    for _, detail, version_id in rows:
         ready = [r for r in detail.get("ready") or [] if isinstance(r, dict)]
-        before = seen_ready.get(case_id, set())
-        seen_ready[case_id] = {str(r.get("id")) for r in ready}
-        new = [
-            str(r.get("id")) for r in ready if r.get("id") in wanted and r.get("id") not in before
-        ]
+        new = [str(r["id"]) for r in ready if r.get("id") in wanted and r["id"] not in seen]
         if not new:
             continue
+        seen.update(new)
         if version_id not in names:
             names[version_id] = _task_names(session, version_id)
-        steps = _overdue_steps(detail, names[version_id])
-        for task_id, name in zip(new, steps, strict=False):
-            ids = [str(r.get("id")) for r in ready if r.get("name") == name]
-            late_ids[task_id] = ids
+        for task_id, name in zip(new, _overdue_steps(detail, names[version_id]), strict=False):
+            late_ids[task_id] = [str(r.get("id")) for r in ready if r.get("name") == name]
             found[task_id] = OverdueStep(name, [], str(detail.get("stage") or ""))
     _add_agencies_and_stages(session, found, late_ids)
     return found
