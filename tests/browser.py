@@ -45,7 +45,8 @@ def sign_in(page: Page, base_url: str, username: str) -> None:
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(TEST_PASSWORD)
     page.get_by_role("button", name="Sign in", exact=True).click()
-    page.wait_for_url(re.compile(r".*/tasks"))
+    # Each role lands on its own page (tasks, audit, processes, officers' accounts).
+    page.wait_for_url(re.compile(r".*/(tasks|audit/|processes|admin/officers)$"))
 
 
 def check_page(page: Page, name: str) -> None:

@@ -296,3 +296,71 @@ def test_navigation_offers_each_role_only_pages_it_may_open(
     links = re.findall(r'href="(/[^"]*)"', menu.group(1))
     assert links, f"{role} is offered no page"
     assert {link: visitor.get(link).status_code for link in links} == dict.fromkeys(links, 200)
+
+
+# R22 for the agencies' answers: which agencies' answers each officer reads (the others see only
+# that the agency answered, and when). Police, housing and health all answer this case.
+ANSWERING = ("police", "housing", "health")
+READS_ANSWERS: dict[str, set[str]] = {
+    "carol": set(ANSWERING),  # the coordinator runs the review
+    "ingrid": set(ANSWERING),  # the chair weighs every answer at the meeting
+    "ada": set(ANSWERING),  # auditors read everything, each view logged
+    "pete": {"police"},
+    "hana": {"housing"},
+    "heath": {"health"},
+    "olu": set(),  # the OPCC sees the case, not the agencies' answers
+}
+# Every route that shows a case's answers: its page (history), its JSON, the chair's meeting task
+# (its summary of the answers and its earlier answers), and the auditors' timeline and exports.
+ANSWER_ROUTES = (
+    "/cases/{reference}",
+    "/api/cases/{reference}",
+    "/tasks/{meeting_task}",
+    "/audit/cases/{reference}",
+    "/audit/cases/{reference}/history.json",
+    "/audit/cases/{reference}/history.csv",
+)
+
+
+def _secret(agency: str) -> str:
+    return f"Known only to {agency}: file {agency.upper()}-{len(agency) * 7919}"
+
+
+def test_r22_each_agency_reads_only_its_own_answer_on_every_route(
+    app: Flask, client: FlaskClient, sessions: sessionmaker[Session]
+) -> None:
+    """R22: on every route that shows a case's answers, police read only the police answer (never
+    health's or housing's), each agency only its own; the coordinator, the chair and auditors read
+    all three; everyone who sees the case is told which agencies answered."""
+    case = CaseDriver(client, sessions)
+    case.apply()
+    case.act_as("carol")
+    case.advance_to("Choose agencies")
+    case.complete("Choose agencies", {"agencies": list(ANSWERING)})
+    for agency in ANSWERING:
+        answer = {"known_issues": _secret(agency), "action_taken": f"{agency} visited."}
+        case.complete("Answer information request", {"information_response": answer}, agency)
+    case.act_as("carol")
+    values = {"reference": case.reference, "meeting_task": case.task_id("Hold review meeting")}
+    for username, readable in READS_ANSWERS.items():
+        visitor = app.test_client()
+        CaseDriver(visitor, sessions).act_as(username)
+        opened = 0
+        for route in ANSWER_ROUTES:
+            response = visitor.get(route.format(**values))
+            if response.status_code != 200:
+                assert response.status_code in (403, 404), (username, route)
+                continue
+            opened += 1
+            text = response.get_data(as_text=True)
+            read = {a for a in ANSWERING if _secret(a) in text}
+            # The audit summary page lists events without their data: it may show fewer.
+            assert read <= readable if route == "/audit/cases/{reference}" else read == readable, (
+                username,
+                route,
+            )
+            if route == "/cases/{reference}":
+                for agency in set(ANSWERING) - readable:
+                    name = actors.AGENCIES[agency]
+                    assert f"{name} answered the information request" in text, (username, agency)
+        assert opened >= 2, f"{username} opened too few routes to test"

@@ -51,8 +51,11 @@ def test_r5_inbox_shows_working_days_left_and_marks_overdue_tasks(
         carol = actors.find_officer(session, "carol")
         page = inbox.inbox(session, carol, inbox.InboxQuery(), today=date(2026, 11, 24))
     later = page.rows[1]
-    assert page.rows[0].days_left == -2  # Monday and Tuesday after a Friday due date
-    assert later.task.due_on is not None and later.days_left == calendar.working_days_between(
+    late_row = page.rows[0].due
+    assert late_row is not None and late_row.overdue
+    assert late_row.working_days_late == 2  # Monday and Tuesday after a Friday due date
+    assert later.due is not None and later.task.due_on is not None
+    assert later.due.working_days_left == calendar.working_days_between(
         date(2026, 11, 24), later.task.due_on
     )
     assert page.rows[0].overdue and page.overdue == "1"

@@ -60,7 +60,10 @@ def test_officer_enters_application_received_by_phone(
     assert state["events"][1]["data"]["channel"] == "phone"
     # R5: five working days from the day the letter arrived, not from the day it was typed in.
     assert state["open_tasks"][0]["due_on"] == "2026-11-23"
-    assert "16 November 2026 (phone)" in client.get(f"/cases/{case.reference}").text
+    shown = client.get(f"/cases/{case.reference}").text
+    assert "16 November 2026" in shown and re.search(
+        r"How it was received\s*</dt>\s*<dd[^>]*>\s*Phone\s*<", shown
+    )
 
 
 def test_officer_must_say_when_an_application_arrived(

@@ -17,6 +17,7 @@ from trigger_workflow.errors import (
 from trigger_workflow.services.accounts import access
 from trigger_workflow.services.casework import queries
 from trigger_workflow.services.tasks import cases
+from trigger_workflow.store.models import Event
 from trigger_workflow.web.database import get_session
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -46,18 +47,25 @@ def case(reference: str) -> dict[str, Any]:
             }
             for t in page.open_tasks
         ],
-        "events": [
-            {
-                "seq": e.seq,
-                "kind": e.kind,
-                "actor": e.actor,
-                "task": e.task_spec,
-                "data": e.data,
-                "at": e.occurred_at.isoformat(),
-            }
-            for e in page.events
-        ],
+        "events": [_event(page, e) for e in page.events],
     }
+
+
+def _event(page: queries.CasePage, event: Event) -> dict[str, Any]:
+    """Describe an event with only the answers the officer may read (R22); an answer kept from
+    them says whose it was, not what it said."""
+    readable = page.readable(g.actor, event)
+    described = {
+        "seq": event.seq,
+        "kind": event.kind,
+        "actor": event.actor,
+        "task": event.task_spec,
+        "data": readable.data,
+        "at": event.occurred_at.isoformat(),
+    }
+    if readable.withheld:
+        described["answers_withheld"] = readable.withheld
+    return described
 
 
 @bp.post("/cases/<reference>/tasks/<task_id>")

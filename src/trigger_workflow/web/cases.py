@@ -9,13 +9,12 @@ from typing import Any
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 
 from trigger_workflow import schema_forms
-from trigger_workflow.engine import calendar
 from trigger_workflow.errors import NotPermitted
 from trigger_workflow.services.accounts import access
-from trigger_workflow.services.casework import case_list, case_page, queries
+from trigger_workflow.services.casework import case_list, case_page, labels, queries
 from trigger_workflow.services.mail import correspondence
-from trigger_workflow.services.process_owners import incidents
-from trigger_workflow.services.tasks import cases
+from trigger_workflow.services.process_owners import incidents, processes
+from trigger_workflow.services.tasks import cases, escalations
 from trigger_workflow.web import uploads
 from trigger_workflow.web.acting import officer_required
 from trigger_workflow.web.database import get_session
@@ -50,20 +49,25 @@ def show(reference: str) -> str:
         {
             "event": entry.event,
             "title": _title(entry.event.kind, entry.title, entry.event.detail),
-            "rows": schema_forms.read_only_summary(entry.schema, entry.ui_schema, entry.event.data)
-            if entry.event.data
+            "rows": schema_forms.read_only_summary(entry.schema, entry.ui_schema, entry.data)
+            if entry.data
             else [],
+            "withheld": entry.withheld,
         }
-        for entry in page.history()
+        for entry in page.history(g.actor)
     ]
     # Everyone who sees the case sees why it is held; process owners follow the link to act.
     held = incidents.of_case(get_session(), page.case.id)
+    deployed = processes.deployed(page.case.process_version)
     return render_template(
         "cases/case.html",
         page=page,
+        titles=escalations.titles(
+            get_session(), [(t, page.case.reference) for t in page.open_tasks]
+        ),
+        channel=labels.choice_labels(deployed).get("channel", {}).get(page.case.channel or ""),
         position=overview.position,
         history=history,
-        today=calendar.today(),
         correspondence=correspondence.for_case(get_session(), page.case),
         incidents=held,
     )

@@ -17,7 +17,7 @@ from flask import (
 )
 from werkzeug.wrappers import Response
 
-from trigger_workflow.services.accounts import passwords, sign_in
+from trigger_workflow.services.accounts import access, passwords, sign_in
 from trigger_workflow.settings import Settings
 from trigger_workflow.web.acting import ENDED, local_path, start_session
 from trigger_workflow.web.database import get_session
@@ -28,7 +28,7 @@ bp = Blueprint("sign_in", __name__)
 @bp.route("/sign-in", methods=["GET", "POST"])
 def form() -> tuple[str, int] | Response:
     """Show the sign-in form, or sign the officer in and go where they were going."""
-    target = local_path(request.args.get("next", "")) or url_for("tasks.inbox")
+    target = local_path(request.args.get("next", ""))
     if request.method == "GET":
         ended = g.pop(ENDED, False) or request.args.get("ended") == "1"
         return render_template("sign_in/form.html", error=None, ended=ended, username=""), 200
@@ -43,7 +43,7 @@ def form() -> tuple[str, int] | Response:
         return page, error.status
     start_session(signed_in)
     flash(f"You are signed in as {signed_in.actor.display_name or signed_in.actor.username}.")
-    return redirect(target)
+    return redirect(target or url_for(access.home_for(signed_in.actor)))
 
 
 @bp.post("/sign-out")

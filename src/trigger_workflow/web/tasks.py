@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import (
@@ -19,12 +18,12 @@ from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup, escape
 
 from trigger_workflow import schema_forms
-from trigger_workflow.engine import calendar
 from trigger_workflow.services.accounts import access
-from trigger_workflow.services.casework import queries
-from trigger_workflow.services.process_owners import incidents
-from trigger_workflow.services.tasks import cases
+from trigger_workflow.services.casework import labels, queries
+from trigger_workflow.services.process_owners import incidents, processes
+from trigger_workflow.services.tasks import cases, escalations
 from trigger_workflow.services.tasks import inbox as inbox_service
+from trigger_workflow.web import filters
 from trigger_workflow.web.acting import officer_required
 from trigger_workflow.web.database import get_session
 from trigger_workflow.web.form_pages import FormState
@@ -34,10 +33,8 @@ _instructions = SandboxedEnvironment(autoescape=True)
 INBOX_LIMIT = 200  # until the inbox pages through its tasks
 
 
-@bp.app_template_global()
-def working_days_left(due_on: date) -> int:
-    """Return working days from today until a due date: 0 is today, negative is overdue."""
-    return calendar.working_days_between(calendar.today(), due_on)
+# GOV.UK dates, agencies' names and due-date wording for every template.
+bp.record_once(filters.register)
 
 
 @bp.get("/tasks")
@@ -78,9 +75,11 @@ def show(task_id: str) -> Any:
 
 
 def _render(form: FormState, page: queries.TaskPage) -> tuple[str, int]:
+    title = escalations.titles(get_session(), [(page.task, page.case.reference)])[page.task.id]
+    answers = page.agency_answers
     return form.render(
         "tasks/task.html",
-        heading=page.task.name,
+        heading=title,
         submit_text="Save and continue",
         case=page.case,
         task=page.task,
@@ -91,6 +90,15 @@ def _render(form: FormState, page: queries.TaskPage) -> tuple[str, int]:
             if page.earlier is not None and isinstance(page.earlier.data, dict)
             else []
         ),
+        # R22: the agencies' answers this officer may read, and who answered what they may not.
+        answers=[
+            (a.get("agency"), schema_forms.read_only_summary(answers.schema, answers.ui_schema, a))
+            for a in answers.answers
+        ],
+        withheld=answers.withheld,
+        audience=access.ANSWER_AUDIENCE
+        if access.ANSWER in page.schema.get("properties", {})
+        else None,
         hidden={},
     )
 
@@ -99,8 +107,13 @@ def _render_instructions(page: queries.TaskPage) -> Markup | None:
     """Render the diagram's instructions over the case data, in a sandbox, escaped once."""
     if not page.instructions:
         return None
+    # Choices as their labels and dates written out; rule numbers are for process owners.
+    data = labels.in_words(
+        page.data, labels.choice_labels(processes.deployed(page.case.process_version))
+    )
     try:
-        return Markup(_instructions.from_string(page.instructions).render(**page.data))
+        text = _instructions.from_string(page.instructions).render(**data)
+        return Markup(labels.without_rule_codes(text))
     except Exception as error:  # a process owner's template: never let it break the task page
         current_app.logger.warning("Instructions of task %s failed: %s", page.task.id, error)
         return escape(f"(The instructions for this task could not be shown: {error})")

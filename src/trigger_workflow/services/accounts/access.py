@@ -1,8 +1,9 @@
-"""Who may see which cases (R22): the one place that says whether an officer sees a case."""
+"""Who may see which cases and which agencies' answers (R22): the one place that says so."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, select, true
@@ -112,3 +113,78 @@ def shared_with(session: Session, case: Case) -> list[str]:
     """Return the agencies a case is shared with, by name."""
     query = select(CaseAgency.agency).where(CaseAgency.case_id == case.id)
     return sorted(session.scalars(query))
+
+
+# R22 for the agencies' answers to information requests: each agency reads its own; the
+# coordinator (who runs the review), the review chair (who weighs them) and auditors (every view
+# logged) read all; anyone else who sees the case sees only that an agency answered, and when.
+ALL_ANSWERS = frozenset({"coordinator", "chair", "auditor"})
+ANSWER, ANSWERS = "information_response", "information_responses"  # names in the case's data
+ANSWER_AUDIENCE = (
+    "Your answer will be seen by the council's case review coordinator and the review chair. "
+    "Other agencies will not see it. Auditors may read it; each time they do is recorded."
+)
+
+
+def may_read_answer(actor: Actor, agency: str | None) -> bool:
+    """Return whether this officer may read an agency's answer to an information request."""
+    if actor.role in ALL_ANSWERS:
+        return True
+    return actor.role == PARTNER and actor.agency is not None and agency == actor.agency
+
+
+def answer_agency(data: dict[str, Any], agency: str | None = None) -> str | None:
+    """Return the agency an answer in this data is from: its own tag, else the task's agency."""
+    answer = data.get(ANSWER)
+    tagged = answer.get("agency") if isinstance(answer, dict) else None
+    if isinstance(tagged, str):
+        return tagged
+    own = data.get("agency")
+    return own if isinstance(own, str) else agency
+
+
+def readable_answers(actor: Actor, data: dict[str, Any], agency: str | None = None) -> Redacted:
+    """Return the data with the answers this officer may not read taken out, and whose they were.
+
+    `agency` is the agency of the task the data belongs to (an answer event's answering agency),
+    for an answer not tagged with its own.
+    """
+    kept = dict(data)
+    withheld: list[str] = []
+    if ANSWER in kept:
+        owner = answer_agency(kept, agency)
+        if not may_read_answer(actor, owner):
+            del kept[ANSWER]
+            withheld.append(owner or "unknown")
+    answers = kept.get(ANSWERS)
+    if isinstance(answers, list):
+        visible = []
+        for item in answers:
+            owner = item.get("agency") if isinstance(item, dict) else None
+            if may_read_answer(actor, owner if isinstance(owner, str) else None):
+                visible.append(item)
+            else:
+                withheld.append(owner if isinstance(owner, str) else "unknown")
+        kept[ANSWERS] = visible
+    return Redacted(kept, withheld)
+
+
+@dataclass(frozen=True)
+class Redacted:
+    """Data as one officer may read it, and the agencies whose answers were taken out."""
+
+    data: dict[str, Any]
+    withheld: list[str]
+
+
+# Each role's own work, as the web layer's endpoint names; everyone else starts at their tasks.
+HOMES = {
+    "auditor": "audit.index",
+    "process_owner": "process_versions.index",
+    "administrator": "admin.officers",
+}
+
+
+def home_for(actor: Actor) -> str:
+    """Return the page (endpoint) an officer starts on after signing in: their role's own work."""
+    return HOMES.get(actor.role, "tasks.inbox")

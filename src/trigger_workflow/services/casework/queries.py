@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
@@ -16,7 +16,7 @@ from trigger_workflow.services.accounts.actors import PARTNER, Actor, staffed_ag
 from trigger_workflow.services.process_owners import processes
 from trigger_workflow.services.tasks import rules
 from trigger_workflow.services.tasks.records import load_workflow
-from trigger_workflow.store.models import Case, Event, OpenTask
+from trigger_workflow.store.models import Case, Event, Officer, OpenTask
 
 EVENT_TITLES = {
     "case_started": "Case started",
@@ -49,28 +49,44 @@ class TaskForm:
 
 
 @dataclass(frozen=True)
+class AgencyAnswers:
+    """The agencies' answers a task's officer may read (R22), the form they were given on, and
+    the agencies whose answers are kept from this officer."""
+
+    answers: list[dict[str, Any]]
+    withheld: list[str]
+    schema: dict[str, Any]
+    ui_schema: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
 class TaskPage(TaskForm):
     """An open task with its form, its instructions and the case data it shows.
 
+    `data` is only what this officer may read (another agency's answers are taken out, R22).
     `answers` is what this task instance was given itself (its pre-script): the form starts
     from it and nothing else. `earlier` is the last completion of the same step on this case (an
     earlier round, before an upheld appeal): shown read-only, never copied into the form.
+    `agency_answers` are the information requests' answers this officer may read.
     """
 
     instructions: str | None
     data: dict[str, Any]
     answers: dict[str, Any]
+    agency_answers: AgencyAnswers
     earlier: Event | None = None
 
 
 @dataclass(frozen=True)
 class HistoryEntry:
-    """One event of a case, with the form its data was entered on (for labels)."""
+    """One event of a case as one officer may read it, with the form it was entered on."""
 
     event: Event
     title: str
     schema: dict[str, Any]
     ui_schema: dict[str, Any] | None
+    data: dict[str, Any]  # the event's data less the answers this officer may not read (R22)
+    withheld: list[str]  # the agencies whose answers were taken out
 
 
 @dataclass(frozen=True)
@@ -80,20 +96,28 @@ class CasePage:
     case: Case
     open_tasks: list[OpenTask]
     events: list[Event]
+    answered_by: dict[int, str | None] = field(default_factory=dict)  # answer event seq: agency
 
-    def history(self) -> list[HistoryEntry]:
-        """Return the events with the forms of the case's process version."""
+    def readable(self, actor: Actor, event: Event) -> access.Redacted:
+        """Return an event's data as this officer may read it (R22: agencies' answers)."""
+        return access.readable_answers(actor, event.data or {}, self.answered_by.get(event.seq))
+
+    def history(self, actor: Actor) -> list[HistoryEntry]:
+        """Return the events as this officer may read them, with the forms of the case's version."""
         deployed = processes.deployed(self.case.process_version)
         entries = []
         for event in self.events:
             task = deployed.user_tasks.get(event.task_spec or "")
             schema = deployed.form(task.form) if task else None
+            readable = self.readable(actor, event)
             entries.append(
                 HistoryEntry(
                     event,
                     EVENT_TITLES.get(event.kind) or event.task_name or event.kind,
                     schema or processes.EMPTY_FORM,
                     deployed.form(task.ui_form) if task else None,
+                    readable.data,
+                    readable.withheld,
                 )
             )
         return entries
@@ -176,14 +200,23 @@ def task_page(session: Session, task_id: str, actor: Actor) -> TaskPage:
         raise NotFound("This task is no longer waiting.")
     names = form.schema.get("properties", {})
     answers = {k: v for k, v in engine.own_answers(workflow, task_id).items() if k in names}
+    readable = access.readable_answers(actor, dict(human.data), form.task.agency)
+    agency = readable.data.get(access.ANSWERS)
+    schema, ui_schema = answer_form(processes.deployed(form.case.process_version))
     return TaskPage(
         form.case,
         form.task,
         form.schema,
         form.ui_schema,
         human.instructions,
-        dict(human.data),
+        readable.data,
         answers,
+        AgencyAnswers(
+            [a for a in agency if isinstance(a, dict)] if isinstance(agency, list) else [],
+            readable.withheld,
+            schema,
+            ui_schema,
+        ),
         None if form.task.agency else earlier_completion(session, form.case, form.task.task_spec),
     )
 
@@ -200,6 +233,17 @@ def earlier_completion(session: Session, case: Case, task_spec: str) -> Event | 
     )
 
 
+def answer_form(deployed: processes.DeployedProcess) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Return the part of a version's forms an agency answers an information request on."""
+    for task in deployed.user_tasks.values():
+        schema = deployed.form(task.form) or {}
+        question = schema.get("properties", {}).get(access.ANSWER)
+        if isinstance(question, dict):
+            ui = (deployed.form(task.ui_form) or {}).get(access.ANSWER)
+            return question, ui if isinstance(ui, dict) else {}
+    return processes.EMPTY_FORM, {}
+
+
 def case_page(session: Session, reference: str) -> CasePage:
     """Return a case with its open tasks and events, oldest event first."""
     case = session.scalar(
@@ -210,7 +254,20 @@ def case_page(session: Session, reference: str) -> CasePage:
     events = list(
         session.scalars(select(Event).where(Event.case_id == case.id).order_by(Event.seq))
     )
-    return CasePage(case, list(case.open_tasks), events)
+    return CasePage(case, list(case.open_tasks), events, answering_agencies(session, events))
+
+
+def answering_agencies(session: Session, events: list[Event]) -> dict[int, str | None]:
+    """Return the agency each answer in these events came from (by event seq).
+
+    An answer event names its agency in its detail when recorded so; else it is the agency of the
+    partner officer who answered (only that agency's officers may complete its request).
+    """
+    answers = [e for e in events if access.ANSWER in (e.data or {})]
+    usernames = {e.actor for e in answers if not e.detail.get("agency")}
+    query = select(Officer.username, Officer.agency).where(Officer.username.in_(usernames))
+    officers = {name: agency for name, agency in session.execute(query)} if usernames else {}
+    return {e.seq: e.detail.get("agency") or officers.get(e.actor) for e in answers}
 
 
 def recent_cases(session: Session, limit: int = 50, actor: Actor | None = None) -> list[Case]:

@@ -13,6 +13,7 @@ from trigger_workflow.engine import calendar
 from trigger_workflow.services.accounts.actors import PARTNER, Actor
 from trigger_workflow.services.casework import case_diagrams
 from trigger_workflow.services.process_owners import processes
+from trigger_workflow.services.tasks import escalations
 from trigger_workflow.store.models import Case, OpenTask
 
 MINE, UNCLAIMED, TEAM = "mine", "unclaimed", "team"
@@ -57,18 +58,57 @@ class InboxQuery:
 
 
 @dataclass(frozen=True)
+class DueStatus:
+    """Where a task stands against its due date, on one day.
+
+    Due today only on the due date; overdue from the day after, whatever day of the week that
+    is (the same rule as the overdue filter and the escalation timers); otherwise the working
+    days left.
+    """
+
+    due_on: date
+    today: date
+
+    @property
+    def overdue(self) -> bool:
+        """Return whether the due date has passed."""
+        return self.due_on < self.today
+
+    @property
+    def due_today(self) -> bool:
+        """Return whether today is the due date."""
+        return self.due_on == self.today
+
+    @property
+    def working_days_left(self) -> int:
+        """Return the working days after today up to and including the due date (0 if past)."""
+        return max(0, calendar.working_days_between(self.today, self.due_on))
+
+    @property
+    def working_days_late(self) -> int:
+        """Return the working days after the due date up to and including today."""
+        return max(0, calendar.working_days_between(self.due_on, self.today))
+
+
+def due_status(due_on: date | None, today: date | None = None) -> DueStatus | None:
+    """Return a due date's status today (None for a task with no due date)."""
+    return None if due_on is None else DueStatus(due_on, today or calendar.today())
+
+
+@dataclass(frozen=True)
 class InboxRow:
-    """One task in the inbox, with its case and the working days left until it is due."""
+    """One task in the inbox, with its case, what it is about, and how it stands to its due date."""
 
     task: OpenTask
     reference: str
     applicant_name: str | None
-    days_left: int | None
+    due: DueStatus | None
+    title: str = ""  # the task's name, saying which step an escalation is about
 
     @property
     def overdue(self) -> bool:
         """Return whether the task is past its due date."""
-        return self.days_left is not None and self.days_left < 0
+        return self.due is not None and self.due.overdue
 
 
 @dataclass(frozen=True)
@@ -101,12 +141,12 @@ def inbox(session: Session, actor: Actor, query: InboxQuery, today: date | None 
     today = today or calendar.today()
     rows = session.execute(_rows(actor, query, today)).all()
     more = len(rows) > query.limit
-    days_left: dict[date | None, int | None] = {}  # many tasks share a due date
-    inbox_rows = []
-    for task, reference, name in rows[: query.limit]:
-        if task.due_on not in days_left:
-            days_left[task.due_on] = _days_left(task.due_on, today)
-        inbox_rows.append(InboxRow(task, reference, name, days_left[task.due_on]))
+    shown = rows[: query.limit]
+    titles = escalations.titles(session, [(task, reference) for task, reference, _ in shown])
+    inbox_rows = [
+        InboxRow(task, reference, name, due_status(task.due_on, today), titles[task.id])
+        for task, reference, name in shown
+    ]
     deployed = processes.deployed(processes.latest_version(session))
     stages = case_diagrams.stage_names(deployed)
     return Inbox(query, inbox_rows, view_counts(session, actor, today), stages, more)
@@ -181,10 +221,3 @@ def _rows(actor: Actor, query: InboxQuery, today: date) -> Any:
         .offset((query.page - 1) * query.limit)
         .limit(query.limit + 1)  # one more, to know whether a next page follows
     )
-
-
-def _days_left(due_on: date | None, today: date) -> int | None:
-    """Return working days from today to the due date: 0 is due today, negative is overdue."""
-    if due_on is None:
-        return None
-    return calendar.working_days_between(today, due_on)
