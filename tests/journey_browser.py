@@ -58,19 +58,42 @@ def page_width(page: Page) -> int:
     return int(page.evaluate("document.documentElement.scrollWidth"))
 
 
-def check_at_both_widths(page: Page, name: str, *, exempt: str | None = None) -> None:
-    """Check the open page with axe at 1280 px and at 320 px, where it must not scroll sideways.
+def check_at_both_widths(page: Page, name: str) -> None:
+    """Check the open page with axe at 1280 px and at 320 px; at neither may it scroll sideways.
 
-    `exempt` names a selector (a two-dimensional diagram, WCAG 1.4.10's exception) that may
-    scroll inside its own box; the page around it still must not.
+    A data table or a diagram (two-dimensional content, which WCAG 1.4.10 exempts) may scroll
+    inside its own box; the page around it may not.
     """
+    for size in (NORMAL, NARROW):
+        page.set_viewport_size(size)
+        page.wait_for_function(f"window.innerWidth === {size['width']}")
+        width = page_width(page)
+        assert width <= size["width"], (
+            f"{name} ({page.url}) is {width} px wide at {size['width']} px: {overflowing(page)}"
+        )
+        check_page(page, name if size is NORMAL else f"{name}-320")
     page.set_viewport_size(NORMAL)
-    check_page(page, name)
-    page.set_viewport_size(NARROW)
-    page.wait_for_timeout(50)  # let the layout settle after the resize
-    check_page(page, f"{name}-320")
-    width = page_width(page)
-    assert width <= NARROW["width"], f"{name} ({page.url}) is {width} px wide at 320 px" + (
-        f" (outside {exempt})" if exempt else ""
+
+
+def overflowing(page: Page) -> list[str]:
+    """Return the elements that reach past the window's right edge (to say what is too wide)."""
+    return list(
+        page.evaluate(
+            """() => {
+              const found = [];
+              for (const e of document.body.querySelectorAll('*')) {
+                const r = e.getBoundingClientRect();
+                let clipped = false;
+                for (let a = e.parentElement; a && a !== document.body; a = a.parentElement) {
+                  if (getComputedStyle(a).overflowX !== 'visible') { clipped = true; break; }
+                }
+                if (!clipped && r.right > window.innerWidth + 1 && !found.some(f => e.closest(f.sel))) {
+                  const sel = e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') +
+                    (e.className && typeof e.className === 'string' ? '.' + e.className.trim().split(/\\s+/).join('.') : '');
+                  found.push({sel: e.id ? '#' + e.id : e.tagName.toLowerCase(), text: sel + ' ' + Math.round(r.right)});
+                }
+              }
+              return found.slice(0, 12).map(f => f.text);
+            }"""
+        )
     )
-    page.set_viewport_size(NORMAL)

@@ -19,7 +19,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.browser import CHROMIUM, ROOT, live_server, sign_in
-from tests.journey_browser import check_at_both_widths, watched_page
+from tests.journey_browser import NARROW, NORMAL, check_at_both_widths, watched_page
 from tests.scenario import ANSWERS, TEST_PASSWORD_HASH, CaseDriver
 from trigger_workflow.samples import APPLICATION
 from trigger_workflow.services import demo
@@ -60,9 +60,9 @@ def demo_site(
             yield url, reference
 
 
-def _visit(page: Page, url: str, name: str, *, exempt: str | None = None) -> None:
+def _visit(page: Page, url: str, name: str) -> None:
     page.goto(url)
-    check_at_both_widths(page, name, exempt=exempt)
+    check_at_both_widths(page, name)
 
 
 def test_auditors_pages_pass_axe_and_reflow(browser: Browser, demo_site: tuple[str, str]) -> None:
@@ -122,14 +122,19 @@ def test_process_owners_pages_pass_axe_and_reflow(
         expect(page.locator("#validation-summary")).to_be_visible(timeout=60_000)
         check_at_both_widths(page, "journey-validate-problems")
         _visit(page, f"{base_url}/processes/migrate", "journey-migrate")
-        _visit(
-            page,
-            f"{base_url}/processes/1/edit/application.bpmn",
-            "journey-modeler",
-            exempt="#diagram",
-        )
+        page.goto(f"{base_url}/processes/1/edit/application.bpmn")
         expect(page.locator('#diagram [data-element-id="submit_application"]')).to_be_visible()
+        # The canvas is a two-dimensional diagram (exempt from WCAG 1.4.10): the diagram pans
+        # and zooms inside it, while the canvas box itself fits the window at 320 px.
+        check_at_both_widths(page, "journey-modeler")
+        page.set_viewport_size(NARROW)
+        canvas = page.locator("#diagram").bounding_box()
+        assert canvas is not None and canvas["x"] + canvas["width"] <= NARROW["width"]
+        page.set_viewport_size(NORMAL)
         _visit(page, f"{base_url}/processes/1/edit/timescales.toml", "journey-edit-text")
+        page.get_by_role("button", name="Validate").click()
+        expect(page.locator("#no-problems")).to_be_visible(timeout=60_000)
+        check_at_both_widths(page, "journey-edit-validated")
     assert errors == []
 
 
