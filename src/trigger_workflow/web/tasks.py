@@ -20,7 +20,7 @@ from markupsafe import Markup, escape
 
 from trigger_workflow.engine import calendar
 from trigger_workflow.services.accounts import access
-from trigger_workflow.services.casework import queries
+from trigger_workflow.services.casework import agency_answers, queries
 from trigger_workflow.services.process_owners import incidents
 from trigger_workflow.services.tasks import cases
 from trigger_workflow.services.tasks import inbox as inbox_service
@@ -84,6 +84,7 @@ def _render(form: FormState, page: queries.TaskPage) -> tuple[str, int]:
         case=page.case,
         task=page.task,
         instructions=_render_instructions(page),
+        agency_answers=agency_answers.for_task(page.task.task_spec, page.task.role, page.data),
         hidden={},
     )
 
