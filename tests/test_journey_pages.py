@@ -149,4 +149,3 @@ def test_coordinators_print_queue_passes_axe_and_reflows(
         expect(page.locator("body")).to_contain_text("1 Example Street, Derby")
         check_at_both_widths(page, "journey-outbox")
     assert errors == []
-

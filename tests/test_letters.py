@@ -113,7 +113,10 @@ def test_r17_outcome_letter_lists_recommendations_and_the_appeal_deadline(
     assert "appeal to the Office of the Police and Crime Commissioner" in text
     # Sent on 14 December 2026: 20 working days skip Christmas, Boxing Day (kept on the 28th) and
     # New Year's Day.
-    assert "by 14 January 2027 (20 working days from 14 December 2026, the date of this notice)" in text
+    assert (
+        "by 14 January 2027 (20 working days from 14 December 2026, the date of this notice)"
+        in text
+    )
 
 
 @pytest.mark.parametrize(
@@ -259,7 +262,7 @@ def test_r13_threshold_letter_follows_the_signposting_the_decision_chose(
             "threshold_outcome": "not_met",
             "threshold_reasons": "One report.",
             "signposting": ["reporting_routes"],
-        }
+        },
     )
     assert "report it first" in text
     assert "complaints procedure" not in text and "Housing Ombudsman" not in text
@@ -276,7 +279,7 @@ def test_r13_threshold_met_by_discretion_says_what_was_considered(
             "threshold_reasons": "Serious harm.",
             "threshold_basis": "discretion",
             "discretion_factors": ["persistence", "harm"],
-        }
+        },
     )
     assert "considering how persistent the behaviour has been; the harm, or potential harm" in text
 

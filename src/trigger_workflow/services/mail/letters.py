@@ -253,5 +253,3 @@ def _address_lines(person: dict[str, Any]) -> list[str]:
     lines = [line.strip() for line in text_of(person.get("address")).splitlines() if line.strip()]
     postcode = text_of(person.get("postcode"))
     return [*lines, postcode] if postcode else lines
-
-
