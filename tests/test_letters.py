@@ -17,6 +17,7 @@ from tests.test_case_paths import review, start_case
 from trigger_workflow.engine import calendar
 from trigger_workflow.samples import APPEAL, APPLICATION, REJECTED, THRESHOLD_NOT_MET
 from trigger_workflow.services.mail import letters
+from trigger_workflow.services.process_owners import processes
 from trigger_workflow.store.models import Case, Letter
 
 
@@ -112,7 +113,10 @@ def test_r17_outcome_letter_lists_recommendations_and_the_appeal_deadline(
     assert "appeal to the Office of the Police and Crime Commissioner" in text
     # Sent on 14 December 2026: 20 working days skip Christmas, Boxing Day (kept on the 28th) and
     # New Year's Day.
-    assert "by 14 January 2027 (20 working days from this notice)" in text
+    assert (
+        "by 14 January 2027 (20 working days from 14 December 2026, the date of this notice)"
+        in text
+    )
 
 
 @pytest.mark.parametrize(
@@ -240,44 +244,53 @@ def test_partner_not_in_the_review_cannot_read_a_letter(
     assert client.get(f"/cases/{case.reference}/letters/{letter.id}.pdf").status_code == 404
 
 
-def _threshold_letter(data: dict[str, object]) -> str:
+def _threshold_letter(deployed: processes.DeployResult, data: dict[str, object]) -> str:
     case = Case(reference="CT-2026-0042", received_on=date(2026, 11, 2))
-    subject, html = letters.render("threshold_decision", data, case, letters.Council())
+    version = processes.deployed(deployed.version)
+    subject, html = letters.render("threshold_decision", data, case, letters.Council(), version)
     assert subject.endswith("(CT-2026-0042)")
     return _text(html)
 
 
-def test_r13_threshold_letter_follows_the_signposting_the_decision_chose() -> None:
+def test_r13_threshold_letter_follows_the_signposting_the_decision_chose(
+    deployed: processes.DeployResult,
+) -> None:
     """R11, R12: when the decision lists its signposting, the letter gives exactly those routes."""
     text = _threshold_letter(
+        deployed,
         {
             "threshold_outcome": "not_met",
             "threshold_reasons": "One report.",
             "signposting": ["reporting_routes"],
-        }
+        },
     )
     assert "report it first" in text
     assert "complaints procedure" not in text and "Housing Ombudsman" not in text
 
 
-def test_r13_threshold_met_by_discretion_says_what_was_considered() -> None:
+def test_r13_threshold_met_by_discretion_says_what_was_considered(
+    deployed: processes.DeployResult,
+) -> None:
     """R9, R13: a threshold met below the count says which factors the bodies considered."""
     text = _threshold_letter(
+        deployed,
         {
             "threshold_outcome": "met",
             "threshold_reasons": "Serious harm.",
             "threshold_basis": "discretion",
             "discretion_factors": ["persistence", "harm"],
-        }
+        },
     )
     assert "considering how persistent the behaviour has been; the harm, or potential harm" in text
 
 
-def test_letters_tolerate_missing_data() -> None:
+def test_letters_tolerate_missing_data(deployed: processes.DeployResult) -> None:
     """Every letter renders from an empty task: a diagram that leaves a name out loses a line, not the task."""
     case = Case(reference="CT-2026-0043", received_on=date(2026, 11, 2))
     for kind in letters.BUILDERS:
-        subject, html = letters.render(kind, {}, case, letters.Council(name="Testshire Council"))
+        council = letters.Council(name="Testshire Council")
+        version = processes.deployed(deployed.version)
+        subject, html = letters.render(kind, {}, case, council, version)
         assert "CT-2026-0043" in html and "Testshire Council" in html and subject
 
 

@@ -44,6 +44,12 @@ class Settings:
     council_address: str = "The Council House, Corporation Street, Derby DE1 2FS"
     council_email: str = "asb.casereview@example.gov.uk"
     council_phone: str = "01332 000000"
+    # The Office of the Police and Crime Commissioner, which hears appeals (R18): printed on every
+    # letter that offers an appeal and on the appeal decision.
+    opcc_name: str = "Office of the Police and Crime Commissioner for Derbyshire"
+    opcc_address: str = "Butterley Hall, Ripley, Derbyshire DE5 3RS"
+    opcc_email: str = "opcc.appeals@example.gov.uk"
+    opcc_phone: str = "0300 000 0000"
     smtp_host: str = "localhost"
     smtp_port: int = 25
     smtp_security: str = "none"  # none / starttls / ssl
@@ -133,6 +139,10 @@ class Settings:
             ("council_address", str),
             ("council_email", str),
             ("council_phone", str),
+            ("opcc_name", str),
+            ("opcc_address", str),
+            ("opcc_email", str),
+            ("opcc_phone", str),
             ("smtp_host", str),
             ("smtp_port", int),
             ("smtp_security", str),

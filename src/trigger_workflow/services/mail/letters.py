@@ -1,31 +1,33 @@
 """Write letters to the applicant when a task that decides something is completed (R5, R13, R17, R19).
 
 ``LETTER_AFTER_TASK`` is the one place that says which task's completion sends which letter.
-Each letter has one context builder below, reading the case data by the names the forms give
-them (``processes/README.md``); every name is read with a default, so a diagram that leaves one
-out gives a letter with less in it, never a failed task. The letter's HTML is kept, with its
-outbox entry, in the transaction that completes the task; its PDF is made from that HTML just
-after (``make_pending_pdfs``, run by the worker) or when first needed (``ensure_pdf``), so a
-task completion never waits for it.
+Each letter has one context builder (``letter_content``), reading the case data by the names the
+forms give them (``processes/README.md``); every name is read with a default, so a diagram that
+leaves one out gives a letter with less in it, never a failed task. Letters print only what is
+written for the applicant: the named contact is an officer's name from their account, never the
+text an officer typed, and dates are counted from the case's own ``timescales.toml``. The
+letter's HTML is kept, with its outbox entry, in the transaction that completes the task; its
+PDF is made from that HTML just after (``make_pending_pdfs``, run by the worker) or when first
+needed (``ensure_pdf``), so a task completion never waits for it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from trigger_workflow import pdf
 from trigger_workflow.engine import calendar
-from trigger_workflow.services.accounts.actors import AGENCIES, Actor
-from trigger_workflow.store.models import Case, Letter, OutboxMessage
+from trigger_workflow.services.accounts.actors import Actor
+from trigger_workflow.services.mail.letter_content import BUILDERS, LARGE_PRINT, text_of
+from trigger_workflow.services.process_owners import processes
+from trigger_workflow.store.models import Case, Event, Letter, Officer, OutboxMessage
 
 # Which task's completion sends which letter (task id -> letter kind).
 LETTER_AFTER_TASK = {
@@ -34,29 +36,42 @@ LETTER_AFTER_TASK = {
     "send_outcome_notice": "outcome",
     "decide_appeal": "appeal_decision",
 }
-APPEAL_WINDOW_WORKING_DAYS = 20  # R18
+ACKNOWLEDGEMENT_TASK = "acknowledge_application"
+NAMED_CONTACT_FALLBACK = "The ASB case review coordinator"
 SESSION_INFO_KEY = "trigger_workflow.council"
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
+class Opcc:
+    """The Office of the Police and Crime Commissioner, to whom applicants appeal (R18)."""
+
+    name: str = "Office of the Police and Crime Commissioner for Derbyshire"
+    address: str = "Butterley Hall, Ripley, Derbyshire DE5 3RS"
+    email: str = "opcc.appeals@example.gov.uk"
+    phone: str = "0300 000 0000"
+
+
+@dataclass(frozen=True)
 class Council:
-    """The council's details printed on every letter (from settings)."""
+    """The council's details printed on every letter, and the OPCC's on appeal letters (settings)."""
 
     name: str = "Derby City Council"
     address: str = "The Council House, Corporation Street, Derby DE1 2FS"
     email: str = "asb.casereview@example.gov.uk"
     phone: str = "01332 000000"
+    opcc: Opcc = field(default_factory=Opcc)
 
 
 def council_from(settings: Any) -> Council:
-    """Return the council details held in the application's settings."""
+    """Return the council and OPCC details held in the application's settings."""
     return Council(
         settings.council_name,
         settings.council_address,
         settings.council_email,
         settings.council_phone,
+        Opcc(settings.opcc_name, settings.opcc_address, settings.opcc_email, settings.opcc_phone),
     )
 
 
@@ -87,7 +102,9 @@ def write_after_task(
     kind = LETTER_AFTER_TASK.get(task_spec)
     if kind is None:
         return None
-    subject, html = render(kind, data, case, council_of(session))
+    deployed = processes.deployed(case.process_version)
+    contact = named_contact(session, case, data, actor)
+    subject, html = render(kind, data, case, council_of(session), deployed, contact)
     applicant = data.get("applicant") or {}
     letter = Letter(
         case_id=case.id,
@@ -150,9 +167,21 @@ def make_pending_pdfs(sessions: sessionmaker[Session], limit: int = 100) -> int:
     return made
 
 
-def render(kind: str, data: dict[str, Any], case: Case, council: Council) -> tuple[str, str]:
-    """Return the subject and the self-contained HTML page of one letter."""
-    context = BUILDERS[kind](data, case)
+def render(
+    kind: str,
+    data: dict[str, Any],
+    case: Case,
+    council: Council,
+    deployed: processes.DeployedProcess,
+    contact: str = NAMED_CONTACT_FALLBACK,
+) -> tuple[str, str]:
+    """Return the subject and the self-contained HTML page of one letter.
+
+    Dates are counted with the working-day calendar from the timescales of ``deployed`` (the
+    case's process version); ``contact`` is the named contact's name from officers' records.
+    When the application asked for large print, the letter is the large-print variant.
+    """
+    context = BUILDERS[kind](data, case, deployed)
     applicant = data.get("applicant") or {}
     context |= {
         "council": council,
@@ -160,14 +189,43 @@ def render(kind: str, data: dict[str, Any], case: Case, council: Council) -> tup
         "today": calendar.today(),
         "recipient": _recipient(applicant),
         "address_lines": _address_lines(applicant),
-        "named_contact": _text(data.get("named_contact")) or "The ASB case review coordinator",
+        "named_contact": contact,
+        "large_print": LARGE_PRINT in (data.get("needs") or []),
     }
     html = _templates.get_template(f"{kind}.html").render(**context)
     return f"{context['subject']} ({case.reference})", html
 
 
+def named_contact(session: Session, case: Case, data: dict[str, Any], actor: Actor) -> str:
+    """Return the named contact's name as the officers' records hold it (R5).
+
+    The acknowledgement's ``named_contact`` is what an officer typed: it is printed only when it
+    names an officer with an account (by name or username), so a phone number or a note typed
+    beside it never reaches the applicant. Otherwise the contact is the officer who acknowledged
+    the application, else the officer writing this letter.
+    """
+    typed = " ".join(text_of(data.get("named_contact")).split()).casefold()
+    if typed:
+        officer = session.scalars(
+            select(Officer).where(
+                (func.lower(Officer.display_name) == typed) | (Officer.username == typed)
+            )
+        ).first()
+        if officer is not None:
+            return officer.display_name
+    acknowledged_by = session.scalar(
+        select(Officer.display_name)
+        .join(Event, Event.actor == Officer.username)
+        .where(Event.case_id == case.id, Event.task_spec == ACKNOWLEDGEMENT_TASK)
+        .where(Event.kind == "task_completed")
+        .order_by(Event.seq.desc())
+        .limit(1)
+    )
+    return acknowledged_by or actor.display_name or NAMED_CONTACT_FALLBACK
+
+
 def _recipient(applicant: dict[str, Any]) -> str:
-    return _text(applicant.get("name")) or "The applicant"
+    return text_of(applicant.get("name")) or "The applicant"
 
 
 def for_case(session: Session, case_id: int) -> list[Letter]:
@@ -178,9 +236,9 @@ def for_case(session: Session, case_id: int) -> list[Letter]:
 
 def _outbox_entry(applicant: dict[str, Any]) -> OutboxMessage:
     """Email when the applicant chose email and gave an address; otherwise print and post."""
-    email = _text(applicant.get("email"))
+    email = text_of(applicant.get("email"))
     # The postal address is kept either way: a person may print an email that could not be sent.
-    address = "\n".join([_text(applicant.get("name")), *_address_lines(applicant)]).strip()
+    address = "\n".join([text_of(applicant.get("name")), *_address_lines(applicant)]).strip()
     channel = "email" if applicant.get("preferred_contact") == "email" and email else "print"
     return OutboxMessage(
         channel=channel,
@@ -191,110 +249,7 @@ def _outbox_entry(applicant: dict[str, Any]) -> OutboxMessage:
     )
 
 
-def acknowledgement(data: dict[str, Any], case: Case) -> dict[str, Any]:
-    """Build the acknowledgement (R5): reference, named contact, what happens next."""
-    return {
-        "subject": "We have received your application for an ASB case review",
-        "received_on": case.received_on,
-        "decision_by": calendar.add_working_days(case.received_on, 10),
-    }
-
-
-def threshold_decision(data: dict[str, Any], case: Case) -> dict[str, Any]:
-    """Build the threshold decision (R13): met, not met with reasons, or rejected with the ground."""
-    outcome = data.get("threshold_outcome") or "not_met"
-    subjects = {
-        "met": "Your application meets the threshold for an ASB case review",
-        "not_met": "Your application does not meet the threshold for an ASB case review",
-        "rejected": "We cannot accept your application for an ASB case review",
-    }
-    # The rules branch's diagrams say which signposting applies (R11, R12); without that list,
-    # every route is given whenever no review follows.
-    chosen = data.get("signposting")
-    if isinstance(chosen, list):
-        signposting = [s for s in chosen if s in SIGNPOSTS]
-    else:
-        signposting = [] if outcome == "met" else list(SIGNPOSTS)
-    return {
-        "subject": subjects.get(outcome, subjects["not_met"]),
-        "outcome": outcome,
-        "reasons": _text(data.get("threshold_reasons")),
-        "ground": REJECTION_GROUNDS.get(data.get("rejection_ground") or "", ""),
-        "signposting": signposting,
-        "discretion": [
-            DISCRETION_FACTORS[f]
-            for f in data.get("discretion_factors") or []
-            if f in DISCRETION_FACTORS
-        ]
-        if data.get("threshold_basis") == "discretion"
-        else [],
-    }
-
-
-def outcome(data: dict[str, Any], case: Case) -> dict[str, Any]:
-    """Build the outcome notice (R17) with the recommendations and the appeal deadline (R18)."""
-    sent_on = _date(data.get("outcome_sent_on")) or calendar.today()
-    return {
-        "subject": "The outcome of your ASB case review",
-        "summary": _text(data.get("outcome_summary")),
-        "recommendations": [
-            {
-                "agency": AGENCIES.get(r.get("agency", ""), r.get("agency", "")),
-                "action": _text(r.get("action")),
-                "target_date": _date(r.get("target_date")),
-            }
-            for r in data.get("recommendations") or []
-            if isinstance(r, dict)
-        ],
-        "appeal_by": calendar.add_working_days(sent_on, APPEAL_WINDOW_WORKING_DAYS),
-    }
-
-
-def appeal_decision(data: dict[str, Any], case: Case) -> dict[str, Any]:
-    """Build the appeal decision (R19): confirmed, or upheld and referred back for a fresh review."""
-    return {
-        "subject": "The decision on your ASB case review appeal",
-        "decision": data.get("appeal_decision") or "confirmed",
-        "findings": _text(data.get("appeal_findings")),
-    }
-
-
-BUILDERS: dict[str, Callable[[dict[str, Any], Case], dict[str, Any]]] = {
-    "acknowledgement": acknowledgement,
-    "threshold_decision": threshold_decision,
-    "outcome": outcome,
-    "appeal_decision": appeal_decision,
-}
-SIGNPOSTS = ("reporting_routes", "complaints_procedure", "housing_ombudsman")
-DISCRETION_FACTORS = {
-    "persistence": "how persistent the behaviour has been",
-    "harm": "the harm, or potential harm, it causes",
-    "response_adequacy": "whether the response to it so far has been adequate",
-}
-REJECTION_GROUNDS = {
-    "prejudicial": "the application is prejudicial",
-    "discriminatory": "the application is discriminatory",
-    "malicious": "the application is malicious",
-    "unreasonable": "the application is unreasonable",
-    "vexatious": "the application is vexatious",
-    "anonymous": "the application is anonymous",
-    "incomplete": "the application is incomplete",
-    "no_consent": "the application was made for someone else without their consent",
-}
-
-
 def _address_lines(person: dict[str, Any]) -> list[str]:
-    lines = [line.strip() for line in _text(person.get("address")).splitlines() if line.strip()]
-    postcode = _text(person.get("postcode"))
+    lines = [line.strip() for line in text_of(person.get("address")).splitlines() if line.strip()]
+    postcode = text_of(person.get("postcode"))
     return [*lines, postcode] if postcode else lines
-
-
-def _text(value: Any) -> str:
-    return value.strip() if isinstance(value, str) else ""
-
-
-def _date(value: Any) -> date | None:
-    try:
-        return date.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        return None
