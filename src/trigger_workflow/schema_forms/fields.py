@@ -14,6 +14,7 @@ from datetime import date
 from typing import Any
 
 from trigger_workflow.schema_forms.components import Field
+from trigger_workflow.schema_forms.conditions import reveal_trigger
 from trigger_workflow.schema_forms.errors import FieldError
 from trigger_workflow.schema_forms.inputs import (
     DATE_PARTS,
@@ -137,10 +138,27 @@ def _children(
     """Return fields for an object's properties in display order."""
     props = properties(schema)
     values = value if isinstance(value, Mapping) else {}
-    return [
-        _build(context, props[key], sub_ui(ui, key), values.get(key, MISSING), path + (key,), depth)
+    built = {
+        key: _build(
+            context, props[key], sub_ui(ui, key), values.get(key, MISSING), path + (key,), depth
+        )
         for key in ordered_keys(schema, ui)
-    ]
+    }
+    return _nest_reveals(schema, built)
+
+
+def _nest_reveals(schema: Schema, built: dict[str, Field]) -> list[Field]:
+    """Move each conditional question under the radio or checkbox choice that reveals it."""
+    top: list[Field] = []
+    for key, f in built.items():
+        trigger = reveal_trigger(schema, key)
+        controller = built.get(trigger[0]) if trigger else None
+        if trigger and controller and controller.kind in ("radios", "checkboxes"):
+            f.options["revealed_by"] = trigger[1]
+            controller.children.append(f)
+        else:
+            top.append(f)
+    return top
 
 
 def _widget(schema: Schema, ui: Schema) -> str:
