@@ -73,7 +73,10 @@ class _Context:
         if self.raw is not None and name in self.raw:
             return list(self.raw[name])
         value = self._value(value, schema)
-        return [form_value(v) for v in value] if isinstance(value, list) else []
+        if value is MISSING or value is None:
+            return []
+        # A single value is data kept before the question allowed several answers.
+        return [form_value(v) for v in (value if isinstance(value, list) else [value])]
 
     def date_parts(self, path: Path, value: Any, schema: Schema) -> dict[str, str]:
         """Return the day, month and year text to show for a date."""
