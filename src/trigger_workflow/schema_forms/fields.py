@@ -4,6 +4,8 @@ Values come from ``raw`` where present, else from ``data``, else (only when ``ra
 from the schema's ``default``. A repeated group shows its filled rows, at least
 ``ui:options.minRows`` (default 1), plus ``extra_rows[input name]`` blank ones, capped by
 ``maxItems``. An error whose path has no field goes on the nearest enclosing field.
+``ui:options.hideChoices`` leaves choices out of a radio group (on a form that must not offer
+them; the service still refuses them if posted).
 """
 
 from __future__ import annotations
@@ -243,7 +245,10 @@ def _build_choice(
     context: _Context, f: Field, schema: Schema, ui: Schema, value: Any, depth: int
 ) -> Field:
     f.value = context.text(f.path, value, schema)
-    f.choices = [(form_value(v), text) for v, text in field_choices(schema, ui)]
+    hidden = {form_value(v) for v in ui_options(ui).get("hideChoices") or []}
+    f.choices = [
+        (form_value(v), text) for v, text in field_choices(schema, ui) if form_value(v) not in hidden
+    ]
     f.options = {"inline": schema_type(schema) == "boolean" and len(f.choices) == 2}
     return f
 
