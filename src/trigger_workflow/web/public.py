@@ -240,6 +240,7 @@ def _render_page(
         back=back,
         submit_text="Continue",
         hidden={},
+        action=url_for("public.page", page_id=page.id, **request.args),
     )
 
 
