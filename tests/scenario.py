@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.datastructures import MultiDict
 
 from tests.public_form import send_public
-
 from trigger_workflow.engine import serialization
 from trigger_workflow.samples import (
     AGENCY_OFFICER,

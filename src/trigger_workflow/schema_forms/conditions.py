@@ -96,7 +96,11 @@ def removed_paths(before: Any, after: Any, path: Path = ()) -> list[Path]:
             )
         ]
     if isinstance(before, list) and isinstance(after, list):
-        return [p for i, (b, a) in enumerate(zip(before, after)) for p in removed_paths(b, a, (*path, i))]
+        return [
+            p
+            for i, (b, a) in enumerate(zip(before, after, strict=True))
+            for p in removed_paths(b, a, (*path, i))
+        ]
     return []
 
 

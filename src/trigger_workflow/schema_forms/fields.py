@@ -247,7 +247,9 @@ def _build_choice(
     f.value = context.text(f.path, value, schema)
     hidden = {form_value(v) for v in ui_options(ui).get("hideChoices") or []}
     f.choices = [
-        (form_value(v), text) for v, text in field_choices(schema, ui) if form_value(v) not in hidden
+        (form_value(v), text)
+        for v, text in field_choices(schema, ui)
+        if form_value(v) not in hidden
     ]
     f.options = {"inline": schema_type(schema) == "boolean" and len(f.choices) == 2}
     return f

@@ -144,7 +144,9 @@ def check() -> Any:
             "page": page,
             "rows": _with_change_links(
                 schema_forms.read_only_summary(
-                    page_schema(form.schema, page), form.ui_schema, _readable(form, page, draft.data)
+                    page_schema(form.schema, page),
+                    form.ui_schema,
+                    _readable(form, page, draft.data),
                 ),
                 page,
             ),
@@ -192,17 +194,19 @@ def _merge(data: dict[str, Any], page: Page, answers: dict[str, Any]) -> dict[st
     """Return the draft's answers with this page's questions answered afresh."""
     merged = copy.deepcopy(data) | ONLINE
     for path in page.paths:
-        parent, source = merged, answers
-        for key in path[:-1]:
+        keys = [str(key) for key in path]
+        parent: dict[str, Any] = merged
+        source: Any = answers
+        for key in keys[:-1]:
             if not isinstance(parent.get(key), dict):
                 parent[key] = {}  # a page asks into this object: it exists, so it is checked
             parent = parent[key]
             source = source.get(key) if isinstance(source, dict) else None
-        value = source.get(path[-1]) if isinstance(source, dict) else None
+        value = source.get(keys[-1]) if isinstance(source, dict) else None
         if value is None:
-            parent.pop(path[-1], None)
+            parent.pop(keys[-1], None)
         else:
-            parent[path[-1]] = value
+            parent[keys[-1]] = value
     return merged
 
 
@@ -240,7 +244,7 @@ def _render_page(
         back=back,
         submit_text="Continue",
         hidden={},
-        action=url_for("public.page", page_id=page.id, **request.args),
+        action=url_for("public.page", page_id=page.id, change=request.args.get("change")),
     )
 
 
@@ -252,10 +256,12 @@ def _describe_file(token: str) -> str | None:
 def _readable(form: PublicForm, page: Page, data: dict[str, Any]) -> dict[str, Any]:
     """Return the answers with each uploaded document's token replaced by its file's name."""
     shown = copy.deepcopy(data)
-    fields = schema_forms.build_fields(page_schema(form.schema, page), form.ui_schema, data, None, [])
+    fields = schema_forms.build_fields(
+        page_schema(form.schema, page), form.ui_schema, data, None, []
+    )
     for f in schema_forms.walk(fields):
         if f.kind == "file" and f.value:
-            parent = shown
+            parent: Any = shown
             for key in f.path[:-1]:
                 parent = parent[key]
             parent[f.path[-1]] = _describe_file(f.value) or "An uploaded file"
@@ -267,8 +273,6 @@ def _with_change_links(rows: list[dict[str, Any]], page: Page) -> list[dict[str,
     href = url_for("public.page", page_id=page.id, change="1")
     for row in rows:
         row["actions"] = {
-            "items": [
-                {"href": href, "text": "Change", "visuallyHiddenText": row["key"]["text"]}
-            ]
+            "items": [{"href": href, "text": "Change", "visuallyHiddenText": row["key"]["text"]}]
         }
     return rows
