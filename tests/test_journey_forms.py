@@ -6,10 +6,8 @@ Screenshots of each page checked are saved in tests/screenshots/ (git-ignored).
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from flask import Flask
@@ -17,7 +15,7 @@ from flask.testing import FlaskClient
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.browser import AXE, CHROMIUM, SCREENSHOTS, WCAG_TAGS, live_server, sign_in
+from tests.browser import CHROMIUM, check_page, live_server, sign_in
 from tests.scenario import CaseDriver
 
 MOST_TABS = 250  # more presses than any page has focusable elements
@@ -55,38 +53,6 @@ def open_page(browser: Browser, width: int) -> tuple[Page, list[str]]:
         ),
     )
     return page, errors
-
-
-def check_page(page: Page, name: str) -> None:
-    """Assert axe-core finds no WCAG 2.2 A/AA violation on the page; save a screenshot.
-
-    As tests/browser.check_page, with one known exception: GOV.UK Frontend's conditional reveal
-    puts ``aria-expanded`` on a radio (ARIA allows it on checkboxes, not radios). GOV.UK keeps it
-    on purpose, as screen readers announce it (alphagov/govuk-frontend#979, a documented known
-    issue); only that attribute on such a radio is let through, nothing else.
-    """
-    SCREENSHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
-    page.evaluate(AXE.read_text())
-    result: dict[str, Any] = page.evaluate(
-        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_TAGS
-    )
-    problems = [
-        {"rule": v["id"], "help": v["help"], "where": [n["target"] for n in v["nodes"]][:5]}
-        for v in result["violations"]
-        if not (v["id"] == "aria-allowed-attr" and all(_reveal_radio(n) for n in v["nodes"]))
-    ]
-    assert problems == [], f"{name} ({page.url}): {json.dumps(problems, indent=1)}"
-
-
-def _reveal_radio(node: dict[str, Any]) -> bool:
-    """Return whether axe's finding is only aria-expanded on a GOV.UK reveal radio."""
-    html = str(node.get("html", ""))
-    return (
-        html.startswith('<input class="govuk-radios__input"')
-        and "aria-controls=" in html
-        and all("aria-expanded" in str(c.get("message", "")) for c in node.get("any", []))
-    )
 
 
 # --- the threshold decision, corrected (item 4) --------------------------------------------
