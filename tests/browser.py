@@ -50,7 +50,13 @@ def sign_in(page: Page, base_url: str, username: str) -> None:
 
 
 def check_page(page: Page, name: str) -> None:
-    """Assert axe-core finds no WCAG 2.2 A/AA violation on the page; save a screenshot."""
+    """Assert axe-core finds no WCAG 2.2 A/AA violation on the page; save a screenshot.
+
+    One known exception: GOV.UK Frontend's conditional reveal puts ``aria-expanded`` on a radio
+    (ARIA allows it on a checkbox, not a radio). GOV.UK keeps it on purpose, as screen readers
+    announce it (alphagov/govuk-frontend#979, a documented known issue); only that attribute on
+    such a radio is let through.
+    """
     SCREENSHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
     # Evaluated through the browser's debugging protocol, which the page's Content-Security-Policy
@@ -67,8 +73,19 @@ def check_page(page: Page, name: str) -> None:
             "where": [n["target"] for n in v["nodes"]][:5],
         }
         for v in result["violations"]
+        if not (v["id"] == "aria-allowed-attr" and all(_reveal_radio(n) for n in v["nodes"]))
     ]
     assert problems == [], f"{name} ({page.url}): {json.dumps(problems, indent=1)}"
+
+
+def _reveal_radio(node: dict[str, Any]) -> bool:
+    """Return whether an axe finding is only aria-expanded on a GOV.UK conditional-reveal radio."""
+    html = str(node.get("html", ""))
+    return (
+        html.startswith('<input class="govuk-radios__input"')
+        and "aria-controls=" in html
+        and all("aria-expanded" in str(c.get("message", "")) for c in node.get("any", []))
+    )
 
 
 def fill_form(page: Page, fields: list[tuple[str, str]]) -> None:

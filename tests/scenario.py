@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.datastructures import MultiDict
 
+from tests.public_form import send_public
 from trigger_workflow.engine import serialization
 from trigger_workflow.samples import (
     AGENCY_OFFICER,
@@ -98,14 +99,8 @@ class CaseDriver:
     def apply(self, data: dict[str, Any] | None = None) -> str:
         """Send an application through the public form; return the case reference."""
         self.sign_out()
-        page = self.client.get("/apply")
-        assert page.status_code == 200
-        key = re.search(r'name="submission_key" value="([^"]+)"', page.text)
-        assert key is not None
         fields = encode(form_schema("submit_application.json"), data or APPLICATION)
-        response = self.client.post(
-            "/apply", data=MultiDict([*fields, ("submission_key", key.group(1))])
-        )
+        response = send_public(self.client, fields)
         assert response.status_code == 302, _errors(response.text)
         done = self.client.get("/apply/done")
         found = re.search(r'id="case-reference">([^<]+)<', done.text)

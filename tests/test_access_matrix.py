@@ -82,8 +82,13 @@ MATRIX: dict[tuple[str, str], Probe] = {
     ("GET", "/govuk/<path:filename>"): Probe("/govuk/govuk-frontend.min.css", everyone(200)),
     ("GET", "/assets/<path:filename>"): Probe("/assets/images/favicon.ico", everyone(200)),
     ("GET", "/"): Probe("/", everyone(200)),
-    ("GET", "/apply"): Probe("/apply", everyone(200)),
-    ("POST", "/apply"): Probe("/apply", everyone(422), data={}),
+    # /apply starts a draft and sends its pages on; a page posted empty is shown with its errors;
+    # sending an incomplete draft goes to the page with the first problem.
+    ("GET", "/apply"): Probe("/apply", everyone(302)),
+    ("GET", "/apply/<page_id>"): Probe("/apply/who", everyone(200)),
+    ("POST", "/apply/<page_id>"): Probe("/apply/who", everyone(422), data={}),
+    ("GET", "/apply/check"): Probe("/apply/check", everyone(200)),
+    ("POST", "/apply/check"): Probe("/apply/check", everyone(302), data={}),
     ("GET", "/apply/done"): Probe("/apply/done", row(404, 200, *[404] * 8)),
     ("GET", "/sign-in"): Probe("/sign-in", everyone(200)),
     ("POST", "/sign-in"): Probe("/sign-in", everyone(401), data={"username": "x"}),

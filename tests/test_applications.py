@@ -62,13 +62,16 @@ def test_r1_on_behalf_with_uploaded_consent_form_is_accepted_and_kept_with_the_c
 def test_r1_upload_kept_when_the_rest_of_the_form_is_wrong(
     client: FlaskClient, sessions: sessionmaker[Session]
 ) -> None:
-    """R1: a consent form uploaded with a form that has other errors need not be sent again."""
+    """R1: a consent form uploaded on an earlier page, when a later page has errors, is kept: the
+    victim's page shows it, and the application is sent without choosing the file again."""
     data = on_behalf(consent_how="signed_form")
     data["impact"] = ""
     first = post_form(client, "/apply", data, files={CONSENT_FIELD: (PDF, "consent.pdf")})
     assert first.status_code == 422
-    assert "Uploaded: consent.pdf" in first.text
-    token = first.text.split(
+    assert "Enter how the behaviour affects the victim" in field_error(first.text, "impact")
+    victim_page = client.get("/apply/victim")
+    assert "Uploaded: consent.pdf" in victim_page.text
+    token = victim_page.text.split(
         'id="victim-consent_document-token" name="victim.consent_document" value="'
     )[1].split('"')[0]
     data["impact"] = "We are frightened."
@@ -262,7 +265,7 @@ def test_r3_every_question_answered_is_kept_as_sent(
             dict(APPLICATION["incidents"][0], behaviour_time="23:30", action_taken="Letter sent"),
             dict(
                 APPLICATION["incidents"][1],
-                reported_to="other",
+                reported_to=["police", "other"],
                 reported_to_other="Neighbourhood warden",
             ),
         ],

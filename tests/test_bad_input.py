@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.datastructures import MultiDict
 
+from tests.public_form import send_public
 from tests.scenario import ANSWERS, CaseDriver, encode, form_schema
 from trigger_workflow.engine.loader import ProcessFiles
 from trigger_workflow.samples import APPLICATION, TEST_PASSWORD
@@ -171,13 +172,14 @@ def test_task_of_another_role_is_refused(
 def test_public_application_missing_fields_keeps_input(
     client: FlaskClient, sessions: sessionmaker[Session]
 ) -> None:
-    """The public form without a summary or declaration is shown again with errors; no case is made."""
+    """The public form without a summary or declaration is shown again with errors; no case is
+    made, and what was typed on earlier pages is kept."""
     data = {k: v for k, v in APPLICATION.items() if k not in ("asb_summary", "declaration")}
     fields = encode(form_schema("submit_application.json"), data)
-    response = client.post("/apply", data=MultiDict([*fields, ("submission_key", "k1")]))
+    response = send_public(client, fields)
     assert response.status_code == 422
     assert 'href="#asb_summary"' in response.text
-    assert "Alex Applicant" in response.text
+    assert "Alex Applicant" in client.get("/apply/about-you").text
     with sessions() as session:
         assert session.scalar(select(func.count()).select_from(Case)) == 0
 
@@ -186,16 +188,12 @@ def test_double_submitted_application_makes_one_case(
     client: FlaskClient, sessions: sessionmaker[Session]
 ) -> None:
     """Pressing Send twice gives one case, and both answers show its reference."""
-    fields = MultiDict(
-        [
-            *encode(form_schema("submit_application.json"), APPLICATION),
-            ("submission_key", "same-key"),
-        ]
-    )
-    first = client.post("/apply", data=fields)
+    fields = encode(form_schema("submit_application.json"), APPLICATION)
+    first = send_public(client, fields)
     first_answer = client.get("/apply/done").text
-    second = client.post("/apply", data=fields)
+    second = client.post("/apply/check")
     assert first.status_code == second.status_code == 302
+    assert second.location.endswith("/apply/done")
     with sessions() as session:
         assert session.scalar(select(func.count()).select_from(Case)) == 1
     reference = re.search(r"CT-\d{4}-0001", first_answer)

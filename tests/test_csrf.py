@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.datastructures import MultiDict
 
+from tests.public_form import send_public
 from tests.scenario import CaseDriver, encode, form_schema
 from trigger_workflow.samples import ANSWERS, APPLICATION, TEST_PASSWORD
 from trigger_workflow.store.models import Case, Event
@@ -41,14 +42,12 @@ def application_fields() -> list[tuple[str, str]]:
 def test_public_application_without_a_valid_token_is_refused_and_not_saved(
     raw_client: FlaskClient, sessions: sessionmaker[Session], token: str | None
 ) -> None:
-    """A public application with no token, or a forged one, gets a clear 400 page; no case."""
-    page = raw_client.get("/apply")
-    key = re.search(r'name="submission_key" value="([^"]+)"', page.text)
-    assert key is not None
-    fields = [*application_fields(), ("submission_key", key.group(1))]
+    """A public application's page with no token, or a forged one, gets a clear 400 page; no case."""
+    raw_client.get("/apply")
+    fields = application_fields()
     if token:
         fields.append(("csrf_token", token))
-    response = raw_client.post("/apply", data=MultiDict(fields))
+    response = raw_client.post("/apply/who", data=MultiDict(fields))
     assert response.status_code == 400
     assert REFUSED in response.text and "Nothing was saved" in response.text
     assert count(sessions, Case) == 0
@@ -58,11 +57,9 @@ def test_public_application_with_the_page_token_is_accepted(
     raw_client: FlaskClient, sessions: sessionmaker[Session]
 ) -> None:
     """The token the form carries is the one that is accepted: a browser needs nothing else."""
-    page = raw_client.get("/apply").text
-    key = re.search(r'name="submission_key" value="([^"]+)"', page)
-    assert key is not None
-    fields = [*application_fields(), ("submission_key", key.group(1))]
-    response = raw_client.post("/apply", data=MultiDict([*fields, ("csrf_token", token_on(page))]))
+    raw_client.get("/apply")
+    page = raw_client.get("/apply/who").text
+    response = send_public(raw_client, [*application_fields(), ("csrf_token", token_on(page))])
     assert response.status_code == 302
     assert count(sessions, Case) == 1
 

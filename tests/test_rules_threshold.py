@@ -37,7 +37,8 @@ def incident(
 def application(*incidents: dict[str, Any]) -> dict[str, Any]:
     """Return the sample application with these incidents."""
     data = copy.deepcopy(APPLICATION)
-    data["incidents"] = list(incidents)
+    # The application form asks to whom each incident was reported as a list (several agencies).
+    data["incidents"] = [dict(i, reported_to=[i["reported_to"]]) for i in incidents]
     return data
 
 
@@ -134,6 +135,21 @@ def test_r7_one_incident_reported_to_several_agencies_counts_once(
     assert case.data("decide_threshold")["count_met"] is False
 
 
+def test_r7_an_incident_reported_to_the_police_and_the_landlord_is_one_complaint(
+    sessions: sessionmaker[Session], deployed: processes.DeployResult
+) -> None:
+    """R7: one incident reported to several agencies (a list) is one complaint; an older case's
+    incidents with a single agency still count: two and one make three, the count met."""
+    both = dict(incident("2026-09-01", "2026-09-02"), reported_to=["police", "housing_provider"])
+    older = [incident("2026-10-01", "2026-10-02"), incident("2026-10-20", "2026-10-21", "police")]
+    assert count_qualifying_complaints([both, *older], "2026-11-20", 1, 6) == 3
+    assert count_qualifying_complaints([both, both], "2026-11-20", 1, 6) == 1
+    data = application(incident("2026-10-01", "2026-10-02"), incident("2026-10-20", "2026-10-21"))
+    data["incidents"].append(both)
+    case = to_threshold_decision(sessions, data)
+    assert case.data("decide_threshold")["count_met"] is True
+
+
 def deploy_with_table(sessions: sessionmaker[Session], files: dict[str, str]) -> None:
     """Deploy these files and add the demo officers."""
     with sessions() as session:
@@ -225,7 +241,7 @@ def test_r9_discretion_without_factors_and_override_without_officer_are_refused(
     sessions: sessionmaker[Session], deployed: processes.DeployResult
 ) -> None:
     """R9: discretion must say what it rests on; a vulnerable-victim override must name the senior
-    officer; a basis given for a threshold not met is refused."""
+    officer; a met threshold says on what basis."""
     case = to_threshold_decision(sessions, application(incident("2026-10-01", "2026-10-02")))
     problems = refused(case, "decide_threshold", decide("met", threshold_basis="discretion"))
     assert "persistence, harm, or the adequacy" in problems[("discretion_factors",)]
@@ -233,10 +249,23 @@ def test_r9_discretion_without_factors_and_override_without_officer_are_refused(
         case, "decide_threshold", decide("met", threshold_basis="vulnerable_victim_override")
     )
     assert "senior officer" in problems[("override_officer",)]
-    problems = refused(case, "decide_threshold", decide("not_met", threshold_basis="count"))
-    assert "only when the threshold is met" in problems[("threshold_basis",)]
     problems = refused(case, "decide_threshold", decide("met"))
     assert "on what basis" in problems[("threshold_basis",)]
+
+
+def test_r9_a_basis_left_from_met_is_dropped_when_the_threshold_is_not_met(
+    sessions: sessionmaker[Session], deployed: processes.DeployResult
+) -> None:
+    """R9: the basis is asked only when the threshold is met: given with "not met" (a stale answer
+    from a corrected choice) it is dropped, not refused and not recorded."""
+    case = to_threshold_decision(sessions, application(incident("2026-10-01", "2026-10-02")))
+    case.complete(
+        "decide_threshold",
+        decide("not_met", threshold_basis="count", discretion_factors=["harm"]),
+    )
+    answers = case.final_data()
+    assert answers["threshold_outcome"] == "not_met"
+    assert "threshold_basis" not in answers and "discretion_factors" not in answers
 
 
 def test_r9_senior_officer_override_for_a_vulnerable_victim(

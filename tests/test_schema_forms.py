@@ -638,6 +638,8 @@ def test_package_re_exports_its_public_api() -> None:
         "ADD_ROW",
         "FILE_SUFFIX",
         "MISSING",
+        "drop_inactive",
+        "is_active",
         "Choice",
         "Field",
         "FieldError",

@@ -14,25 +14,49 @@ from trigger_workflow.samples import APPLICATION
 
 
 def test_public_pages_need_no_sign_in(client: FlaskClient) -> None:
-    """The start page and the application form open for anyone, with GOV.UK styling linked."""
+    """The start page and the application form's pages open for anyone, with GOV.UK styling."""
     home = client.get("/")
     assert home.status_code == 200
     assert "Start now" in home.text
-    form = client.get("/apply")
+    start = client.get("/apply")
+    assert start.status_code == 302 and start.location.endswith("/apply/who")
+    form = client.get("/apply/who")
     assert form.status_code == 200
     assert 'href="/govuk/govuk-frontend.min.css"' in form.text
-    assert 'name="applicant.name"' in form.text
-    assert 'name="incidents.0.behaviour_date-day"' in form.text
+    assert 'name="basis"' in form.text
+    assert 'name="applicant.name"' in client.get("/apply/about-you").text
+    assert 'name="incidents.0.behaviour_date-day"' in client.get("/apply/behaviour").text
+
+
+def test_officer_only_questions_never_appear_on_the_public_form(client: FlaskClient) -> None:
+    """How the application arrived, and consent told to an officer, are for officers only."""
+    client.get("/apply")
+    client.post("/apply/who", data={"basis": "on_behalf"})
+    pages = [client.get(f"/apply/{page}").text for page in ("who", "about-you", "victim")]
+    pages += [client.get(f"/apply/{page}").text for page in ("contact", "behaviour", "impact")]
+    pages += [client.get("/apply/declaration").text, client.get("/apply/check").text]
+    assert 'name="victim.consent_how"' in pages[2]
+    for text in pages:
+        assert 'value="to_officer"' not in text
+        assert "victim.consent_date" not in text and "victim.consent_method" not in text
+        assert 'name="channel"' not in text or 'type="hidden" id="channel"' in text
 
 
 def test_add_another_incident_keeps_answers_and_adds_a_row(client: FlaskClient) -> None:
-    """'Add another incident' shows the form again with one more row and no errors."""
-    fields = encode(form_schema("submit_application.json"), {"applicant": {"name": "Sam"}})
-    response = client.post("/apply", data=MultiDict([*fields, ("_add", "incidents")]))
-    assert response.status_code == 200
-    assert "There is a problem" not in response.text
-    assert 'value="Sam"' in response.text
-    assert 'name="incidents.1.location"' in response.text
+    """'Add another incident' keeps what was typed and shows one more row, no errors, its first
+    question focused (autofocus) and scrolled to (the page's anchor, without JavaScript)."""
+    client.get("/apply")
+    fields = encode(form_schema("submit_application.json"), {"asb_summary": "Noise at night"})
+    response = client.post("/apply/behaviour", data=MultiDict([*fields, ("_add", "incidents")]))
+    assert response.status_code == 302
+    assert response.location.endswith("/apply/behaviour#incidents-1-behaviour_date-day")
+    page = client.get("/apply/behaviour")
+    assert page.status_code == 200
+    assert "There is a problem" not in page.text
+    assert "Noise at night" in page.text
+    assert 'name="incidents.1.location"' in page.text
+    day = re.search(r'<input[^>]*id="incidents-1-behaviour_date-day"[^>]*>', page.text)
+    assert day is not None and "autofocus" in day.group(0)
 
 
 def test_officer_enters_application_received_by_phone(

@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
+from tests.public_form import send_public
 from tests.scenario import encode, form_schema
 from trigger_workflow.samples import APPLICATION
 
@@ -42,6 +43,9 @@ def post_form(
     extra: list[tuple[str, str]] | None = None,
 ) -> Any:
     """Post an application form (public or officer) as a browser would, with any files."""
+    if url == "/apply":
+        answers = [*encode(form_schema("submit_application.json"), data), *(extra or [])]
+        return send_public(client, answers, files)
     page = client.get(url)
     key = re.search(r'name="submission_key" value="([^"]+)"', page.text)
     assert key is not None, page.text[:500]

@@ -27,7 +27,11 @@ def _as_date(value: Any) -> date | None:
 
 
 def _same_incident_key(incident: dict[str, Any]) -> tuple[str, str]:
-    """One incident, however many agencies it was reported to: its day and its place (R7)."""
+    """One incident, however many agencies it was reported to: its day and its place (R7).
+
+    ``reported_to`` is not part of the key: it may be one agency (older applications) or a list
+    (an incident reported to the police and the landlord is still one incident).
+    """
     where = " ".join(str(incident.get("location") or "").lower().split())
     return str(incident.get("behaviour_date") or "")[:10], where
 

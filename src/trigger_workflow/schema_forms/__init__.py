@@ -34,11 +34,16 @@ date's parts add ``-day``, ``-month`` and ``-year``. Element ids replace anythin
 digits, ``_`` and ``-`` with ``-`` (``incidents-0-behaviour_date``), so property names must
 not contain ``.`` and should not end in ``-day``/``-month``/``-year``.
 
+A question is conditional (asked only when an ``if`` holds) when a branch of that ``if`` gives it
+the ``false`` schema: see ``conditions``. It is shown in GOV.UK's conditional reveal under the
+choice that asks it, and its answer is dropped (never validated or kept) when it is not asked.
+
 A schema may override error messages with the ajv-errors style keyword ``errorMessage``, for
 example ``{"title": "Name", "errorMessage": {"required": "Enter the applicant's name"}}``.
 """
 
 from trigger_workflow.schema_forms.components import FILE_SUFFIX, Field
+from trigger_workflow.schema_forms.conditions import drop_inactive, is_active
 from trigger_workflow.schema_forms.errors import FieldError, validate
 from trigger_workflow.schema_forms.fields import build_fields, error_summary, walk
 from trigger_workflow.schema_forms.inputs import ADD_ROW, encode_form, field_id, field_name
@@ -62,11 +67,13 @@ __all__ = [
     "Schema",
     "Submission",
     "add_row_request",
+    "drop_inactive",
     "build_fields",
     "encode_form",
     "error_summary",
     "field_id",
     "field_name",
+    "is_active",
     "parse_and_validate",
     "parse_submission",
     "read_only_summary",

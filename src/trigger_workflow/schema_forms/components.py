@@ -79,6 +79,11 @@ def _common_params(f: Field) -> dict[str, Any]:
     }
 
 
+def _focus(f: Field) -> dict[str, Any] | None:
+    """Return the attributes that focus this input when the page loads, if it is to be."""
+    return {"autofocus": True} if f.options.get("autofocus") else None
+
+
 def _label_params(f: Field) -> dict[str, Any]:
     return {"text": f.label, "classes": "govuk-label--s"}
 
@@ -97,6 +102,7 @@ def _input_params(f: Field) -> dict[str, Any]:
         "autocomplete": f.options.get("autocomplete"),
         "spellcheck": f.options.get("spellcheck"),
         "classes": f.options.get("classes"),
+        "attributes": _focus(f),
     }
 
 
@@ -106,6 +112,7 @@ def _textarea_params(f: Field) -> dict[str, Any]:
         "label": _label_params(f),
         "value": f.value or "",
         "rows": f.options.get("rows", 5),
+        "attributes": _focus(f),
     }
 
 
@@ -157,6 +164,7 @@ def _date_params(f: Field) -> dict[str, Any]:
                 "label": part.capitalize(),
                 "classes": f"govuk-input--width-{_DATE_WIDTHS[part]}{error_class}",
                 "value": (f.value or {}).get(part) or None,
+                "attributes": _focus(f) if part == DATE_PARTS[0] else None,
             }
             for part in DATE_PARTS
         ],

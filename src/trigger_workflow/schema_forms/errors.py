@@ -10,6 +10,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
+from trigger_workflow.schema_forms.conditions import drop_inactive
 from trigger_workflow.schema_forms.messages import message
 from trigger_workflow.schema_forms.schema import Path, Schema, item_schema, properties, schema_at
 
@@ -27,10 +28,13 @@ class FieldError:
 
 
 def validate(schema: Schema, data: Any) -> list[FieldError]:
-    """Validate data against the schema; return one error per field, in document order."""
+    """Validate data against the schema; return one error per field, in document order.
+
+    Answers to conditional questions that are not asked are ignored (see ``conditions``).
+    """
     validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
     ranked: list[tuple[int, FieldError]] = []
-    for error in validator.iter_errors(data):
+    for error in validator.iter_errors(drop_inactive(schema, data)):
         priority = _PRIORITY.get(str(error.validator), 3)
         ranked.extend((priority, found) for found in _field_errors(schema, error))
     return one_per_field(schema, ranked)

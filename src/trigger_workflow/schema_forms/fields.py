@@ -4,6 +4,8 @@ Values come from ``raw`` where present, else from ``data``, else (only when ``ra
 from the schema's ``default``. A repeated group shows its filled rows, at least
 ``ui:options.minRows`` (default 1), plus ``extra_rows[input name]`` blank ones, capped by
 ``maxItems``. An error whose path has no field goes on the nearest enclosing field.
+``ui:options.hideChoices`` leaves choices out of a radio group (on a form that must not offer
+them; the service still refuses them if posted).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from datetime import date
 from typing import Any
 
 from trigger_workflow.schema_forms.components import Field
+from trigger_workflow.schema_forms.conditions import reveal_trigger
 from trigger_workflow.schema_forms.errors import FieldError
 from trigger_workflow.schema_forms.inputs import (
     DATE_PARTS,
@@ -72,7 +75,10 @@ class _Context:
         if self.raw is not None and name in self.raw:
             return list(self.raw[name])
         value = self._value(value, schema)
-        return [form_value(v) for v in value] if isinstance(value, list) else []
+        if value is MISSING or value is None:
+            return []
+        # A single value is data kept before the question allowed several answers.
+        return [form_value(v) for v in (value if isinstance(value, list) else [value])]
 
     def date_parts(self, path: Path, value: Any, schema: Schema) -> dict[str, str]:
         """Return the day, month and year text to show for a date."""
@@ -137,10 +143,27 @@ def _children(
     """Return fields for an object's properties in display order."""
     props = properties(schema)
     values = value if isinstance(value, Mapping) else {}
-    return [
-        _build(context, props[key], sub_ui(ui, key), values.get(key, MISSING), path + (key,), depth)
+    built = {
+        key: _build(
+            context, props[key], sub_ui(ui, key), values.get(key, MISSING), path + (key,), depth
+        )
         for key in ordered_keys(schema, ui)
-    ]
+    }
+    return _nest_reveals(schema, built)
+
+
+def _nest_reveals(schema: Schema, built: dict[str, Field]) -> list[Field]:
+    """Move each conditional question under the radio or checkbox choice that reveals it."""
+    top: list[Field] = []
+    for key, f in built.items():
+        trigger = reveal_trigger(schema, key)
+        controller = built.get(trigger[0]) if trigger else None
+        if trigger and controller and controller.kind in ("radios", "checkboxes"):
+            f.options["revealed_by"] = trigger[1]
+            controller.children.append(f)
+        else:
+            top.append(f)
+    return top
 
 
 def _widget(schema: Schema, ui: Schema) -> str:
@@ -222,7 +245,12 @@ def _build_choice(
     context: _Context, f: Field, schema: Schema, ui: Schema, value: Any, depth: int
 ) -> Field:
     f.value = context.text(f.path, value, schema)
-    f.choices = [(form_value(v), text) for v, text in field_choices(schema, ui)]
+    hidden = {form_value(v) for v in ui_options(ui).get("hideChoices") or []}
+    f.choices = [
+        (form_value(v), text)
+        for v, text in field_choices(schema, ui)
+        if form_value(v) not in hidden
+    ]
     f.options = {"inline": schema_type(schema) == "boolean" and len(f.choices) == 2}
     return f
 

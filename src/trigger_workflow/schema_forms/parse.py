@@ -14,6 +14,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from trigger_workflow.schema_forms.conditions import drop_inactive, removed_paths
 from trigger_workflow.schema_forms.errors import FieldError, one_per_field, validate
 from trigger_workflow.schema_forms.inputs import (
     ADD_ROW,
@@ -55,10 +56,18 @@ class Submission:
 
 
 def parse_submission(schema: Schema, form: Any) -> Submission:
-    """Read a posted form into typed data, raw text and reading (not schema) errors."""
+    """Read a posted form into typed data, raw text and reading (not schema) errors.
+
+    Answers to questions whose condition does not hold are dropped, with their raw text and
+    reading errors: a hidden question's stale answer is neither kept nor an error.
+    """
     reader = _FormReader(as_lists(form))
-    data = reader.read(schema, "", (), True)
-    return Submission(data=data, raw=reader.raw, errors=reader.errors)
+    read = reader.read(schema, "", (), True)
+    data = drop_inactive(schema, read)
+    gone = removed_paths(read, data)
+    raw = {name: text for name, text in reader.raw.items() if not _under(name, gone)}
+    errors = [e for e in reader.errors if not any(e.path[: len(p)] == p for p in gone)]
+    return Submission(data=data, raw=raw, errors=errors)
 
 
 def parse_and_validate(schema: Schema, form: Any) -> Submission:
@@ -67,6 +76,15 @@ def parse_and_validate(schema: Schema, form: Any) -> Submission:
     ranked = [(-1, error) for error in submission.errors]
     ranked += [(0, error) for error in validate(schema, submission.data)]
     return replace(submission, errors=one_per_field(schema, ranked))
+
+
+def _under(name: str, paths: list[Path]) -> bool:
+    """Return whether an input name belongs to the field at one of these data paths."""
+    for path in paths:
+        prefix = field_name(path)
+        if name == prefix or name.startswith((f"{prefix}.", f"{prefix}-")):
+            return True
+    return False
 
 
 def add_row_request(form: Any) -> dict[str, int]:

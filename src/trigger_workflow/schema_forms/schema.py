@@ -23,7 +23,11 @@ MISSING: Any = _Missing()
 
 def properties(schema: Schema) -> dict[str, Schema]:
     """Return the properties of an object schema, including those only in allOf/then/else."""
-    props: dict[str, Schema] = dict(schema.get("properties") or {})
+    props: dict[str, Schema] = {
+        key: value
+        for key, value in (schema.get("properties") or {}).items()
+        if isinstance(value, Mapping)  # ``false`` marks a conditional question, not a new one
+    }
     extras = [*(schema.get("allOf") or []), schema.get("then"), schema.get("else")]
     for sub in extras:
         if isinstance(sub, Mapping):

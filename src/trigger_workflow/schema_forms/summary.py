@@ -72,6 +72,8 @@ def _repeat_rows(
 
 def _display(schema: Schema, ui: Schema, value: Any) -> str:
     """Return a readable text for a value: labels for choices, long dates, Yes/No."""
+    if shape_of(schema) == "checkboxes" and not isinstance(value, list):
+        value = [value]  # data kept before the question allowed several answers
     if isinstance(value, list):
         items, items_ui = item_schema(schema), {**sub_ui(ui, "items"), **ui}
         return ", ".join(_display(items, items_ui, item) for item in value)

@@ -48,9 +48,9 @@ def application(name: str, postcode: str, received: date) -> dict[str, Any]:
                 "reported_to": to,
             }
             for d, what, to in (
-                (60, "Loud music after midnight", "council"),
-                (30, "Shouting and threats", "police"),
-                (10, "Rubbish thrown into the garden", "housing_provider"),
+                (60, "Loud music after midnight", ["council"]),
+                (30, "Shouting and threats", ["police", "housing_provider"]),
+                (10, "Rubbish thrown into the garden", ["housing_provider"]),
             )
         ],
         "impact": "I am not sleeping and feel unsafe in my home.",

@@ -388,6 +388,23 @@ class Incident(Base):
     case: Mapped[Case] = relationship()
 
 
+class ApplicationDraft(Base):
+    """A public application being filled in over several pages, until sent or expired.
+
+    Its random id is the only thing the applicant's (signed) session cookie holds; once sent,
+    the answers are cleared and the case reference kept, so sending twice shows the one case.
+    """
+
+    __tablename__ = "application_draft"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    pending: Mapped[dict[str, Any]] = mapped_column(default=dict)  # for the next page shown
+    submission_key: Mapped[str] = mapped_column(String(64))
+    reference: Mapped[str | None] = mapped_column(String(40))
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
 class AppendOnlyError(RuntimeError):
     """Raised when code tries to change or delete a recorded event."""
 

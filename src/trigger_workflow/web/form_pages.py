@@ -60,10 +60,21 @@ class FormState:
             for f in schema_forms.walk(fields):
                 if f.kind == "file" and f.value:
                     f.options["uploaded_name"] = self.describe_file(f.value)
+        _focus_new_rows(fields, self.extra_rows)
         summary = schema_forms.error_summary(fields) if self.errors else []
         if self.errors and status == 200:
             status = 422
         return render_template(template, fields=fields, summary=summary, **context), status
+
+
+def _focus_new_rows(fields: list[schema_forms.Field], extra_rows: dict[str, int]) -> None:
+    """Focus the first question of a row just added with "Add another" when the page loads."""
+    for f in schema_forms.walk(fields):
+        if f.kind == "repeat" and f.name in extra_rows and f.children:
+            first = f.children[-1]
+            while first.kind in ("fieldset", "repeat") and first.children:
+                first = first.children[0]
+            first.options["autofocus"] = True
 
 
 def reference_prefix(app: Flask) -> str:

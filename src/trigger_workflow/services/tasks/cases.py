@@ -335,7 +335,10 @@ def _application_task(
 def _checked(
     deployed: processes.DeployedProcess, task: engine.HumanTask, data: dict[str, Any]
 ) -> dict[str, Any]:
-    """Validate submitted data against the task's form; refuse fields the form does not ask."""
+    """Validate submitted data against the task's form; refuse fields the form does not ask.
+
+    Answers to conditional questions whose condition does not hold are dropped, not kept.
+    """
     if not isinstance(data, dict):
         raise FormInvalid([FieldProblem((), "The answers must be a JSON object.")])
     schema = deployed.form(task.form) or processes.EMPTY_FORM
@@ -353,7 +356,7 @@ def _checked(
     ]
     if problems:
         raise FormInvalid(problems, raw=data)
-    return data
+    return dict(schema_forms.drop_inactive(schema, data))  # answers to questions not asked
 
 
 def _locked_case(session: Session, reference: str) -> Case:
