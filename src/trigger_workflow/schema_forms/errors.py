@@ -10,6 +10,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
+from trigger_workflow.schema_forms.formats import FORMAT_CHECKER
 from trigger_workflow.schema_forms.messages import message
 from trigger_workflow.schema_forms.schema import Path, Schema, item_schema, properties, schema_at
 
@@ -28,7 +29,7 @@ class FieldError:
 
 def validate(schema: Schema, data: Any) -> list[FieldError]:
     """Validate data against the schema; return one error per field, in document order."""
-    validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    validator = Draft202012Validator(schema, format_checker=FORMAT_CHECKER)
     ranked: list[tuple[int, FieldError]] = []
     for error in validator.iter_errors(data):
         priority = _PRIORITY.get(str(error.validator), 3)
