@@ -36,6 +36,7 @@ from trigger_workflow.store.models import Case, Letter, OutboxMessage, utcnow
 log = logging.getLogger(__name__)
 FIRST_RETRY = timedelta(minutes=1)
 LONGEST_WAIT = timedelta(hours=6)
+BATCH = 100  # emails per pass; a sender with a full batch goes on at once
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,7 @@ def send_due(
     server: MailServer,
     max_attempts: int = 5,
     now: datetime | None = None,
-    limit: int = 100,
+    limit: int = BATCH,
 ) -> SendReport:
     """Send up to `limit` emails that are due, one transaction per email; return what happened.
 
