@@ -562,10 +562,12 @@ def _letters_pass(settings: Settings, sessions: Any) -> bool:
 def _letters_work(settings: Settings) -> Any:
     from trigger_workflow.services.mail import outbox, worker_pass
 
+    storage = _document_storage(settings)
     return worker_pass.LettersWork(
         server=outbox.mail_server_from(settings),
-        storage=_document_storage(settings),
+        storage=storage,
         max_attempts=settings.outbox_max_attempts,
+        keep_unclaimed=storage.limits.keep_unclaimed,
     )
 
 
@@ -623,29 +625,30 @@ def outbox_list(ctx: Context) -> None:
 
 
 @outbox_group.command("forget-unclaimed-uploads")
-@click.option("--hours", default=24, show_default=True, help="Keep uploads younger than this.")
+@click.option(
+    "--hours",
+    type=int,
+    default=None,
+    help="Keep uploads younger than this [default: UPLOAD_KEEP_UNCLAIMED_MINUTES].",
+)
 @pass_context
-def outbox_forget_uploads(ctx: Context, hours: int) -> None:
-    """Delete files uploaded with forms never sent (the worker does this for those a day old)."""
+def outbox_forget_uploads(ctx: Context, hours: int | None) -> None:
+    """Delete files uploaded with forms never sent (the worker does this on every pass)."""
+    from datetime import timedelta
+
     from trigger_workflow.services.applications import documents
+    from trigger_workflow.store.models import utcnow
 
     storage = _document_storage(ctx.settings)
-    gone = documents.forget_unclaimed(ctx.session(), storage, _hours_ago(hours))
+    keep = storage.limits.keep_unclaimed if hours is None else timedelta(hours=hours)
+    gone = documents.forget_unclaimed(ctx.session(), storage, utcnow() - keep)
     click.echo(f"Deleted {gone} unclaimed upload(s).")
 
 
 def _document_storage(settings: Settings) -> Any:
     from trigger_workflow.services.applications import documents
 
-    return documents.Storage(settings.instance_path / "documents", settings.upload_max_bytes)
-
-
-def _hours_ago(hours: int) -> Any:
-    from datetime import timedelta
-
-    from trigger_workflow.store.models import utcnow
-
-    return utcnow() - timedelta(hours=hours)
+    return documents.storage_from(settings)
 
 
 @outbox_group.command("printed")

@@ -53,12 +53,17 @@ def apply() -> Any:
             session["submitted_reference"] = result.reference
             return redirect(url_for("public.done"))
     form.errors += upload_errors
-    return form.render(
+    page, status = form.render(
         "public/apply.html",
         heading="Apply for an anti-social behaviour case review",
         submit_text="Send application",
         hidden={"submission_key": key},
     )
+    wait = uploads.retry_after()
+    if wait is None:
+        return page, status
+    # Refused by the upload limits: the answers are kept on the page, the file is not.
+    return page, 429, {"Retry-After": str(int(wait.total_seconds()))}
 
 
 @bp.get("/apply/done")
