@@ -2,8 +2,9 @@
 
 Every letter gets one outbox row when it is written (``letters.write_after_task``). An email row
 is ``queued`` until a sender delivers it (``sent``); a failure of any kind (the server, the
-address, the PDF) records the error on that letter alone and tries again later, waiting twice as long each time, until ``max_attempts``, when the row becomes ``failed``
-for a person to look at (send it again, or print it instead). A print row waits in the print
+address, the PDF) records the error on that letter alone and tries again later, waiting twice as
+long each time, until ``max_attempts``, when the row becomes ``failed`` for a person to look at
+(send it again, or print it instead). A print row waits in the print
 queue until the coordinator marks it ``printed`` (and posted).
 
 An email is sent while its row is held, and marked sent in the same transaction: if the process
