@@ -528,11 +528,14 @@ def worker(ctx: Context, interval: float, once: bool) -> None:
             fired = timers.fire_due_timers(sessions)
             if fired:
                 click.echo(f"Fired timers on {fired} case(s).")
+            more_waiting = False
             try:
-                _letters_pass(ctx.settings, sessions)
+                more_waiting = _letters_pass(ctx.settings, sessions)
             except Exception:
                 # Letters wait for the next pass; timers must keep firing meanwhile.
                 logging.getLogger(__name__).exception("The letters pass failed")
+            if more_waiting:
+                continue  # a full batch: go on at once (timers fire between batches)
             if once:
                 return
             time.sleep(interval)
@@ -540,22 +543,32 @@ def worker(ctx: Context, interval: float, once: bool) -> None:
         engine.dispose()
 
 
-def _letters_pass(settings: Settings, sessions: Any) -> None:
-    """Make new letters' PDFs, email the due ones, forget uploads of forms never sent."""
-    from trigger_workflow.services.applications import documents
-    from trigger_workflow.services.mail import outbox
+def _letters_pass(settings: Settings, sessions: Any) -> bool:
+    """Make new letters' PDFs, email the due ones, forget stale uploads; return whether more wait."""
+    from trigger_workflow.services.mail import worker_pass
 
-    letters.make_pending_pdfs(sessions)
-    mailed = outbox.send_due(
-        sessions, outbox.mail_server_from(settings), settings.outbox_max_attempts
-    )
+    done = worker_pass.run_pass(sessions, _letters_work(settings))
+    mailed = done.mailed
     if mailed.sent or mailed.retrying or mailed.failed:
         click.echo(
             f"Letters emailed {len(mailed.sent)}, to retry {len(mailed.retrying)}, "
             f"failed {len(mailed.failed)}."
         )
-    with sessions() as session:
-        documents.forget_unclaimed(session, _document_storage(settings), _hours_ago(24))
+    if done.pdfs_made:
+        click.echo(f"Letters' PDFs made: {done.pdfs_made}.")
+    return done.more_waiting
+
+
+def _letters_work(settings: Settings) -> Any:
+    from trigger_workflow.services.mail import outbox, worker_pass
+
+    storage = _document_storage(settings)
+    return worker_pass.LettersWork(
+        server=outbox.mail_server_from(settings),
+        storage=storage,
+        max_attempts=settings.outbox_max_attempts,
+        keep_unclaimed=storage.limits.keep_unclaimed,
+    )
 
 
 # Letters and the outbox (issue 3): sending, the print queue, uploads never claimed.
@@ -588,6 +601,8 @@ def outbox_send(ctx: Context, interval: float, once: bool) -> None:
                 f"Sent {len(report.sent)}, will retry {len(report.retrying)}, "
                 f"gave up on {len(report.failed)}."
             )
+            if len(report.sent + report.retrying + report.failed) >= outbox.BATCH:
+                continue  # a full batch: more are due, send them now
             if once:
                 return
             time.sleep(interval)
@@ -610,29 +625,30 @@ def outbox_list(ctx: Context) -> None:
 
 
 @outbox_group.command("forget-unclaimed-uploads")
-@click.option("--hours", default=24, show_default=True, help="Keep uploads younger than this.")
+@click.option(
+    "--hours",
+    type=int,
+    default=None,
+    help="Keep uploads younger than this [default: UPLOAD_KEEP_UNCLAIMED_MINUTES].",
+)
 @pass_context
-def outbox_forget_uploads(ctx: Context, hours: int) -> None:
-    """Delete files uploaded with forms never sent (the worker does this for those a day old)."""
+def outbox_forget_uploads(ctx: Context, hours: int | None) -> None:
+    """Delete files uploaded with forms never sent (the worker does this on every pass)."""
+    from datetime import timedelta
+
     from trigger_workflow.services.applications import documents
+    from trigger_workflow.store.models import utcnow
 
     storage = _document_storage(ctx.settings)
-    gone = documents.forget_unclaimed(ctx.session(), storage, _hours_ago(hours))
+    keep = storage.limits.keep_unclaimed if hours is None else timedelta(hours=hours)
+    gone = documents.forget_unclaimed(ctx.session(), storage, utcnow() - keep)
     click.echo(f"Deleted {gone} unclaimed upload(s).")
 
 
 def _document_storage(settings: Settings) -> Any:
     from trigger_workflow.services.applications import documents
 
-    return documents.Storage(settings.instance_path / "documents", settings.upload_max_bytes)
-
-
-def _hours_ago(hours: int) -> Any:
-    from datetime import timedelta
-
-    from trigger_workflow.store.models import utcnow
-
-    return utcnow() - timedelta(hours=hours)
+    return documents.storage_from(settings)
 
 
 @outbox_group.command("printed")

@@ -58,6 +58,12 @@ class Settings:
     mail_from: str = ""
     outbox_max_attempts: int = 5
     upload_max_bytes: int = 10 * 1024 * 1024
+    # Hostile input (issue 11): how much the public may upload with forms not (yet) sent, per
+    # client address and in all, and how long such uploads are kept.
+    upload_client_max_files: int = 10
+    upload_client_max_bytes: int = 30 * 1024 * 1024
+    upload_unclaimed_max_bytes: int = 500 * 1024 * 1024
+    upload_keep_unclaimed_minutes: int = 120
     testing: bool = False
     # Sign-in (issue 4): sessions, throttling, password hashing, proxies.
     session_idle_minutes: int = 30
@@ -102,6 +108,15 @@ class Settings:
             raise ValueError(
                 f"{ENV_PREFIX}UPLOAD_MAX_BYTES and {ENV_PREFIX}OUTBOX_MAX_ATTEMPTS must be positive."
             )
+        upload_limits = (
+            "upload_client_max_files",
+            "upload_client_max_bytes",
+            "upload_unclaimed_max_bytes",
+            "upload_keep_unclaimed_minutes",
+        )
+        for name in upload_limits:
+            if getattr(self, name) < 1:
+                raise ValueError(f"{ENV_PREFIX}{name.upper()} must be positive.")
         if not self.mail_from:
             object.__setattr__(self, "mail_from", self.council_email)
         if not self.database_url:
@@ -151,6 +166,10 @@ class Settings:
             ("mail_from", str),
             ("outbox_max_attempts", int),
             ("upload_max_bytes", int),
+            ("upload_client_max_files", int),
+            ("upload_client_max_bytes", int),
+            ("upload_unclaimed_max_bytes", int),
+            ("upload_keep_unclaimed_minutes", int),
         ):
             raw = env.get(ENV_PREFIX + name.upper())
             if raw:

@@ -11,6 +11,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from trigger_workflow.schema_forms.conditions import drop_inactive
+from trigger_workflow.schema_forms.formats import FORMAT_CHECKER
 from trigger_workflow.schema_forms.messages import message
 from trigger_workflow.schema_forms.schema import Path, Schema, item_schema, properties, schema_at
 
@@ -32,7 +33,7 @@ def validate(schema: Schema, data: Any) -> list[FieldError]:
 
     Answers to conditional questions that are not asked are ignored (see ``conditions``).
     """
-    validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    validator = Draft202012Validator(schema, format_checker=FORMAT_CHECKER)
     ranked: list[tuple[int, FieldError]] = []
     for error in validator.iter_errors(drop_inactive(schema, data)):
         priority = _PRIORITY.get(str(error.validator), 3)

@@ -295,6 +295,7 @@ class Document(Base):
     """
 
     __tablename__ = "document"
+    __table_args__ = (Index("ix_document_client_address", "client_address", "uploaded_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token: Mapped[str] = mapped_column(String(64), unique=True)
@@ -307,6 +308,9 @@ class Document(Base):
     stored_name: Mapped[str] = mapped_column(String(100), unique=True)
     uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
     uploaded_by: Mapped[str] = mapped_column(String(100))
+    # Where an anonymous upload came from, to limit uploads per client (issue 11); None for
+    # officers' uploads and uploads kept before the limit existed.
+    client_address: Mapped[str | None] = mapped_column(String(64))
 
 
 class Letter(Base):

@@ -108,7 +108,12 @@ def page(page_id: str) -> Any:
     state.data, state.raw = data, answers.raw
     state.errors = answers.errors + [e for e in whole if page.asks(e.path)] + upload_errors
     if state.errors:
-        return _render_page(form, page, state, draft)
+        wait = uploads.retry_after()
+        if wait is None:
+            return _render_page(form, page, state, draft)
+        # Refused by the upload limits: the answers are kept, the file is not.
+        body, _ = _render_page(form, page, state, draft)
+        return body, 429, {"Retry-After": str(int(wait.total_seconds()))}
     return redirect(_after(form, page, data))
 
 

@@ -5,18 +5,19 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from trigger_workflow.errors import FieldProblem, FormInvalid, NotFound
+from trigger_workflow.errors import FieldProblem, FormInvalid, NotFound, TriggerWorkflowError
 from trigger_workflow.services.accounts import access
 from trigger_workflow.services.accounts.actors import Actor
 from trigger_workflow.services.audit import access_log
-from trigger_workflow.store.models import Document
+from trigger_workflow.store.models import Document, utcnow
 
 # The types we accept, recognised by their first bytes (never by the file's name): the name a
 # browser sends, and the type it claims, are whatever the sender wants them to be.
@@ -37,11 +38,50 @@ class Upload:
 
 
 @dataclass(frozen=True)
+class UploadLimits:
+    """How much the public may upload with forms not (yet) sent: per client address and in all.
+
+    An upload counts until an application claims it, or until it is forgotten after
+    ``keep_unclaimed``; officers' uploads count towards the total but are never refused by it.
+    """
+
+    client_max_files: int = 10
+    client_max_bytes: int = 30 * 1024 * 1024
+    unclaimed_max_bytes: int = 500 * 1024 * 1024
+    keep_unclaimed: timedelta = timedelta(hours=2)
+
+
+@dataclass(frozen=True)
 class Storage:
     """Where document bytes are kept (a folder no web server serves) and how big they may be."""
 
     folder: Path
     max_bytes: int
+    limits: UploadLimits = field(default_factory=UploadLimits)
+
+
+def storage_from(settings: Any) -> Storage:
+    """Return where the settings keep uploads, how big they may be and how much the public may send."""
+    limits = UploadLimits(
+        client_max_files=settings.upload_client_max_files,
+        client_max_bytes=settings.upload_client_max_bytes,
+        unclaimed_max_bytes=settings.upload_unclaimed_max_bytes,
+        keep_unclaimed=timedelta(minutes=settings.upload_keep_unclaimed_minutes),
+    )
+    return Storage(Path(settings.instance_path) / "documents", settings.upload_max_bytes, limits)
+
+
+class UploadLimitReached(TriggerWorkflowError):
+    """An anonymous upload refused because this client, or everyone, has sent enough for now."""
+
+    status = 429
+    title = "Too many files sent"
+
+    def __init__(self, everyone: bool, retry_after: timedelta) -> None:
+        self.everyone = everyone
+        self.retry_after = max(retry_after, timedelta(minutes=1))
+        who = "All clients have" if everyone else "This client has"
+        super().__init__(f"{who} uploaded as much as is kept for forms not yet sent.")
 
 
 def sniff(content: bytes) -> tuple[str, str] | None:
@@ -53,9 +93,18 @@ def sniff(content: bytes) -> tuple[str, str] | None:
 
 
 def receive(
-    session: Session, storage: Storage, upload: Upload, field: tuple[str | int, ...], actor: Actor
+    session: Session,
+    storage: Storage,
+    upload: Upload,
+    field: tuple[str | int, ...],
+    actor: Actor,
+    client_address: str | None = None,
 ) -> Document:
-    """Check and keep an uploaded file, not yet linked to a case; refuse it beside its field."""
+    """Check and keep an uploaded file, not yet linked to a case; refuse it beside its field.
+
+    An upload from the public (``client_address`` given) is refused with ``UploadLimitReached``
+    once its client, or everyone together, has as much kept for unsent forms as the limits allow.
+    """
     if not upload.content:
         raise FormInvalid([FieldProblem(field, "The selected file is empty")])
     if len(upload.content) > storage.max_bytes:
@@ -65,6 +114,8 @@ def receive(
     if found is None:
         raise FormInvalid([FieldProblem(field, f"The selected file must be a {ACCEPTED}")])
     content_type, extension = found
+    if client_address is not None:
+        _check_limits(session, storage.limits, client_address[:64], len(upload.content))
     stored_name = secrets.token_hex(16) + extension
     _write_private(storage.folder, stored_name, upload.content)
     document = Document(
@@ -76,6 +127,7 @@ def receive(
         sha256=hashlib.sha256(upload.content).hexdigest(),
         stored_name=stored_name,
         uploaded_by=actor.username,
+        client_address=None if client_address is None else client_address[:64],
     )
     session.add(document)
     session.commit()
@@ -125,6 +177,45 @@ def forget_unclaimed(session: Session, storage: Storage, older_than: datetime) -
     for document in stale:  # after the commit: a failed commit leaves rows and files together
         (storage.folder / document.stored_name).unlink(missing_ok=True)
     return len(stale)
+
+
+def forget_replaced(session: Session, storage: Storage, token: str) -> bool:
+    """Delete an unclaimed upload whose form was sent again with another file; return if one was."""
+    document = session.scalar(
+        select(Document).where(Document.token == token, Document.case_id.is_(None))
+    )
+    if document is None:
+        return False
+    session.delete(document)
+    session.commit()
+    (storage.folder / document.stored_name).unlink(missing_ok=True)
+    return True
+
+
+def _check_limits(session: Session, limits: UploadLimits, client: str, size: int) -> None:
+    """Refuse an anonymous upload past this client's share or the total kept for unsent forms."""
+    now = utcnow()
+    since = now - limits.keep_unclaimed
+    unclaimed = Document.case_id.is_(None)
+    files, kept, oldest = session.execute(
+        select(
+            func.count(), func.coalesce(func.sum(Document.size), 0), func.min(Document.uploaded_at)
+        ).where(unclaimed, Document.client_address == client, Document.uploaded_at >= since)
+    ).one()
+    if files + 1 > limits.client_max_files or kept + size > limits.client_max_bytes:
+        raise UploadLimitReached(False, _aware(oldest) + limits.keep_unclaimed - now)
+    total, oldest = session.execute(
+        select(func.coalesce(func.sum(Document.size), 0), func.min(Document.uploaded_at)).where(
+            unclaimed
+        )
+    ).one()
+    if total + size > limits.unclaimed_max_bytes:
+        raise UploadLimitReached(True, _aware(oldest or now) + limits.keep_unclaimed - now)
+
+
+def _aware(moment: datetime) -> datetime:
+    """Return a stored moment as UTC-aware (SQLite gives naive datetimes back)."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _write_private(folder: Path, name: str, content: bytes) -> None:

@@ -1,9 +1,10 @@
 """Deliver letters: email them over SMTP (each exactly once, retried with backoff), or print them.
 
 Every letter gets one outbox row when it is written (``letters.write_after_task``). An email row
-is ``queued`` until a sender delivers it (``sent``); a failure records the error and tries again
-later, waiting twice as long each time, until ``max_attempts``, when the row becomes ``failed``
-for a person to look at (send it again, or print it instead). A print row waits in the print
+is ``queued`` until a sender delivers it (``sent``); a failure of any kind (the server, the
+address, the PDF) records the error on that letter alone and tries again later, waiting twice as
+long each time, until ``max_attempts``, when the row becomes ``failed`` for a person to look at
+(send it again, or print it instead). A print row waits in the print
 queue until the coordinator marks it ``printed`` (and posted).
 
 An email is sent while its row is held, and marked sent in the same transaction: if the process
@@ -17,6 +18,7 @@ PostgreSQL; on SQLite the database lock makes the second sender wait and then se
 
 from __future__ import annotations
 
+import logging
 import smtplib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -27,12 +29,15 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from trigger_workflow.errors import NotFound, NotPermitted, TriggerWorkflowError
+from trigger_workflow.schema_forms.formats import email_problem
 from trigger_workflow.services.accounts.actors import COORDINATOR, Actor
 from trigger_workflow.services.mail import letters
 from trigger_workflow.store.models import Case, Letter, OutboxMessage, utcnow
 
+log = logging.getLogger(__name__)
 FIRST_RETRY = timedelta(minutes=1)
 LONGEST_WAIT = timedelta(hours=6)
+BATCH = 100  # emails per pass; a sender with a full batch goes on at once
 
 
 @dataclass(frozen=True)
@@ -74,31 +79,62 @@ def send_due(
     server: MailServer,
     max_attempts: int = 5,
     now: datetime | None = None,
-    limit: int = 100,
+    limit: int = BATCH,
 ) -> SendReport:
-    """Send every email that is due, one transaction per email; return what happened."""
+    """Send up to `limit` emails that are due, one transaction per email; return what happened.
+
+    Whatever goes wrong with one letter (an address that cannot be put in a header, a PDF that
+    will not render, a refusal from the server) is recorded on that letter alone, and the pass
+    goes on with the next one.
+    """
     report = SendReport()
+    passed_over: set[int] = set()  # letters whose failure could not even be recorded
     for _ in range(limit):
         with sessions() as session:
-            message = _claim_next(session, now or utcnow())
+            message = _claim_next(session, now or utcnow(), passed_over)
             if message is None:
                 return report
+            message_id = message.id
             try:
-                _deliver(server, _email_for(session, message))
-            except (smtplib.SMTPException, OSError) as error:
-                _record_failure(message, error, max_attempts, now or utcnow())
-                (report.failed if message.status == "failed" else report.retrying).append(
-                    message.id
-                )
-            else:
-                message.status, message.sent_at, message.last_error = "sent", utcnow(), None
-                message.next_attempt_at = None
-                report.sent.append(message.id)
-            session.commit()
+                _send_one(session, server, message, max_attempts, now or utcnow(), report)
+                session.commit()
+            except Exception:
+                # Even the failure could not be written (the database went away?): leave the
+                # row as it was for a later pass, and go on with the others.
+                session.rollback()
+                passed_over.add(message_id)
+                log.exception("Could not record what happened to outbox letter %s", message_id)
     return report
 
 
-def _claim_next(session: Session, now: datetime) -> OutboxMessage | None:
+def _send_one(
+    session: Session,
+    server: MailServer,
+    message: OutboxMessage,
+    max_attempts: int,
+    now: datetime,
+    report: SendReport,
+) -> None:
+    """Build and send one claimed email inside a savepoint; record success or failure on it."""
+    try:
+        with session.begin_nested():
+            _deliver(server, _email_for(session, message))
+    except Exception as error:
+        # The savepoint is rolled back (a PostgreSQL error no longer poisons the transaction);
+        # the claim, and so the attempt, stays.
+        if not isinstance(error, smtplib.SMTPException | OSError):
+            log.warning("Outbox letter %s could not be sent: %s", message.id, error)
+        _record_failure(message, error, max_attempts, now)
+        (report.failed if message.status == "failed" else report.retrying).append(message.id)
+        return
+    message.status, message.sent_at, message.last_error = "sent", utcnow(), None
+    message.next_attempt_at = None
+    report.sent.append(message.id)
+
+
+def _claim_next(
+    session: Session, now: datetime, passed_over: set[int] | None = None
+) -> OutboxMessage | None:
     """Take the next due email for this sender, or None; other senders skip it until we commit.
 
     One statement picks and claims the row: PostgreSQL skips rows other senders hold
@@ -111,6 +147,7 @@ def _claim_next(session: Session, now: datetime) -> OutboxMessage | None:
             OutboxMessage.channel == "email",
             OutboxMessage.status == "queued",
             (OutboxMessage.next_attempt_at.is_(None)) | (OutboxMessage.next_attempt_at <= now),
+            OutboxMessage.id.not_in(passed_over or ()),
         )
         .order_by(OutboxMessage.id)
         .limit(1)
@@ -142,6 +179,12 @@ def _email_for(session: Session, message: OutboxMessage) -> EmailMessage:
     letter = session.get(Letter, message.letter_id)
     assert letter is not None
     reference = session.scalar(select(Case.reference).where(Case.id == letter.case_id))
+    problem = email_problem(message.recipient_email or "")
+    if problem is not None:
+        raise ValueError(
+            f"The address {message.recipient_email!r} cannot be emailed ({problem}) "
+            "Print and post the letter instead."
+        )
     email = EmailMessage()
     email["Subject"] = letter.subject
     email["To"] = message.recipient_email or ""
