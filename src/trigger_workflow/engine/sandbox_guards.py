@@ -56,6 +56,14 @@ class ScriptRefused(Exception):
         self.lineno = lineno
 
 
+class ScriptFailed(Exception):
+    """A script failed in its worker process with an error Python has no plain class for."""
+
+    def __init__(self, message: str, lineno: int | None = None) -> None:
+        super().__init__(message)
+        self.lineno = lineno
+
+
 class ScriptTimedOut(BaseException):
     """A script ran past its time limit (a BaseException, so `except Exception` cannot hide it)."""
 
