@@ -255,6 +255,18 @@ def configure(limits: ScriptLimits) -> None:
         shutdown()
 
 
+def configure_from(settings: Any) -> None:
+    """Set the limits from the application's settings (their `script_*` fields)."""
+    configure(
+        ScriptLimits(
+            seconds=settings.script_time_limit_seconds,
+            memory_mb=settings.script_memory_limit_mb,
+            data_kb=settings.script_data_limit_kb,
+            workers=settings.script_workers,
+        )
+    )
+
+
 def limits() -> ScriptLimits:
     """Return the limits scripts run under now."""
     return _limits

@@ -90,11 +90,17 @@ def encode_bounded(value: Any, max_bytes: int) -> bytes:
     It lowers the process's recursion limit while it writes: call it only in a script worker,
     which has one thread.
     """
+    written = [0]
+
+    def default(value: Any) -> Any:
+        written[0] += 1
+        return _default(value)
+
     limit = sys.getrecursionlimit()
     # The C encoder counts each nested list or dict against the recursion limit: lower it.
     sys.setrecursionlimit(_depth() + MAX_DEPTH + 5)
     try:
-        text = json.dumps(value, default=_default, separators=(",", ":"))
+        text = json.dumps(value, default=default, separators=(",", ":"))
     except RecursionError:
         raise DataNotKept(f"the data is nested more than {MAX_DEPTH} levels deep") from None
     except (ValueError, TypeError, OverflowError) as error:
@@ -103,6 +109,10 @@ def encode_bounded(value: Any, max_bytes: int) -> bytes:
         raise DataNotKept(f"the data cannot be written: {error}") from None
     finally:
         sys.setrecursionlimit(limit)
+    # A key "typename" marks a value the serializer restores by type: one a script wrote itself
+    # would be restored as that type (or break the case) when the case is next loaded.
+    if text.count('"typename":') > written[0]:
+        raise DataNotKept("a dict may not have the key 'typename': the case's serializer uses it")
     data = text.encode("utf-8")
     if len(data) > max_bytes:
         raise DataNotKept(
