@@ -24,7 +24,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
@@ -151,10 +151,8 @@ class Worker:
 
     def _close(self) -> None:
         for fd in (self._requests, self._replies):
-            try:
+            with suppress(OSError):
                 os.close(fd)
-            except OSError:
-                pass
         self._requests = self._replies = -1
 
 
@@ -310,7 +308,9 @@ def run(mode: str, code: str, context: dict[str, Any], external: dict[str, Any] 
     """Evaluate ('eval') or run ('exec') code over the task data in a worker; return its result."""
     current = _limits
     deadline = _step_deadline.get()
-    seconds = current.seconds if deadline is None else min(current.seconds, deadline - time.monotonic())
+    seconds = (
+        current.seconds if deadline is None else min(current.seconds, deadline - time.monotonic())
+    )
     if seconds <= 0.01:
         raise ScriptRefused(
             f"The scripts of this step ran for more than {current.seconds:g} seconds in all "

@@ -10,6 +10,7 @@ script left, or the error with its line. It exits when its parent closes the pip
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import resource
@@ -66,7 +67,7 @@ def handle(environment: RestrictedEnvironment, request: dict[str, Any]) -> tuple
         message = f"The script used more than {memory} MB of memory and was stopped."
         return _error("MemoryError", message, _line(), refused=True, retire=True), True
     except ScriptRefused as refused:
-        return _error("ScriptRefused", str(refused), refused.lineno, refused=True), False
+        return _error("ScriptRefused", str(refused), refused.lineno or _line(), refused=True), False
     except Exception as error:  # noqa: BLE001 (the process owner reads any error on the incident)
         return _error(type(error).__name__, _words(error), _line(), refused=False), False
 
@@ -127,11 +128,12 @@ def main(argv: list[str]) -> None:
     """Run as a worker: `script_worker REQUESTS_FD REPLIES_FD MEMORY_BYTES`."""
     requests_fd, replies_fd, memory_bytes = (int(a) for a in argv[1:4])
     limit_memory(memory_bytes)
-    with os.fdopen(requests_fd, "rb") as requests, os.fdopen(replies_fd, "wb") as replies:
-        try:
-            serve(requests, replies)
-        except BrokenPipeError:
-            pass
+    with (
+        os.fdopen(requests_fd, "rb") as requests,
+        os.fdopen(replies_fd, "wb") as replies,
+        contextlib.suppress(BrokenPipeError),
+    ):
+        serve(requests, replies)
 
 
 if __name__ == "__main__":

@@ -70,7 +70,8 @@ def _default(value: Any) -> Any:
 
 
 def _restored(dct: dict[str, Any]) -> Any:
-    read = READ.get(dct.get("typename")) if "typename" in dct else None
+    typename = dct.get("typename")
+    read = READ.get(typename) if isinstance(typename, str) else None
     return dct if read is None else read(dct)
 
 
