@@ -1,4 +1,4 @@
-"""The four ways the bench runs a case: (a) bare engine, (b) bare + serializer, (c) services, (d) HTTP."""
+"""The ways the bench runs a case: (a) bare engine (a'/a'' with the sandbox in this process or in worker processes), (b) bare + serializer, (c) services, (d) HTTP."""
 
 from __future__ import annotations
 

@@ -111,6 +111,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         testing=True,
         argon2_time_cost=TEST_HASHING.time_cost,
         argon2_memory_kib=TEST_HASHING.memory_kib,
+        script_time_limit_seconds=2.0,  # the escape tests wait for it: keep the suite quick
     )
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from flask import Flask
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
-from trigger_workflow.engine import calendar
+from trigger_workflow.engine import calendar, script_pool
 from trigger_workflow.services.mail import letters
 from trigger_workflow.settings import Settings
 from trigger_workflow.web import (
@@ -66,6 +66,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.jinja_env.globals["council_name"] = settings.council_name
     app.jinja_env.filters["local_time"] = local_time
     database.init_app(app, settings)
+    script_pool.configure_from(settings)
     letters.configure(app.extensions["trigger_workflow.sessions"], letters.council_from(settings))
     uploads.init_app(app, settings)
     assets.init_app(app, settings)

@@ -11,6 +11,7 @@ import click
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from trigger_workflow.engine import script_pool
 from trigger_workflow.engine.loader import ProcessFiles
 from trigger_workflow.errors import DiagramError, TriggerWorkflowError
 from trigger_workflow.samples import DEMO_PASSWORD
@@ -28,6 +29,7 @@ class Context:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        script_pool.configure_from(settings)
         self._engine: Engine | None = None
         self._session: Session | None = None
 

@@ -80,6 +80,12 @@ class Settings:
     oidc_client_secret: str = ""
     oidc_username_claim: str = "preferred_username"
     oidc_provider_name: str = "your council account"
+    # Diagram scripts (issue 11): they run in worker processes under these limits, per script
+    # and per step (a task completion, a timer firing); past them the case gets an incident.
+    script_time_limit_seconds: float = 5.0
+    script_memory_limit_mb: int = 256
+    script_data_limit_kb: int = 1024
+    script_workers: int = 2
 
     def __post_init__(self) -> None:
         for name in (
@@ -117,6 +123,16 @@ class Settings:
         for name in upload_limits:
             if getattr(self, name) < 1:
                 raise ValueError(f"{ENV_PREFIX}{name.upper()} must be positive.")
+        if (
+            self.script_time_limit_seconds <= 0
+            or self.script_memory_limit_mb < 64
+            or self.script_data_limit_kb < 1
+            or self.script_workers < 1
+        ):
+            raise ValueError(
+                f"{ENV_PREFIX}SCRIPT_TIME_LIMIT_SECONDS, _SCRIPT_DATA_LIMIT_KB and _SCRIPT_WORKERS "
+                f"must be positive, and {ENV_PREFIX}SCRIPT_MEMORY_LIMIT_MB at least 64."
+            )
         if not self.mail_from:
             object.__setattr__(self, "mail_from", self.council_email)
         if not self.database_url:
@@ -170,6 +186,10 @@ class Settings:
             ("upload_client_max_bytes", int),
             ("upload_unclaimed_max_bytes", int),
             ("upload_keep_unclaimed_minutes", int),
+            ("script_time_limit_seconds", float),
+            ("script_memory_limit_mb", int),
+            ("script_data_limit_kb", int),
+            ("script_workers", int),
         ):
             raw = env.get(ENV_PREFIX + name.upper())
             if raw:

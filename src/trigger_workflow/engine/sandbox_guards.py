@@ -56,6 +56,14 @@ class ScriptRefused(Exception):
         self.lineno = lineno
 
 
+class ScriptFailed(Exception):
+    """A script failed in its worker process with an error Python has no plain class for."""
+
+    def __init__(self, message: str, lineno: int | None = None) -> None:
+        super().__init__(message)
+        self.lineno = lineno
+
+
 class ScriptTimedOut(BaseException):
     """A script ran past its time limit (a BaseException, so `except Exception` cannot hide it)."""
 
@@ -93,6 +101,15 @@ def _pow(base: Any, exponent: Any, modulus: Any = None) -> Any:
 
 def _sum(values: Any, start: Any = 0) -> Any:
     """`sum`, adding one item at a time through the `+` guard, so joined lists stay in bounds."""
+    if isinstance(start, list):
+        # Joined in place on a copy: linear, where `total + value` copies the whole each time.
+        joined, rest = list(start), iter(values)
+        for value in rest:
+            if not isinstance(value, list):
+                return _sum(rest, _binop("+", joined, value))
+            _check_items(len(joined) + len(value))
+            joined.extend(value)
+        return joined
     total = start
     for value in values:
         total = _binop("+", total, value)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -12,9 +13,15 @@ from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
 from trigger_workflow.engine import sandbox
+from trigger_workflow.errors import EngineError
 
 SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
 SERIALIZER_VERSION: str = SERIALIZER.VERSION
+# Scripts are given `date` (and `datetime`, `timedelta`, which the library registers itself):
+# what a script may make, a case may keep. Written as engine/wire.py writes it.
+SERIALIZER.registry.register(
+    date, lambda v: {"value": v.isoformat()}, lambda v: date.fromisoformat(v["value"])
+)
 
 
 def dump_spec(spec: Any, subprocess_specs: dict[str, Any]) -> str:
@@ -47,10 +54,25 @@ def load_specs(spec_json: str) -> Specs:
 
 
 def dump_state(workflow: BpmnWorkflow) -> str:
-    """Serialize a case's workflow state without the spec it runs on."""
-    dct = SERIALIZER.to_dict(workflow)
-    del dct["spec"], dct["subprocess_specs"]
-    return json.dumps(dct, cls=SERIALIZER._encoder_cls, separators=(",", ":"))
+    """Serialize a case's workflow state without the spec it runs on, or raise EngineError.
+
+    Data the case cannot keep (nested too deep, a number too long to write, a value of a type
+    the serializer does not know) is an engine failure like a failing script: the case is held.
+    """
+    try:
+        dct = SERIALIZER.to_dict(workflow)
+        del dct["spec"], dct["subprocess_specs"]
+        return json.dumps(dct, cls=SERIALIZER._encoder_cls, separators=(",", ":"))
+    except (RecursionError, ValueError, TypeError, OverflowError, MemoryError) as error:
+        kind = "nested too deeply" if isinstance(error, RecursionError) else str(error)
+        reason = f"The case's data could not be saved ({type(error).__name__}: {kind})"
+        raise EngineError(
+            f"{reason}. The case was left as it was before this step.",
+            task=None,
+            element_id=None,
+            line=None,
+            reason=reason,
+        ) from error
 
 
 def load_state(state: str, specs: Specs, serializer_version: str) -> BpmnWorkflow:

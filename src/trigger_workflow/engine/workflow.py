@@ -15,7 +15,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundExcepti
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
-from trigger_workflow.engine import clock, sandbox
+from trigger_workflow.engine import clock, sandbox, script_pool
 from trigger_workflow.errors import EngineError, NotFound, TaskNotOpen
 
 FINISHED_STAGE = "Closed"
@@ -87,7 +87,7 @@ def start(
     spec: Any, subprocess_specs: dict[str, Any], *, now: datetime | None = None
 ) -> tuple[Workflow, StepReport]:
     """Create a workflow and run it to its first wait."""
-    with clock.pinned(now or clock.now()) as moment:
+    with clock.pinned(now or clock.now()) as moment, script_pool.step_budget():
         workflow = Workflow(spec, subprocess_specs, script_engine=sandbox.default_engine())
         return workflow, _stamped(_run_engine(workflow, task_name=None), moment)
 
@@ -140,11 +140,11 @@ def complete(
     task.data.update(copy.deepcopy(data))
     task.data.update(copy.deepcopy(context or {}))
     name = task.task_spec.bpmn_name or task.task_spec.bpmn_id
-    with clock.pinned(now or clock.now()) as moment:
+    with clock.pinned(now or clock.now()) as moment, script_pool.step_budget():
         try:
             task.run()
-        except SpiffWorkflowException as error:
-            raise _engine_error(error, name) from error
+        except Exception as error:  # noqa: BLE001 (any failure in the engine holds the case)
+            raise _engine_error(error, name, workflow) from error
         return _stamped(_run_engine(workflow, task_name=name), moment)
 
 
@@ -152,13 +152,21 @@ def _run_engine(workflow: BpmnWorkflow, task_name: str | None) -> StepReport:
     report = StepReport()
     try:
         workflow.do_engine_steps(did_complete_task=report.record)
-    except SpiffWorkflowException as error:
-        raise _engine_error(error, task_name) from error
+    except Exception as error:  # noqa: BLE001 (any failure in the engine holds the case)
+        raise _engine_error(error, task_name, workflow) from error
     return report
 
 
-def _engine_error(error: SpiffWorkflowException, after: str | None) -> EngineError:
-    """Say which element failed, on which line, and why, in words a process owner reads."""
+def _engine_error(
+    error: Exception, after: str | None, workflow: BpmnWorkflow | None = None
+) -> EngineError:
+    """Say which element failed, on which line, and why, in words a process owner reads.
+
+    The library's own errors name the element; anything else (a failure inside the library's
+    error handling, or the engine's) is traced to the task the engine marked as failed.
+    """
+    if not isinstance(error, SpiffWorkflowException):
+        return _unwrapped_error(error, after, workflow)
     task_spec = getattr(error, "task_spec", None)
     element = getattr(task_spec, "bpmn_id", None)
     failed = getattr(task_spec, "bpmn_name", None) or element
@@ -168,7 +176,7 @@ def _engine_error(error: SpiffWorkflowException, after: str | None) -> EngineErr
     if cause is not None and not isinstance(cause, SpiffWorkflowException):
         detail = (
             str(cause)
-            if isinstance(cause, sandbox.ScriptRefused)
+            if isinstance(cause, (sandbox.ScriptRefused, sandbox.ScriptFailed))
             else f"{type(cause).__name__}: {cause}"
         )
         reason = detail if reason.startswith(type(cause).__name__) else f"{reason}: {detail}"
@@ -176,6 +184,39 @@ def _engine_error(error: SpiffWorkflowException, after: str | None) -> EngineErr
     at_line = f" (line {line})" if line else ""
     message = f"{where} could not run{at_line}: {reason}"
     return EngineError(message, task=failed or after, element_id=element, line=line, reason=reason)
+
+
+def _unwrapped_error(
+    error: Exception, after: str | None, workflow: BpmnWorkflow | None
+) -> EngineError:
+    """Describe a failure the library did not wrap, by its first cause and the failed task."""
+    cause: BaseException = error
+    while cause.__context__ is not None and not isinstance(cause, SpiffWorkflowException):
+        cause = cause.__context__
+    if isinstance(cause, SpiffWorkflowException):
+        return _engine_error(cause, after, workflow)
+    failed = _failed_task(workflow)
+    spec = failed.task_spec if failed is not None else None
+    element = getattr(spec, "bpmn_id", None)
+    name = getattr(spec, "bpmn_name", None) or element
+    line = getattr(cause, "script_line", None) or getattr(cause, "lineno", None) or None
+    reason = (
+        str(cause)
+        if isinstance(cause, (sandbox.ScriptRefused, sandbox.ScriptFailed))
+        else f"{type(cause).__name__}: {cause}"
+    )
+    where = f"'{name}'" if name else (after or "the process")
+    at_line = f" (line {line})" if line else ""
+    message = f"{where} could not run{at_line}: {reason}"
+    return EngineError(message, task=name or after, element_id=element, line=line, reason=reason)
+
+
+def _failed_task(workflow: BpmnWorkflow | None) -> Task | None:
+    """Return the task the engine marked as failed (ERROR), if any."""
+    if workflow is None:
+        return None
+    failed = workflow.get_tasks(state=TaskState.ERROR)
+    return failed[-1] if failed else None
 
 
 def _cause(error: BaseException) -> BaseException | None:
@@ -258,13 +299,13 @@ def next_timer_due(workflow: BpmnWorkflow) -> datetime | None:
 def fire_timers(workflow: BpmnWorkflow, *, now: datetime | None = None) -> StepReport:
     """Fire every timer due at `now` and run on; the engine needs a second pass to follow it."""
     report = StepReport()
-    with clock.pinned(now or clock.now()) as moment:
+    with clock.pinned(now or clock.now()) as moment, script_pool.step_budget():
         try:
             for _ in range(2):
                 workflow.refresh_timers()
                 workflow.do_engine_steps(did_complete_task=report.record)
-        except SpiffWorkflowException as error:
-            raise _engine_error(error, "a timer") from error
+        except Exception as error:  # noqa: BLE001 (any failure in the engine holds the case)
+            raise _engine_error(error, "a timer", workflow) from error
     return _stamped(report, moment)
 
 

@@ -63,12 +63,9 @@ def retry(session: Session, command: RetryIncident) -> CaseResult:
                 report = engine.complete(workflow, task.id, data, context)
             else:
                 report = engine.fire_timers(workflow)
-        except EngineError as error:
-            incidents.record_failed_retry(session, case, incident, command.actor, error)
-            failure: EngineError | None = error
-        else:
-            failure = None
             retried = {"incident": incident.id, "retried_by": command.actor.username}
+            # Saving the state comes first: if the data cannot be kept (EngineError), nothing of
+            # the retry has been written yet, and the failure is recorded like any other.
             if incident.kind == "task":
                 # Recorded as the officer's completion, with all that follows from one (letters,
                 # recommendations, sharing): they gave the answers, the retry ran them.
@@ -88,6 +85,11 @@ def retry(session: Session, command: RetryIncident) -> CaseResult:
                 records.save_case(session, case, workflow, deployed)
                 detail = records.step_detail(case, report) | retried
                 records.append_event(session, case, command.actor, "timer_fired", detail=detail)
+        except EngineError as error:
+            incidents.record_failed_retry(session, case, incident, command.actor, error)
+            failure: EngineError | None = error
+        else:
+            failure = None
             incidents.resolve(session, case, incident, command.actor)
     return _result(case, failure)
 
@@ -110,7 +112,10 @@ def correct_data(session: Session, command: CorrectData) -> CaseResult:
         deployed = processes.deployed(case.process_version)
         workflow = records.restore_workflow(case, deployed)
         before = engine.correct_data(workflow, incident.task_id, command.values)
-        case.workflow_state = serialization.dump_state(workflow)
+        try:
+            case.workflow_state = serialization.dump_state(workflow)
+        except EngineError as error:
+            raise FormInvalid([FieldProblem((), error.message)], raw=command.values) from None
         case.serializer_version = serialization.SERIALIZER_VERSION
         case.updated_at = utcnow()
         records.append_event(

@@ -130,18 +130,23 @@ def submit_application(session: Session, command: SubmitApplication) -> CaseResu
                 session, case, command.reference_prefix, command.actor, version, start_report
             )
             if failure is None:
-                _record_completion(
-                    session,
-                    case,
-                    workflow,
-                    deployed,
-                    command.actor,
-                    application,
-                    data,
-                    report,
-                    context,
-                )
-            else:
+                try:
+                    _record_completion(
+                        session,
+                        case,
+                        workflow,
+                        deployed,
+                        command.actor,
+                        application,
+                        data,
+                        report,
+                        context,
+                    )
+                except EngineError as error:  # the state could not be saved: nothing was written
+                    failure = error
+                    workflow, _ = engine.start(deployed.specs.spec, deployed.specs.subprocess_specs)
+                    application = _application_task(workflow, deployed)
+            if failure is not None:
                 records.save_case(session, case, workflow, deployed)
                 incidents.open_incident(
                     session, case, command.actor, failure, task=application, data=data
@@ -257,14 +262,16 @@ def complete_task(session: Session, command: CompleteTask) -> CaseResult:
         context = records.engine_context(deployed, case.received_on) | derived
         try:
             report = engine.complete(workflow, human.id, data, context)
+            # Saving the state comes first in _record_completion: if the data cannot be kept
+            # (EngineError), nothing of this completion has been written yet.
+            _record_completion(
+                session, case, workflow, deployed, command.actor, human, data, report, context
+            )
         except EngineError as error:
             # The workflow state is not saved: the case stays where it was, held, answers kept.
             incidents.open_incident(session, case, command.actor, error, task=human, data=data)
             failure: EngineError | None = error
         else:
-            _record_completion(
-                session, case, workflow, deployed, command.actor, human, data, report, context
-            )
             failure = None
     return _result(case, failure)
 

@@ -61,13 +61,14 @@ def _fire_case(session: Session, case_id: int, now: datetime) -> int:
     try:
         # The engine fires what is due at the moment the worker took the case (recorded for replay).
         report = engine.fire_timers(workflow, now=now)
+        # Saving the state comes first in save_case: data that cannot be kept writes nothing.
+        save_case(session, case, workflow, deployed)
     except EngineError as error:
         # The case is held (status "error", so later passes leave it) until a process owner retries.
         open_incident(session, case, WORKER, error)
         session.commit()
         log.warning("Case %s is held by an incident: %s", case.reference, error.message)
         return 0
-    save_case(session, case, workflow, deployed)
     append_event(session, case, WORKER, "timer_fired", detail=step_detail(case, report))
     session.commit()
     return 1
