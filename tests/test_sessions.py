@@ -3,6 +3,7 @@ whether by signing out, disabling, a password reset, a role change, or the idle 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -13,10 +14,14 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from tests import test_oidc
 from tests.scenario import CaseDriver
-from trigger_workflow.store.models import OfficerSession
+from tests.test_oidc import StubProvider, authorize, come_back
+from trigger_workflow.store.models import OfficerSession, SecurityEvent
 
 START = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+# The single sign-on fixtures (the stub provider on loopback), registered here under their names.
+oidc_provider, oidc_app = test_oidc.provider, test_oidc.sso_app
 
 
 @pytest.fixture
@@ -175,3 +180,60 @@ def test_forged_session_id_is_refused(
     with browser.session_transaction() as cookie:
         cookie["sid"] = "made-up-session-id"
     assert not is_signed_in(browser)
+
+
+def test_every_sign_in_and_sign_out_is_in_the_security_log(
+    app: Flask, sessions: sessionmaker[Session], clock: time_machine.Coordinates
+) -> None:
+    """A failure, a success and a sign-out are rows of the security log with the address; so
+    is the moment a username is slowed down after repeated failures."""
+    browser = app.test_client()
+    browser.post("/sign-in", data={"username": "carol", "password": "not the password"})
+    CaseDriver(browser, sessions).act_as("carol")
+    browser.post("/sign-out")
+    for _ in range(5):
+        browser.post("/sign-in", data={"username": "nobody", "password": "a guess at it"})
+    with sessions() as session:
+        logged = session.scalars(select(SecurityEvent).order_by(SecurityEvent.id)).all()
+    assert [(e.kind, e.subject, e.address) for e in logged] == [
+        ("sign_in_failed", "carol", "127.0.0.1"),
+        ("signed_in", "carol", "127.0.0.1"),
+        ("signed_out", "carol", "127.0.0.1"),
+        *[("sign_in_failed", "nobody", "127.0.0.1")] * 5,
+        ("sign_in_slowed", "nobody", "127.0.0.1"),
+    ]
+    assert logged[0].detail.startswith("wrong password")
+    assert logged[3].detail.startswith("no such officer")
+
+
+def test_single_sign_on_starts_a_revocable_session_and_is_logged(
+    sso_app: Flask,
+    provider: StubProvider,
+    sessions: sessionmaker[Session],
+) -> None:
+    """Signing in through the provider starts a server-side session (signing out ends every
+    copy of it); the sign-in and a refused account are in the security log."""
+    browser = sso_app.test_client()
+    come_back(browser, provider, authorize(browser), sub="1", preferred_username="carol")
+    assert is_signed_in(browser)
+    thief = copy_of(sso_app, browser)
+    come_back(thief, provider, authorize(thief), sub="2", preferred_username="mallory")
+    browser.post("/sign-out", headers={"X-CSRFToken": _csrf(browser)})
+    assert not is_signed_in(thief)
+    with sessions() as session:
+        logged = session.scalars(select(SecurityEvent).order_by(SecurityEvent.id)).all()
+        method = session.scalars(select(OfficerSession.method)).all()
+    assert [(e.kind, e.subject) for e in logged] == [
+        ("sso_signed_in", "carol"),
+        ("sso_refused", "mallory"),
+        ("signed_out", "carol"),
+    ]
+    assert method == ["sso"]
+
+
+def _csrf(browser: FlaskClient) -> str:
+    """Return a CSRF token for a plain client's session (the SSO app's client is not CsrfClient)."""
+    page = browser.get("/tasks").text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert token is not None
+    return token.group(1)

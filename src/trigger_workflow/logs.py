@@ -82,6 +82,9 @@ def config(level: str = "INFO") -> dict[str, Any]:
             "gunicorn.error": {"level": level, "handlers": [], "propagate": True},
             "gunicorn.access": {"level": "INFO", "handlers": [], "propagate": True},
             "werkzeug": {"level": "INFO", "filters": ["no_query"], "propagate": True},
+            # Chatty at INFO about their own workings (each PDF's steps, each plugin loaded).
+            "weasyprint": {"level": "WARNING"},
+            "alembic.runtime.plugins": {"level": "WARNING"},
         },
     }
 
