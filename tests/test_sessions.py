@@ -21,7 +21,7 @@ from trigger_workflow.store.models import OfficerSession, SecurityEvent
 
 START = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 # The single sign-on fixtures (the stub provider on loopback), registered here under their names.
-oidc_provider, oidc_app = test_oidc.provider, test_oidc.sso_app
+provider, sso_app = test_oidc.provider, test_oidc.sso_app
 
 
 @pytest.fixture
