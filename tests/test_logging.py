@@ -141,3 +141,13 @@ def test_worker_and_commands_log_json_lines(tmp_path: Path) -> None:
     lines = [json.loads(line) for line in result.stderr.splitlines() if line.strip()]
     assert lines[-1]["message"] == "done" and lines[-1]["case"] == 8
     assert lines[-1]["level"] == "WARNING" and lines[-1]["logger"] == "trigger_workflow.timers"
+
+
+def test_the_deployment_files_run_what_these_tests_run() -> None:
+    """The Dockerfile and docker-compose.yml start gunicorn with the config tested above and
+    check /healthz."""
+    root = Path(__file__).resolve().parents[1]
+    for name in ("Dockerfile", "docker-compose.yml"):
+        text = (root / name).read_text()
+        assert "-c python:trigger_workflow.gunicorn_config" in text.replace('", "', " "), name
+        assert "/healthz" in text, name
