@@ -19,4 +19,8 @@ ENV TRIGGER_WORKFLOW_PROCESSES_DIR=/app/processes \
     TRIGGER_WORKFLOW_EDITOR_ASSETS_DIR=/app/build/editor \
     TRIGGER_WORKFLOW_INSTANCE_PATH=/app/instance
 EXPOSE 8000
-CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--workers", "3", "trigger_workflow.app:create_app()"]
+# /healthz: the database answers and is migrated to the head (no sign-in, no personal data).
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"]
+# JSON logs on standard error; the access log keeps paths, never query strings (logs.py).
+CMD ["gunicorn", "-c", "python:trigger_workflow.gunicorn_config", "trigger_workflow.app:create_app()"]

@@ -62,6 +62,7 @@ NEW_APPLICATION_POST = row(302, 302, 422, 403, 403, 403, 403, 403, 403, 403)
 API_CASE = row(401, 401, 200, 200, 404, 200, 200, 403, 200, 403)
 API_COMPLETE = row(401, 401, 403, 422, 404, 403, 403, 403, 403, 403)
 AUDITOR_PAGE = row(302, 302, 403, 403, 403, 403, 403, 403, 200, 403)
+SECURITY_LOG = row(302, 302, 403, 403, 403, 403, 403, 403, 200, 200)
 PROCESS_OWNER_PAGE = row(302, 302, 403, 403, 403, 403, 403, 200, 403, 403)
 
 
@@ -106,6 +107,9 @@ MATRIX: dict[tuple[str, str], Probe] = {
         "/admin/officers/zed/disabled",
         row(302, 302, 403, 403, 403, 403, 403, 403, 403, 302),
         data={"disabled": "true"},
+    ),
+    ("POST", "/admin/officers/<username>/unlock"): Probe(
+        "/admin/officers/zed/unlock", row(302, 302, 403, 403, 403, 403, 403, 403, 403, 302), data={}
     ),
     ("GET", "/tasks"): Probe("/tasks", OFFICER_PAGE),
     ("GET", "/tasks/<task_id>"): Probe("/tasks/{police_task}", POLICE_TASK),
@@ -203,6 +207,9 @@ MATRIX: dict[tuple[str, str], Probe] = {
     ("GET", "/audit/figures"): Probe("/audit/figures", AUDITOR_PAGE),
     ("GET", "/audit/figures.csv"): Probe("/audit/figures.csv", AUDITOR_PAGE),
     ("GET", "/audit/figures/<figure>"): Probe("/audit/figures/applications", AUDITOR_PAGE),
+    ("GET", "/audit/security-log"): Probe("/audit/security-log", SECURITY_LOG),
+    # Health checks for load balancers and Compose: open to all, no personal data.
+    ("GET", "/healthz"): Probe("/healthz", everyone(200)),
     ("GET", "/assets/editor/<path:filename>"): Probe(
         "/assets/editor/process-viewer.js", everyone(200)
     ),

@@ -160,7 +160,7 @@ def test_unknown_or_disabled_account_is_refused(
     assert response.status_code == 401
     assert "may not use this service" in response.text
     with sessions() as session:
-        actors.set_disabled(session, "carol", True)
+        actors.set_disabled(session, "carol", True, by="adam")
     response = come_back(client, provider, authorize(client), sub="1", preferred_username="carol")
     assert response.status_code == 401
     assert client.get("/tasks").status_code == 302

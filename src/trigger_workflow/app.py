@@ -8,6 +8,7 @@ from pathlib import Path
 from flask import Flask
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
+from trigger_workflow import logs
 from trigger_workflow.engine import calendar, script_pool
 from trigger_workflow.services.mail import letters
 from trigger_workflow.settings import Settings
@@ -22,12 +23,14 @@ from trigger_workflow.web import (
     correspondence,
     database,
     errors,
+    health,
     incidents,
     oidc,
     process_versions,
     public,
     recommendations,
     security,
+    security_log,
     sign_in,
     tasks,
     uploads,
@@ -47,6 +50,8 @@ def local_time(moment: datetime) -> str:
 def create_app(settings: Settings | None = None) -> Flask:
     """Create the application with the given settings (default: from the environment)."""
     settings = (settings or Settings.from_env()).with_secret_key()
+    if not settings.testing:
+        logs.configure_unless_configured()
     app = Flask(__name__, instance_path=str(settings.instance_path.resolve()))
     app.config.update(
         SECRET_KEY=settings.secret_key,
@@ -74,6 +79,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     security.init_app(app, settings)
     acting.init_app(app)
     oidc.init_app(app, settings)
+    health.init_app(app, settings)
     for blueprint in (
         public.bp,
         sign_in.bp,
@@ -89,6 +95,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         incidents.bp,
         validate.bp,
         claims.bp,
+        health.bp,
+        security_log.bp,
     ):
         app.register_blueprint(blueprint)
     return app

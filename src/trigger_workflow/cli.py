@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import logging
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ import click
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from trigger_workflow import logs
 from trigger_workflow.engine import script_pool
 from trigger_workflow.engine.loader import ProcessFiles
 from trigger_workflow.errors import DiagramError, TriggerWorkflowError
@@ -62,6 +64,7 @@ pass_context = click.make_pass_decorator(Context)
 @click.pass_context
 def main(ctx: click.Context, database_url: str | None) -> None:
     """Run the Community Trigger (ASB case review) workflow service."""
+    logs.configure_unless_configured()
     overrides = {"database_url": database_url} if database_url else {}
     ctx.obj = Context(Settings.from_env(None, **overrides))
     ctx.call_on_close(ctx.obj.close)
@@ -163,7 +166,9 @@ def officers_add(
     try:
         actors.check_role(role, agency)  # before asking for a password
         password_hash = None if no_password else _new_password_hash(ctx, password_stdin)
-        actors.add_officer(ctx.session(), username, display_name, role, agency, password_hash)
+        actors.add_officer(
+            ctx.session(), username, display_name, role, agency, password_hash, by=_operator()
+        )
     except TriggerWorkflowError as error:
         raise click.ClickException(error.message) from error
     click.echo(f"Added {username} ({role}{', ' + agency if agency else ''})")
@@ -177,7 +182,8 @@ def officers_set_password(ctx: Context, username: str, password_stdin: bool) -> 
     """Set an officer's password; every session they have ends."""
     try:
         actors.officer_account(ctx.session(), username)
-        actors.set_password_hash(ctx.session(), username, _new_password_hash(ctx, password_stdin))
+        new_hash = _new_password_hash(ctx, password_stdin)
+        actors.set_password_hash(ctx.session(), username, new_hash, by=_operator())
     except TriggerWorkflowError as error:
         raise click.ClickException(error.message) from error
     click.echo(f"Password set for {username}; their sessions have ended.")
@@ -190,10 +196,15 @@ def officers_set_password(ctx: Context, username: str, password_stdin: bool) -> 
 def officers_disable(ctx: Context, username: str, enable: bool) -> None:
     """Disable an officer: they cannot sign in, and their sessions end at once."""
     try:
-        actors.set_disabled(ctx.session(), username, not enable)
+        actors.set_disabled(ctx.session(), username, not enable, by=_operator())
     except TriggerWorkflowError as error:
         raise click.ClickException(error.message) from error
     click.echo(f"{username} is {'enabled' if enable else 'disabled'}.")
+
+
+def _operator() -> str:
+    """Name who made a change from the command line, for the security log."""
+    return f"command line ({getpass.getuser()})"
 
 
 def _new_password_hash(ctx: Context, from_stdin: bool) -> str:

@@ -107,7 +107,7 @@ def load(session: Session, count: int, password_hash: str | None = None) -> list
         if officer is None:
             actors.add_officer(session, username, full_name, role, officer_agency, password_hash)
         elif officer.password_hash is None and password_hash is not None:
-            actors.set_password_hash(session, username, password_hash)
+            actors.set_password_hash(session, username, password_hash, by="demo data")
     if (session.scalar(select(func.count()).select_from(Case)) or 0) >= count:
         return []
     carol = actors.find_officer(session, "carol")

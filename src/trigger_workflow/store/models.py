@@ -183,11 +183,10 @@ class Officer(Base):
     display_name: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(50))
     agency: Mapped[str | None] = mapped_column(String(50))
-    # Sign-in (issue 4): an argon2 hash (none: the officer cannot sign in with a password),
-    # disabled accounts, and a counter that ends every session when it changes.
+    # Sign-in (issue 4): an argon2 hash (none: the officer cannot sign in with a password) and
+    # disabled accounts. Their sessions are rows of officer_session (issue 11).
     password_hash: Mapped[str | None] = mapped_column(String(200))
     disabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class CaseView(Base):
@@ -232,21 +231,6 @@ class ProcessDeployment(Base):
     kind: Mapped[str] = mapped_column(String(20))
 
     process_version: Mapped[ProcessVersion] = relationship()
-
-
-class SignInFailure(Base):
-    """One failed sign-in, counted per username and per client address to throttle guessing."""
-
-    __tablename__ = "sign_in_failure"
-    __table_args__ = (
-        Index("ix_sign_in_failure_username", "username", "failed_at"),
-        Index("ix_sign_in_failure_address", "address", "failed_at"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    username: Mapped[str] = mapped_column(String(100))
-    address: Mapped[str] = mapped_column(String(64))
-    failed_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class CaseAgency(Base):
@@ -429,3 +413,60 @@ def _refuse_unhashed_change(mapper: Any, connection: Any, target: Event) -> None
             f"event {target.seq} of case {target.case_id} changed after it was hashed: "
             "give everything it records to records.append_event"
         )
+
+
+class OfficerSession(Base):
+    """A signed-in session: the cookie holds a random id, this row its hash, so it can be ended."""
+
+    __tablename__ = "officer_session"
+    __table_args__ = (
+        Index("ix_officer_session_officer", "officer_id", "ended_at"),
+        Index("ix_officer_session_started", "started_at"),
+    )
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officer.id"))
+    method: Mapped[str] = mapped_column(String(20))  # password / sso
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None]
+    ended_reason: Mapped[str | None] = mapped_column(String(30))
+
+
+class SignInThrottle(Base):
+    """Recent failed sign-ins for one username from one address ("pair"), or from an address.
+
+    One row per key, changed by single conditional UPDATEs, so concurrent guesses are counted
+    exactly; failures older than the window count for nothing.
+    """
+
+    __tablename__ = "sign_in_throttle"
+    __table_args__ = (Index("ix_sign_in_throttle_last_failure", "last_failure_at"),)
+
+    scope: Mapped[str] = mapped_column(String(10), primary_key=True)  # pair / address
+    username: Mapped[str] = mapped_column(String(100), primary_key=True)  # "" for an address
+    address: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[datetime | None]
+    next_allowed_at: Mapped[datetime | None]
+
+
+class SecurityEvent(Base):
+    """One sign-in, sign-out or administrator's change to an account: append-only, for auditors."""
+
+    __tablename__ = "security_event"
+    __table_args__ = (Index("ix_security_event_subject", "subject", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
+    kind: Mapped[str] = mapped_column(String(30))
+    actor: Mapped[str] = mapped_column(String(100))  # who acted (the username typed, at sign-in)
+    subject: Mapped[str] = mapped_column(String(100))  # whose account
+    address: Mapped[str] = mapped_column(String(64), default="")
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+
+@event.listens_for(SecurityEvent, "before_update")
+@event.listens_for(SecurityEvent, "before_delete")
+def _refuse_security_event_change(mapper: Any, connection: Any, target: SecurityEvent) -> None:
+    raise AppendOnlyError(f"security event {target.id} is append-only")

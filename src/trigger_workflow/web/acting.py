@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import secrets
-import time
 from collections.abc import Callable
+from datetime import timedelta
 from functools import wraps
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -12,7 +11,7 @@ from urllib.parse import urlsplit
 from flask import Flask, current_app, g, redirect, request, session, url_for
 
 from trigger_workflow.errors import NotPermitted
-from trigger_workflow.services.accounts import actors, sign_in
+from trigger_workflow.services.accounts import actors, officer_sessions, sign_in
 from trigger_workflow.services.accounts.actors import Actor
 from trigger_workflow.web.database import get_session
 
@@ -26,7 +25,7 @@ def init_app(app: Flask) -> None:
     @app.before_request
     def load_actor() -> None:
         g.actor = None
-        if (request.endpoint or "").startswith("assets.") or "username" not in session:
+        if (request.endpoint or "").startswith("assets.") or "sid" not in session:
             return
         g.actor = _current_officer()
 
@@ -36,36 +35,36 @@ def init_app(app: Flask) -> None:
 
 
 def _current_officer() -> Actor | None:
-    """Return the session's officer, or end the session if it is stale, disabled or replaced."""
-    settings = current_app.extensions["trigger_workflow.settings"]
-    now = int(time.time())
-    idle = now - int(session.get("seen_at", 0)) > settings.session_idle_minutes * 60
-    too_old = now - int(session.get("signed_in_at", 0)) > settings.session_max_hours * 3600
-    found = (
-        None
-        if idle or too_old
-        else sign_in.current_session_version(get_session(), str(session["username"]))
-    )
-    if found is None or found[1] != session.get("session_version"):
+    """Return the session's officer, or forget the cookie if its session has ended or lapsed."""
+    found = officer_sessions.current(get_session(), str(session["sid"]), session_limits())
+    if found is None:
         session.clear()
         g.session_ended = True
         return None
-    session["seen_at"] = now
-    return found[0]
+    return actors.officer_actor(found)
+
+
+def session_limits() -> officer_sessions.Limits:
+    """Return the idle and age limits the settings ask for."""
+    settings = current_app.extensions["trigger_workflow.settings"]
+    return officer_sessions.Limits(
+        idle=timedelta(minutes=settings.session_idle_minutes),
+        max_age=timedelta(hours=settings.session_max_hours),
+    )
 
 
 def start_session(signed_in: sign_in.SignedIn) -> None:
-    """Begin a fresh session for the officer: nothing of the old one (or its CSRF token) is kept."""
-    now = int(time.time())
+    """Begin a fresh session for the officer: nothing of the old one (or its CSRF token) is kept.
+
+    The cookie holds only the session's random id; the server keeps (a hash of) it, so ending
+    the session there ends every copy of the cookie.
+    """
+    token = officer_sessions.start(
+        get_session(), signed_in.officer_id, signed_in.method, session_limits()
+    )
     session.clear()
     session.permanent = True
-    session.update(
-        sid=secrets.token_urlsafe(16),
-        username=signed_in.actor.username,
-        session_version=signed_in.session_version,
-        signed_in_at=now,
-        seen_at=now,
-    )
+    session["sid"] = token
 
 
 def officer_required(view: F) -> F:

@@ -26,10 +26,11 @@ from flask import (
 from joserfc.errors import JoseError
 from werkzeug.wrappers import Response
 
-from trigger_workflow.services.accounts import sign_in
+from trigger_workflow.services.accounts import security_log, sign_in
 from trigger_workflow.settings import Settings
 from trigger_workflow.web.acting import local_path, start_session
 from trigger_workflow.web.database import get_session
+from trigger_workflow.web.sign_in import client_address
 
 bp = Blueprint("oidc", __name__)
 CLIENT = "trigger_workflow.oidc"
@@ -80,12 +81,13 @@ def callback() -> tuple[str, int] | Response:
         claims = token.get("userinfo") or {}
         username = str(claims.get(settings.oidc_username_claim) or "")
         if not username:
+            _record_refusal(f"no '{settings.oidc_username_claim}' claim")
             raise sign_in.SignInRefused(
                 f"The identity provider did not say who you are ('{settings.oidc_username_claim}')."
             )
-        signed_in = sign_in.sign_in_identity(get_session(), username)
+        signed_in = sign_in.sign_in_identity(get_session(), username, client_address())
     except (OAuthError, JoseError) as error:
-        current_app.logger.warning("OpenID Connect sign-in failed: %s", error)
+        _record_refusal(f"the provider's answer was refused: {error}")
         return _refused(f"Signing in with {settings.oidc_provider_name} did not work ({error}).")
     except sign_in.SignInRefused as error:
         return _refused(error.message)
@@ -97,3 +99,12 @@ def callback() -> tuple[str, int] | Response:
 def _refused(message: str) -> tuple[str, int]:
     page = render_template("sign_in/form.html", error=message, ended=False, username="")
     return page, 401
+
+
+def _record_refusal(detail: str) -> None:
+    """Put a single sign-on that named nobody in the security log."""
+    security_log.record(
+        get_session(), security_log.SSO_REFUSED, actor="", subject="", address=client_address(),
+        detail=detail,
+    )  # fmt: skip
+    get_session().commit()

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from trigger_workflow.errors import NotFound, TriggerWorkflowError
+from trigger_workflow.services.accounts import officer_sessions, security_log
 from trigger_workflow.store.models import Officer
 
 APPLICANT, COORDINATOR, PARTNER = "applicant", "coordinator", "partner"
@@ -89,8 +90,15 @@ def add_officer(
     role: str,
     agency: str | None,
     password_hash: str | None = None,
+    *,
+    by: str | None = None,
+    address: str = "",
 ) -> Actor:
-    """Create an officer account with a role and, for partners, an agency."""
+    """Create an officer account with a role and, for partners, an agency.
+
+    An administrator's addition (`by`) is recorded in the security log; seeding demo or test
+    officers is not.
+    """
     if not USERNAME.fullmatch(username):
         raise TriggerWorkflowError(
             "A username is 1 to 100 letters, digits, dots, hyphens, underscores or @."
@@ -108,6 +116,11 @@ def add_officer(
         password_hash=password_hash,
     )
     session.add(officer)
+    if by is not None:
+        security_log.record(
+            session, security_log.OFFICER_ADDED, actor=by, subject=username, address=address,
+            detail=_role_text(role, agency) + ("" if password_hash else ", no password"),
+        )  # fmt: skip
     session.commit()
     return officer_actor(officer)
 
@@ -141,31 +154,65 @@ def list_accounts(session: Session) -> list[Officer]:
 
 
 def change_officer(
-    session: Session, username: str, display_name: str, role: str, agency: str | None
+    session: Session,
+    username: str,
+    display_name: str,
+    role: str,
+    agency: str | None,
+    *,
+    by: str,
+    address: str = "",
 ) -> Officer:
-    """Change an officer's name, role and agency; a new role ends their sessions."""
+    """Change an officer's name, role and agency; a new role ends their sessions everywhere."""
     check_role(role, agency)
     if not display_name.strip():
         raise TriggerWorkflowError("Enter the officer's full name.")
     officer = officer_account(session, username)
+    before = _role_text(officer.role, officer.agency)
     if (officer.role, officer.agency) != (role, agency):
-        officer.session_version += 1
+        officer_sessions.end_all(session, username, officer_sessions.ROLE_CHANGED)
+        security_log.record(
+            session, security_log.ROLE_CHANGED, actor=by, subject=username, address=address,
+            detail=f"{before} to {_role_text(role, agency)}",
+        )  # fmt: skip
+    if officer.display_name != display_name.strip():
+        security_log.record(
+            session, security_log.DETAILS_CHANGED, actor=by, subject=username, address=address,
+            detail=f"{officer.display_name} to {display_name.strip()}",
+        )  # fmt: skip
     officer.display_name, officer.role, officer.agency = display_name.strip(), role, agency
     session.commit()
     return officer
 
 
-def set_password_hash(session: Session, username: str, password_hash: str) -> None:
-    """Give an officer a new password hash and end every session they have."""
+def set_password_hash(
+    session: Session, username: str, password_hash: str, *, by: str, address: str = ""
+) -> None:
+    """Give an officer a new password hash and end every session they have, everywhere."""
     officer = officer_account(session, username)
     officer.password_hash = password_hash
-    officer.session_version += 1
+    ended = officer_sessions.end_all(session, username, officer_sessions.PASSWORD_CHANGED)
+    security_log.record(
+        session, security_log.PASSWORD_RESET, actor=by, subject=username, address=address,
+        detail=f"{ended} session(s) ended",
+    )  # fmt: skip
     session.commit()
 
 
-def set_disabled(session: Session, username: str, disabled: bool) -> None:
+def set_disabled(
+    session: Session, username: str, disabled: bool, *, by: str, address: str = ""
+) -> None:
     """Disable (or enable again) an officer account; disabling ends every session they have."""
     officer = officer_account(session, username)
     officer.disabled = disabled
-    officer.session_version += 1
+    detail = ""
+    if disabled:
+        ended = officer_sessions.end_all(session, username, officer_sessions.DISABLED)
+        detail = f"{ended} session(s) ended"
+    kind = security_log.OFFICER_DISABLED if disabled else security_log.OFFICER_ENABLED
+    security_log.record(session, kind, actor=by, subject=username, address=address, detail=detail)
     session.commit()
+
+
+def _role_text(role: str, agency: str | None) -> str:
+    return f"{role} ({agency})" if agency else role

@@ -1,7 +1,7 @@
 """uploads: the client address each anonymous upload came from, to limit uploads per client (issue 11)
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-11-24 12:00:00
 
 Uploads already kept have no address: they count towards the total of unclaimed uploads, never
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011"
-down_revision = "0009"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
