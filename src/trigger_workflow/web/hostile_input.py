@@ -87,13 +87,13 @@ def json_depth(text: str) -> int:
     return deepest
 
 
-def _pairs(values: Any) -> Iterable[str]:
+def _pairs(values: Any) -> Iterable[str | None]:
     for key, items in values.lists():
         yield key
         yield from items
 
 
-def _strings(value: Any) -> Iterable[str]:
+def _strings(value: Any) -> Iterable[str | None]:
     if isinstance(value, str):
         yield value
     elif isinstance(value, dict):
@@ -105,5 +105,5 @@ def _strings(value: Any) -> Iterable[str]:
             yield from _strings(item)
 
 
-def _has_nul(texts: Iterable[str]) -> bool:
-    return any("\x00" in text for text in texts)
+def _has_nul(texts: Iterable[str | None]) -> bool:
+    return any("\x00" in (text or "") for text in texts)

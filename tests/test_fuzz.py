@@ -1,0 +1,310 @@
+"""Hostile requests to every route never get an HTTP 500 and never change a case.
+
+Every rule of ``app.url_map`` is fuzzed with each of its methods (a new route is covered without
+touching this file): hostile URL parts (NUL, ids past the database's integers, long and odd
+unicode text), query strings, form bodies on the real forms' input names (bad dates, 30-digit
+date parts, long submission keys, file names), JSON bodies (deep nesting, huge numbers, NUL) and
+raw bytes, sent anonymously and as a signed-in officer of each role. Hypothesis runs derandomized
+with a fixed number of examples, so CI sends the same requests on every run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from flask import Flask
+from flask.testing import FlaskClient
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.datastructures import MultiDict
+from werkzeug.routing import IntegerConverter, PathConverter, Rule
+
+from tests.scenario import ANSWERS, CaseDriver, encode, form_schema
+from trigger_workflow.samples import ANSWERS as SAMPLE_ANSWERS
+from trigger_workflow.samples import APPLICATION
+from trigger_workflow.store.models import (
+    Case,
+    CaseAgency,
+    Event,
+    Incident,
+    Letter,
+    OpenTask,
+    Recommendation,
+)
+
+# Anonymous, then one officer of each role.
+ROLES = [None, "carol", "pete", "ingrid", "olu", "ada", "owen", "adam"]
+# Hostile requests sent to each (route, method) per role; the total is printed by the test.
+EXAMPLES = 4
+MAX_ID = 2_147_483_647  # the largest id PostgreSQL's INTEGER columns hold
+CASE_TABLES = (Case, OpenTask, Event, CaseAgency, Recommendation, Letter, Incident)
+
+NASTY = [
+    "",
+    " ",
+    "\x00",
+    "a\x00b",
+    "%00",
+    "9" * 30,
+    str(MAX_ID + 1),
+    str(2**63),
+    "-1",
+    "1e309",
+    "NaN",
+    "x" * 5000,
+    "../../../etc/passwd",
+    "<script>alert(1)</script>",
+    "' OR 1=1 --",
+    "\u202eevil",
+    "\ufeff",
+    "𝒜𝓈𝒷𝑜",
+    "٣١",
+    "é" * 300,
+    "\r\n\t",
+    "{{7*7}}",
+    "null",
+]
+DATE_PARTS = ["0", "00", "1", "31", "32", "13", "9" * 30, "1" * 5000, "-1", "٣", "February", "1.5"]
+INTS = ["0", "1", "2", str(MAX_ID), str(MAX_ID + 1), "9" * 30, "9" * 5000, "٣", "-1", "1.0"]
+EXTRA_NAMES = [
+    "username",
+    "password",
+    "submission_key",
+    "csrf_token",
+    "from",
+    "to",
+    "event",
+    "q",
+    "status",
+    "stage",
+    "page",
+    "role",
+    "agency",
+    "assignee",
+    "reason",
+    "source",
+    "data",
+    "_add",
+]
+
+texts = st.text(st.characters(exclude_categories=("Cs",)), max_size=40)
+hostile = st.one_of(st.sampled_from(NASTY), texts, st.sampled_from(INTS))
+
+
+def input_names() -> list[str]:
+    """Return the input names of the project's real forms, so bodies reach the form readers."""
+    names = {name for name, _ in encode(form_schema("submit_application.json"), APPLICATION)}
+    for task, answers in SAMPLE_ANSWERS.items():
+        try:
+            schema = form_schema(f"{task}.json")
+        except FileNotFoundError:
+            continue
+        names |= {name for name, _ in encode(schema, answers)}
+    return sorted(names | set(EXTRA_NAMES))
+
+
+NAMES = input_names()
+
+
+def value_for(name: str) -> st.SearchStrategy[str]:
+    """Return hostile values, with bad date parts for date inputs."""
+    if name.endswith(("-day", "-month", "-year")):
+        return st.one_of(st.sampled_from(DATE_PARTS), hostile)
+    return hostile
+
+
+form_pairs = st.lists(
+    st.one_of(
+        st.sampled_from(NAMES).flatmap(lambda n: st.tuples(st.just(n), value_for(n))),
+        st.tuples(hostile, hostile),
+    ),
+    max_size=12,
+)
+
+json_leaves = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(10**40), max_value=10**40),
+    st.floats(allow_nan=True, allow_infinity=True),
+    hostile,
+)
+json_values = st.recursive(
+    json_leaves,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(hostile, inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@st.composite
+def json_bodies(draw: st.DrawFn) -> str:
+    """Return a JSON text: a task-shaped body with hostile answers, any value, or deep nesting."""
+    kind = draw(st.sampled_from(["answers", "value", "deep"]))
+    if kind == "answers":
+        answers = {name: draw(json_values) for name in draw(st.lists(st.sampled_from(NAMES)))}
+        body: Any = {"data": answers}
+        for key in ("received_on", "submission_key"):
+            if draw(st.booleans()):
+                body[key] = draw(st.one_of(json_values, st.sampled_from(["k" * 65, "2026-02-30"])))
+    elif kind == "value":
+        body = draw(json_values)
+    else:
+        depth = draw(st.sampled_from([31, 32, 33, 999, 1000, 100_000]))
+        opener, closer = draw(st.sampled_from([("[", "]"), ('{"data": ', "}")]))
+        return opener * depth + "1" + closer * depth
+    return json.dumps(body)
+
+
+def url_part(converter: Any, known: list[str]) -> st.SearchStrategy[str]:
+    """Return text for one URL variable: hostile, or a real identifier to reach deeper code."""
+    if isinstance(converter, IntegerConverter):
+        return st.one_of(st.sampled_from(INTS), st.integers(0, 10**40).map(str))
+    safe = "/" if isinstance(converter, PathConverter) else ""
+    return st.one_of(hostile, st.sampled_from(known)).map(lambda t: quote(t, safe=safe))
+
+
+@st.composite
+def requests(draw: st.DrawFn, rule: Rule, method: str, known: list[str]) -> dict[str, Any]:
+    """Return the keyword arguments of one hostile request to this rule with this method."""
+    url = re.sub(
+        r"<(?:[^:<>]+:)?([^<>]+)>",
+        lambda m: draw(url_part(rule._converters[m.group(1)], known)) or "x",
+        rule.rule,
+    )
+    query = draw(st.lists(st.tuples(hostile, hostile), max_size=3))
+    if query:
+        url += "?" + urlencode(query)
+    request: dict[str, Any] = {"path": url, "method": method}
+    if method == "GET":
+        return request
+    kind = draw(st.sampled_from(["none", "form", "json", "file", "bytes"]))
+    if kind == "form":
+        request["data"] = MultiDict(draw(form_pairs))
+    elif kind == "json":
+        request["data"] = draw(json_bodies())
+        request["content_type"] = "application/json"
+    elif kind == "file":
+        field = draw(st.sampled_from(["victim.consent_document-file", "file", "upload"]))
+        name = draw(st.one_of(st.sampled_from(["a\x00.pdf", "x" * 500 + ".pdf"]), hostile))
+        content = draw(st.binary(max_size=64))
+        request["data"] = {field: (io.BytesIO(content), name), **dict(draw(form_pairs))}
+        request["content_type"] = "multipart/form-data"
+    elif kind == "bytes":
+        request["data"] = draw(st.binary(max_size=200))
+        request["content_type"] = draw(
+            st.sampled_from(
+                [
+                    "application/json",
+                    "application/x-www-form-urlencoded",
+                    "multipart/form-data; boundary=x",
+                    "text/plain",
+                ]
+            )
+        )
+    return request
+
+
+def fingerprint(sessions: sessionmaker[Session]) -> str:
+    """Return a hash of every case row, task, event and the case's other records."""
+    digest = hashlib.sha256()
+    with sessions() as session:
+        for model in CASE_TABLES:
+            columns = model.__table__.columns
+            for row in session.execute(select(*columns).order_by(*model.__table__.primary_key)):
+                digest.update(repr(tuple(row)).encode())
+    return digest.hexdigest()
+
+
+def routes(app: Flask) -> list[tuple[Rule, str]]:
+    """Return every (rule, method) the app answers, HEAD and OPTIONS aside."""
+    return [
+        (rule, method)
+        for rule in app.url_map.iter_rules()
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"})
+    ]
+
+
+def case_under_attack(client: FlaskClient, sessions: sessionmaker[Session]) -> list[str]:
+    """Start a case with a letter sent and a task open; return its real identifiers."""
+    case = CaseDriver(client, sessions)
+    case.apply()
+    case.complete("Acknowledge application", ANSWERS["Acknowledge application"])
+    tasks = [t["id"] for t in case.case()["open_tasks"]]
+    case.sign_out()
+    return [case.reference, *tasks, "carol", "acknowledge_application.json", "R20", "1"]
+
+
+def test_hostile_requests_to_every_route_get_no_500_and_change_no_case(
+    app: Flask, client: FlaskClient, sessions: sessionmaker[Session]
+) -> None:
+    """Every route, every method, every role, hostile input: 4xx at worst, and no case changed."""
+    known = case_under_attack(client, sessions)
+    all_routes = routes(app)
+    assert len(all_routes) > 50  # the url_map really was enumerated
+    batches = st.tuples(*(requests(rule, method, known) for rule, method in all_routes))
+    sent: dict[str, int] = {}
+    for role in ROLES:
+        client.delete_cookie("session")
+        if role is not None:
+            CaseDriver(client, sessions).act_as(role)
+        sent[role or "anonymous"] = Attack(client, sessions, role or "anonymous").run(batches)
+        assert sent[role or "anonymous"] == EXAMPLES * len(all_routes)
+    print(f"\n{sum(sent.values())} hostile requests to {len(all_routes)} routes: {sent}")
+
+
+class Attack:
+    """One role's turn: batches of hostile requests, each checked for a 5xx or a changed case."""
+
+    def __init__(self, client: FlaskClient, sessions: sessionmaker[Session], role: str) -> None:
+        self.client, self.sessions, self.role = client, sessions, role
+        self.cookie = client.get_cookie("session")
+        self.before = fingerprint(sessions)
+        self.sent = 0
+
+    def run(self, batches: st.SearchStrategy[tuple[dict[str, Any], ...]]) -> int:
+        """Send EXAMPLES batches (one request to every route each); return how many were sent."""
+
+        @settings(
+            max_examples=EXAMPLES,
+            derandomize=True,
+            database=None,
+            deadline=None,
+            phases=[Phase.generate],  # no shrinking: the failure message names the request
+            suppress_health_check=list(HealthCheck),
+        )
+        @given(batches)
+        def attack(batch: tuple[dict[str, Any], ...]) -> None:
+            for request in batch:
+                self.send(request)
+            assert fingerprint(self.sessions) == self.before, f"{self.role}: a GET changed a case"
+
+        attack()
+        return self.sent
+
+    def send(self, request: dict[str, Any]) -> None:
+        """Send one request as this role; assert no 5xx and, after a POST, no case changed."""
+        # A fuzzed POST /sign-out must not end the officer's turn: restore the session first.
+        if self.cookie is not None:
+            self.client.set_cookie(self.cookie.key, self.cookie.value)
+        else:
+            self.client.delete_cookie("session")
+        status = self.client.open(**request).status_code
+        self.sent += 1
+        assert status < 500, describe(self.role, request, status)
+        if request["method"] != "GET":
+            assert fingerprint(self.sessions) == self.before, describe(self.role, request, status)
+
+
+def describe(role: str, request: dict[str, Any], status: int) -> str:
+    """Return a short account of a request that broke the rule."""
+    body = request.get("data")
+    shown = repr(body)[:300] if not isinstance(body, dict) else repr(list(body))[:300]
+    return f"{role}: {request['method']} {request['path'][:300]!r} -> {status}; body {shown}"
