@@ -1,4 +1,5 @@
-"""Refuse hostile input at the door: ids too big for the database, NUL characters, deep JSON.
+"""Refuse hostile input at the door: ids too big for the database, NUL characters, deep JSON,
+form fields without a name.
 
 Each is refused before any view runs, with a clear 400 or 404 (a GOV.UK page, or JSON for the
 API), so no view has to guard against them one by one.
@@ -53,6 +54,10 @@ def init_app(app: Flask) -> None:
                 "The address contains a NUL character (%00), which no page of this service uses."
             )
         if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            if None in request.form or None in request.files:
+                raise BadRequest(
+                    "The form could not be read: one of its fields has no name. Nothing was saved."
+                )
             names = [f.filename or "" for f in request.files.values()]
             if _has_nul(_pairs(request.form)) or _has_nul(names) or _has_nul(request.files):
                 raise BadRequest(
