@@ -46,11 +46,31 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     """Move the clock for the whole run (imports included) when --today is given."""
+    config.addinivalue_line(
+        "markers",
+        "today(day): run this test (fixtures included) on this UK date, at 10:00, ticking",
+    )
     today = config.getoption("--today")
     if today:
-        moment = datetime.fromisoformat(today if "T" in today else f"{today}T10:00")
-        config.stash[MOVED_CLOCK] = time_machine.travel(moment.replace(tzinfo=UK_TIME), tick=True)
+        config.stash[MOVED_CLOCK] = time_machine.travel(uk_moment(today), tick=True)
         config.stash[MOVED_CLOCK].start()
+
+
+def uk_moment(today: str) -> datetime:
+    """Return the moment a --today or @pytest.mark.today value names: 10:00 UK time by default."""
+    moment = datetime.fromisoformat(today if "T" in today else f"{today}T10:00")
+    return moment.replace(tzinfo=UK_TIME)
+
+
+@pytest.fixture(autouse=True)
+def pinned_today(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Pin the clock for a test marked @pytest.mark.today("YYYY-MM-DD"), before its fixtures run."""
+    marker = request.node.get_closest_marker("today")
+    if marker is None:
+        yield
+        return
+    with time_machine.travel(uk_moment(marker.args[0]), tick=True):
+        yield
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
