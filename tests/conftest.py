@@ -6,10 +6,12 @@ import hashlib
 import os
 import shutil
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
@@ -17,6 +19,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from trigger_workflow.app import create_app
+from trigger_workflow.engine.calendar import UK_TIME
 from trigger_workflow.samples import OFFICERS, TEST_PASSWORD
 from trigger_workflow.services.accounts import actors, passwords
 from trigger_workflow.services.process_owners import processes
@@ -29,6 +32,60 @@ PG_URL = os.environ.get("TRIGGER_WORKFLOW_TEST_DATABASE_URL", "")
 # Cheap argon2 parameters: tests sign in hundreds of times (production uses the defaults).
 TEST_HASHING = passwords.Hashing(time_cost=1, memory_kib=64)
 TEST_PASSWORD_HASH = passwords.hash_password(TEST_PASSWORD, TEST_HASHING)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Add --today: run the whole suite with the clock moved, to prove no test needs a real date."""
+    parser.addoption(
+        "--today",
+        default=os.environ.get("TRIGGER_WORKFLOW_TEST_TODAY", ""),
+        help="run as if now were this UK date (YYYY-MM-DD, or YYYY-MM-DDTHH:MM), the clock "
+        "ticking from there (default: $TRIGGER_WORKFLOW_TEST_TODAY, else the real clock)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Move the clock for the whole run (imports included) when --today is given."""
+    config.addinivalue_line(
+        "markers",
+        "today(day): run this test (fixtures included) on this UK date, at 10:00, ticking",
+    )
+    today = config.getoption("--today")
+    if today:
+        config.stash[MOVED_CLOCK] = time_machine.travel(uk_moment(today), tick=True)
+        config.stash[MOVED_CLOCK].start()
+
+
+def uk_moment(today: str) -> datetime:
+    """Return the moment a --today or @pytest.mark.today value names: 10:00 UK time by default."""
+    moment = datetime.fromisoformat(today if "T" in today else f"{today}T10:00")
+    return moment.replace(tzinfo=UK_TIME)
+
+
+@pytest.fixture(autouse=True)
+def pinned_today(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Pin the clock for a test marked @pytest.mark.today("YYYY-MM-DD"), before its fixtures run."""
+    marker = request.node.get_closest_marker("today")
+    if marker is None:
+        yield
+        return
+    with time_machine.travel(uk_moment(marker.args[0]), tick=True):
+        yield
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Put the clock back after a run with --today."""
+    if MOVED_CLOCK in config.stash:
+        config.stash[MOVED_CLOCK].stop()
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    """Say when the run's clock was moved."""
+    today = config.getoption("--today")
+    return f"clock moved to {today} (Europe/London), ticking" if today else None
+
+
+MOVED_CLOCK = pytest.StashKey[time_machine.travel]()
 
 
 @pytest.fixture(scope="session")

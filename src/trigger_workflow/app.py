@@ -24,6 +24,7 @@ from trigger_workflow.web import (
     database,
     errors,
     health,
+    hostile_input,
     incidents,
     oidc,
     process_versions,
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     uploads.init_app(app, settings)
     assets.init_app(app, settings)
     errors.init_app(app)
+    hostile_input.init_app(app)
     security.init_app(app, settings)
     acting.init_app(app)
     oidc.init_app(app, settings)

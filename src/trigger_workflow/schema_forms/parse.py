@@ -218,7 +218,8 @@ def _date_error(schema: Schema, path: Path, missing: str) -> str:
 def _iso_date(parts: Mapping[str, str]) -> str | None:
     """Return an ISO date from day/month/year text, or None if it is not a real date."""
     month = _MONTH_NUMBERS.get(parts["month"].lower()[:3], parts["month"])
-    if not (parts["day"].isdigit() and month.isdigit() and re.fullmatch(r"\d{4}", parts["year"])):
+    day_and_month = re.fullmatch(r"0*\d{1,2}", parts["day"]) and re.fullmatch(r"0*\d{1,2}", month)
+    if not (day_and_month and re.fullmatch(r"\d{4}", parts["year"])):
         return None
     try:
         return date(int(parts["year"]), int(month), int(parts["day"])).isoformat()

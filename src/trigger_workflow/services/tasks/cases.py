@@ -97,6 +97,10 @@ def submit_application(session: Session, command: SubmitApplication) -> CaseResu
         raise FormInvalid(
             [FieldProblem(("received_on",), "The date received must be today or in the past")]
         )
+    if command.submission_key and len(command.submission_key) > SUBMISSION_KEY_LENGTH:
+        raise FormInvalid(
+            [FieldProblem(("submission_key",), "The submission key must be 64 characters or fewer")]
+        )
     existing = _submitted_before(session, command.submission_key)
     if existing is not None:
         return existing
@@ -159,6 +163,10 @@ def submit_application(session: Session, command: SubmitApplication) -> CaseResu
             return existing
         raise
     return _result(case, failure)
+
+
+# The longest submission key the cases table keeps (Case.submission_key).
+SUBMISSION_KEY_LENGTH = 64
 
 
 def _check_eligible(session: Session, data: dict[str, Any], actor: Actor, received: date) -> None:
