@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import io
-import re
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from click.testing import CliRunner
@@ -16,11 +16,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
+from tests.public_form import post_page
 from tests.scenario import encode, form_schema
 from tests.uploads import CONSENT_FIELD, PDF, field_error, on_behalf
 from trigger_workflow.cli import main
 from trigger_workflow.settings import Settings
 from trigger_workflow.store.models import Document, utcnow
+from trigger_workflow.web.public import DRAFT
 
 PHONE = "01332 000000"  # the council's phone number in the default settings
 
@@ -37,27 +39,30 @@ def settings(settings: Settings) -> Settings:
 
 
 def _refused_application() -> dict[str, Any]:
-    """An application for a neighbour, with a signed form, refused for a missing answer."""
-    data = on_behalf(consent_how="signed_form")
-    data["impact"] = ""
-    return data
+    """An application for a neighbour, with a signed form, refused on the victim's page."""
+    return on_behalf(consent_how="signed_form", email="not an address")
 
 
 def _post(client: FlaskClient, client_address: str, data: dict[str, Any], token: str = "") -> Any:
-    """Post the public form with a consent form attached, from `client_address` via the proxy."""
-    page = client.get("/apply")
-    key = re.search(r'name="submission_key" value="([^"]+)"', page.text)
-    assert key is not None
-    fields: list[tuple[str, Any]] = [
-        *encode(form_schema("submit_application.json"), data),
-        ("submission_key", key.group(1)),
+    """Start a new public form, answer it up to the victim's page and send that page with a
+    consent form attached, from `client_address` via the proxy."""
+    with client.session_transaction() as session:
+        session.pop(DRAFT, None)  # a new form each time, as an attacker would start
+    fields = encode(form_schema("submit_application.json"), data)
+    url = urlsplit(client.get("/apply").location).path
+    while url != "/apply/victim":
+        response = post_page(client, url, fields)
+        assert response.status_code == 302, response.text
+        url = urlsplit(response.location).path
+    form: list[tuple[str, Any]] = [
+        *fields,
         (CONSENT_FIELD, FileStorage(io.BytesIO(PDF), "consent.pdf")),
     ]
     if token:
-        fields.append(("victim.consent_document", token))
-    boundary, body = encode_multipart(MultiDict(fields))
+        form.append(("victim.consent_document", token))
+    boundary, body = encode_multipart(MultiDict(form))
     return client.post(
-        "/apply",
+        url,
         data=body,
         content_type=f"multipart/form-data; boundary={boundary}",
         headers={"X-Forwarded-For": client_address},

@@ -29,7 +29,7 @@ MONDAY = datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Europe/London"))
 # window 15 working days (not 20).
 CHANGED = {
     "[tasks.decide_threshold]          # R13\ndays = 10": "[tasks.decide_threshold]\ndays = 7",
-    "[tasks.record_appeal]             # R18: the appeal window\ndays = 20": (
+    "[tasks.record_appeal]             # R18: the appeal window (from the outcome notice, or the threshold decision)\ndays = 20": (
         "[tasks.record_appeal]\ndays = 15"
     ),
 }
@@ -104,7 +104,7 @@ def test_r13_r18_changed_timescales_move_the_letters_the_due_date_and_the_late_c
 
         page.goto(f"{base_url}/cases/{case.reference}")
         page.locator("#open-tasks").get_by_role("link", name="Record appeal").first.click()
-        expect(page.locator("#task-due")).to_contain_text("14 Dec 2026")
+        expect(page.locator("#task-due")).to_contain_text("14 December 2026")
         late = {
             "appeal_received": True,
             "appeal_received_on": "2026-12-15",

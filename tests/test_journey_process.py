@@ -23,6 +23,7 @@ from tests.test_case_paths import review, start_case
 from trigger_workflow.engine import calendar
 from trigger_workflow.errors import FormInvalid
 from trigger_workflow.samples import APPEAL, THRESHOLD_NOT_MET
+from trigger_workflow.services.casework import labels
 from trigger_workflow.services.process_owners import processes
 from trigger_workflow.store.models import Event, Recommendation
 
@@ -130,7 +131,7 @@ def test_r18_threshold_not_met_is_appealed_and_confirmed(
 
     sign_in(page, base_url, "carol")
     _open_task(page, base_url, case, "Record appeal")
-    expect(page.locator("#instructions")).to_contain_text(closes.isoformat())
+    expect(page.locator("#instructions")).to_contain_text(labels.long_date(closes))
     expect(page.locator('[name="appeal_received"]:checked')).to_have_count(0)
     check_page(page, "journey-not-met-record-appeal")
     appeal = {

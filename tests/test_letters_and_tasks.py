@@ -259,8 +259,13 @@ def test_r15_chair_reads_each_agencys_answer_on_the_meeting_task(
     page = client.get(f"/tasks/{case.task_id('Hold review meeting')}")
     assert page.status_code == 200
     answers = _text(page.text.split('id="agency-answers"', 1)[1].split("</div>\n</div>", 1)[0])
-    assert "Police What it knows Two calls logged. What it has done Officer visit." in answers
-    assert "Housing provider What it knows Tenancy breach noted." in answers
+    assert (
+        "Police What your agency knows about this case Two calls logged. What your agency has already done Officer visit."
+        in answers
+    )
+    assert (
+        "Housing provider What your agency knows about this case Tenancy breach noted." in answers
+    )
     assert "Warning letter sent." in answers
 
 
