@@ -264,9 +264,12 @@ def complete_task(session: Session, command: CompleteTask) -> CaseResult:
             report = engine.complete(workflow, human.id, data, context)
             # Saving the state comes first in _record_completion: if the data cannot be kept
             # (EngineError), nothing of this completion has been written yet.
+            # A per-agency task's event says which agency answered (access.answer_agency).
+            answered = {"agency": open_task.agency} if open_task.agency else None
             _record_completion(
-                session, case, workflow, deployed, command.actor, human, data, report, context
-            )
+                session, case, workflow, deployed, command.actor, human, data, report, context,
+                answered,
+            )  # fmt: skip
         except EngineError as error:
             # The workflow state is not saved: the case stays where it was, held, answers kept.
             incidents.open_incident(session, case, command.actor, error, task=human, data=data)
