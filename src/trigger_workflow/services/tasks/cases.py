@@ -259,7 +259,8 @@ def complete_task(session: Session, command: CompleteTask) -> CaseResult:
         human = next(t for t in engine.human_tasks(workflow) if t.id == command.task_id)
         data = _checked(deployed, human, command.data)
         derived = rules.check(deployed, human, data, lambda: actors.staffed_agencies(session))
-        context = records.engine_context(deployed, case.received_on) | derived
+        done = records.done_before(session, case, human.spec_name)
+        context = records.engine_context(deployed, case.received_on, done=done) | derived
         try:
             report = engine.complete(workflow, human.id, data, context)
             # Saving the state comes first in _record_completion: if the data cannot be kept
@@ -322,7 +323,7 @@ def _record_completion(
     The event keeps the context the engine got beside the answers (receipt day, deadlines, what
     the law's checks derived), so that a replay gives the engine exactly what it had.
     """
-    records.save_case(session, case, workflow, deployed)
+    records.save_case(session, case, workflow, deployed, task.spec_name)
     access.share_case(session, case, access.agencies_named(data))
     detail = records.step_detail(case, report) | {"context": context} | (extra_detail or {})
     records.append_event(
