@@ -151,6 +151,28 @@ def test_officer_signs_in_through_the_provider(sso_app: Flask, provider: StubPro
     assert "Carol Coordinator" in client.get("/tasks").text
 
 
+@pytest.mark.parametrize(
+    ("username", "home"),
+    [
+        ("carol", "/tasks"),
+        ("pete", "/tasks"),
+        ("ada", "/audit/"),
+        ("owen", "/processes"),
+        ("adam", "/admin/officers"),
+    ],
+)
+def test_single_sign_on_lands_each_role_on_its_own_work(
+    sso_app: Flask, provider: StubProvider, username: str, home: str
+) -> None:
+    """With no page asked for, an officer signed in by the provider starts where a password
+    sign-in would: auditors on the audit, process owners on the processes, administrators on
+    the officers, everyone else on their tasks."""
+    client = sso_app.test_client()
+    response = come_back(client, provider, authorize(client), sub="9", preferred_username=username)
+    assert response.status_code == 302 and response.headers["Location"] == home
+    assert client.get(home).status_code == 200
+
+
 def test_unknown_or_disabled_account_is_refused(
     sso_app: Flask, provider: StubProvider, sessions: sessionmaker[Session]
 ) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import jsonschema
@@ -174,3 +175,20 @@ def test_task_without_timescale_is_refused(process_files: ProcessFiles) -> None:
     # decide_appeal is in two diagrams (the appeal against a review and against a threshold).
     assert [p.element_id for p in raised.value.problems] == ["decide_appeal", "decide_appeal", None]
     assert "[tasks.not_a_task] names a task that no diagram has." in messages[-1]
+
+
+@pytest.mark.parametrize("name", ["choose_agencies_ui.json", "decide_threshold_ui.json"])
+def test_officers_form_help_says_the_rules_in_words_not_codes(name: str) -> None:
+    """Officers read the help under each question: it says what the rule asks, never "R9"."""
+    ui = json.loads((ROOT / "forms" / name).read_text())
+    helps = [v["ui:help"] for v in ui.values() if isinstance(v, dict) and "ui:help" in v]
+    assert helps
+    coded = [text for text in helps if re.search(r"\bR\d+\b", text)]
+    assert coded == []
+
+
+def test_acknowledgement_asks_for_the_named_officer_the_letters_print() -> None:
+    """R5: the named contact is an officer, by name: the acknowledgement letter prints them."""
+    ui = json.loads((ROOT / "forms" / "acknowledge_application_ui.json").read_text())
+    help_text = ui["named_contact"]["ui:help"]
+    assert "name of the officer" in help_text and "letters print" in help_text

@@ -200,3 +200,35 @@ def test_r14_overdue_information_requests_escalate_once_and_stay_open(
     case.complete("answer_information_request", agency="housing")
     responses = case.data("hold_review_meeting")["information_responses"]
     assert sorted(r["agency"] for r in responses) == ["housing", "police"]
+
+
+def test_r13_r19_threshold_decided_again_after_an_upheld_appeal_counts_from_the_appeal_decision(
+    sessions: sessionmaker[Session], deployed: processes.DeployResult
+) -> None:
+    """R13, R19: received Monday 2 November 2026 and found not met the same day; the OPCC upholds
+    the appeal on Monday 30 November. The fresh round's steps are due ten working days from that
+    day (14 December), not from receipt (16 November): nothing is overdue or escalated at once."""
+    from trigger_workflow.samples import APPEAL, THRESHOLD_NOT_MET
+
+    case = ServiceCase(sessions)
+    with time_machine.travel(london(2026, 11, 2, 9, 0), tick=False):
+        case.apply()
+        case.complete("acknowledge_application")
+        case.complete("record_complaints")
+        case.complete("decide_threshold", THRESHOLD_NOT_MET)
+    assert case.task("record_appeal").due_on == date(2026, 11, 30)
+    with time_machine.travel(london(2026, 11, 30, 10, 0), tick=False):
+        case.complete("record_appeal", {**APPEAL, "appeal_received_on": "2026-11-27"})
+        upheld = {"appeal_decision": "upheld", "appeal_findings": "Two complaints were missed."}
+        case.complete("decide_appeal", {**upheld, "enforcement_tool_only": False})
+    assert case.open_specs() == ["record_complaints"]
+    assert case.task("record_complaints").due_on == date(2026, 12, 14)
+    with time_machine.travel(london(2026, 12, 1, 0, 30), tick=False):
+        assert case.fire_timers() == 0
+    assert case.open_specs() == ["record_complaints"]
+    with time_machine.travel(london(2026, 12, 2, 9, 0), tick=False):
+        case.complete("record_complaints")
+    assert case.task("decide_threshold").due_on == date(2026, 12, 14)
+    with time_machine.travel(london(2026, 12, 15, 0, 30), tick=False):
+        assert case.fire_timers() == 1  # the fresh decision still escalates once it is late
+    assert case.open_specs() == ["decide_threshold", "handle_escalation"]

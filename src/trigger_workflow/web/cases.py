@@ -67,6 +67,7 @@ def show(reference: str) -> str:
         ),
         channel=labels.choice_labels(deployed).get("channel", {}).get(page.case.channel or ""),
         position=overview.position,
+        stalled=overview.stalled,
         history=history,
         correspondence=correspondence.for_case(get_session(), page.case),
         incidents=held,

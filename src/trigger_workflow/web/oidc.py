@@ -26,7 +26,7 @@ from flask import (
 from joserfc.errors import JoseError
 from werkzeug.wrappers import Response
 
-from trigger_workflow.services.accounts import security_log, sign_in
+from trigger_workflow.services.accounts import access, security_log, sign_in
 from trigger_workflow.settings import Settings
 from trigger_workflow.web.acting import local_path, start_session
 from trigger_workflow.web.database import get_session
@@ -65,7 +65,7 @@ def _client() -> Any:
 def start() -> Response:
     """Send the officer to the identity provider, remembering where they were going."""
     client = _client()
-    session[NEXT] = local_path(request.args.get("next", "")) or url_for("tasks.inbox")
+    session[NEXT] = local_path(request.args.get("next", ""))
     response: Response = client.authorize_redirect(url_for("oidc.callback", _external=True))
     return response
 
@@ -74,7 +74,7 @@ def start() -> Response:
 def callback() -> tuple[str, int] | Response:
     """Take the provider's answer: check the ID token, find the officer, start their session."""
     client = _client()
-    target = session.get(NEXT) or url_for("tasks.inbox")
+    target = session.pop(NEXT, "")
     settings: Settings = current_app.extensions["trigger_workflow.settings"]
     try:
         token = client.authorize_access_token()
@@ -93,7 +93,8 @@ def callback() -> tuple[str, int] | Response:
         return _refused(error.message)
     start_session(signed_in)
     flash(f"You are signed in as {signed_in.actor.display_name or signed_in.actor.username}.")
-    return redirect(target)
+    # With no page asked for, each role starts on its own work, as after a password sign-in.
+    return redirect(target or url_for(access.home_for(signed_in.actor)))
 
 
 def _refused(message: str) -> tuple[str, int]:

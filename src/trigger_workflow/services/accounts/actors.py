@@ -83,6 +83,16 @@ def list_officers(session: Session) -> list[Actor]:
     return [officer_actor(o) for o in officers]
 
 
+def active_officers(session: Session) -> list[Actor]:
+    """Return the officers who may sign in (not disabled), by role then name."""
+    officers = session.scalars(
+        select(Officer)
+        .where(Officer.disabled.is_(False))
+        .order_by(Officer.role, Officer.display_name)
+    )
+    return [officer_actor(o) for o in officers]
+
+
 def add_officer(
     session: Session,
     username: str,

@@ -57,9 +57,10 @@ def retry(session: Session, command: RetryIncident) -> CaseResult:
             if incident.kind == "task":
                 task = engine.ready_task_like(workflow, incident.task_id, incident.task_spec)
                 data = _checked(deployed, task, incident.data)
-                context = records.engine_context(deployed, case.received_on) | rules.check(
-                    deployed, task, data
-                )
+                done = records.done_before(session, case, task.spec_name)
+                context = records.engine_context(
+                    deployed, case.received_on, done=done
+                ) | rules.check(deployed, task, data)
                 report = engine.complete(workflow, task.id, data, context)
             else:
                 report = engine.fire_timers(workflow)

@@ -267,14 +267,18 @@ def complete_task(session: Session, command: CompleteTask) -> CaseResult:
         human = next(t for t in engine.human_tasks(workflow) if t.id == command.task_id)
         data = _checked(deployed, human, command.data)
         derived = rules.check(deployed, human, data, lambda: actors.staffed_agencies(session))
-        context = records.engine_context(deployed, case.received_on) | derived
+        done = records.done_before(session, case, human.spec_name)
+        context = records.engine_context(deployed, case.received_on, done=done) | derived
         try:
             report = engine.complete(workflow, human.id, data, context)
             # Saving the state comes first in _record_completion: if the data cannot be kept
             # (EngineError), nothing of this completion has been written yet.
+            # A per-agency task's event says which agency answered (access.answer_agency).
+            answered = {"agency": open_task.agency} if open_task.agency else None
             _record_completion(
-                session, case, workflow, deployed, command.actor, human, data, report, context
-            )
+                session, case, workflow, deployed, command.actor, human, data, report, context,
+                answered,
+            )  # fmt: skip
         except EngineError as error:
             # The workflow state is not saved: the case stays where it was, held, answers kept.
             incidents.open_incident(session, case, command.actor, error, task=human, data=data)
@@ -327,7 +331,7 @@ def _record_completion(
     The event keeps the context the engine got beside the answers (receipt day, deadlines, what
     the law's checks derived), so that a replay gives the engine exactly what it had.
     """
-    records.save_case(session, case, workflow, deployed)
+    records.save_case(session, case, workflow, deployed, task.spec_name)
     access.share_case(session, case, access.agencies_named(data))
     detail = records.step_detail(case, report) | {"context": context} | (extra_detail or {})
     records.append_event(

@@ -90,6 +90,11 @@ def reassign(session: Session, command: ReassignTask) -> ClaimResult:
         raise NotPermitted("Only a case review coordinator reassigns tasks.")
     task = _task(session, command.task_id, command.actor)
     officer = actors.find_officer(session, command.to_username)
+    if officer not in actors.active_officers(session):
+        raise NotPermitted(
+            f"{officer.display_name or officer.username}'s account is disabled: they cannot sign "
+            "in to do this task."
+        )
     if not officer.may_do(task.role, task.agency):
         raise NotPermitted(
             f"{officer.display_name or officer.username} cannot do '{task.name}': it is for "
@@ -110,7 +115,8 @@ def reassignment(session: Session, task_id: str, actor: Actor) -> tuple[OpenTask
     if actor.role != COORDINATOR:
         raise NotPermitted("Only a case review coordinator reassigns tasks.")
     task = _task(session, task_id, actor)
-    return task, [o for o in actors.list_officers(session) if o.may_do(task.role, task.agency)]
+    # A disabled officer cannot sign in to do it: only active officers are offered.
+    return task, [o for o in actors.active_officers(session) if o.may_do(task.role, task.agency)]
 
 
 def _task(session: Session, task_id: str, actor: Actor) -> OpenTask:

@@ -10,8 +10,8 @@ from sqlalchemy import ColumnElement, func, literal, select
 from sqlalchemy.orm import Session
 
 from trigger_workflow.engine import calendar
-from trigger_workflow.services.accounts.actors import PARTNER, Actor
-from trigger_workflow.services.casework import case_diagrams
+from trigger_workflow.services.accounts.actors import COORDINATOR, PARTNER, Actor
+from trigger_workflow.services.casework import case_diagrams, stalled
 from trigger_workflow.services.process_owners import processes
 from trigger_workflow.services.tasks import escalations
 from trigger_workflow.store.models import Case, OpenTask
@@ -104,6 +104,7 @@ class InboxRow:
     applicant_name: str | None
     due: DueStatus | None
     title: str = ""  # the task's name, saying which step an escalation is about
+    stalled: str = ""  # for the coordinator: the agencies of the case nobody can answer for
 
     @property
     def overdue(self) -> bool:
@@ -120,6 +121,8 @@ class Inbox:
     counts: dict[str, int] = field(default_factory=dict)
     stages: list[str] = field(default_factory=list)
     more: bool = False  # whether a next page follows
+    # For the coordinator: agency tasks on open cases whose agency has no active officer (R14).
+    stalled: list[stalled.StalledRequest] = field(default_factory=list)
 
     @property
     def first(self) -> int:
@@ -143,13 +146,25 @@ def inbox(session: Session, actor: Actor, query: InboxQuery, today: date | None 
     more = len(rows) > query.limit
     shown = rows[: query.limit]
     titles = escalations.titles(session, [(task, reference) for task, reference, _ in shown])
+    stuck = stalled.unstaffed(session) if actor.role == COORDINATOR else []
+    stuck_agencies: dict[str, list[str]] = {}
+    for request in stuck:
+        stuck_agencies.setdefault(request.reference, []).append(request.agency_name)
     inbox_rows = [
-        InboxRow(task, reference, name, due_status(task.due_on, today), titles[task.id])
+        InboxRow(
+            task,
+            reference,
+            name,
+            due_status(task.due_on, today),
+            titles[task.id],
+            ", ".join(sorted(set(stuck_agencies.get(reference, [])))),
+        )
         for task, reference, name in shown
     ]
     deployed = processes.deployed(processes.latest_version(session))
     stages = case_diagrams.stage_names(deployed)
-    return Inbox(query, inbox_rows, view_counts(session, actor, today), stages, more)
+    counts = view_counts(session, actor, today)
+    return Inbox(query, inbox_rows, counts, stages, more, stuck)
 
 
 def view_counts(session: Session, actor: Actor, today: date) -> dict[str, int]:

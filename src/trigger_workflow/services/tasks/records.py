@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Mapping
+from datetime import UTC, date
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -29,9 +31,14 @@ def restore_workflow(case: Case, deployed: processes.DeployedProcess) -> engine.
 
 
 def save_case(
-    session: Session, case: Case, workflow: engine.Workflow, deployed: processes.DeployedProcess
+    session: Session,
+    case: Case,
+    workflow: engine.Workflow,
+    deployed: processes.DeployedProcess,
+    completing: str | None = None,
 ) -> None:
-    """Write the workflow state, stage, status and open-task rows of a case."""
+    """Write the workflow state, stage, status and open-task rows of a case (after completing
+    the step `completing`, when one was)."""
     case.workflow_state = serialization.dump_state(workflow)
     case.serializer_version = serialization.SERIALIZER_VERSION
     case.stage = engine.stage(workflow)
@@ -39,6 +46,7 @@ def save_case(
     case.status = "closed" if workflow.is_completed() else "open"
     case.timer_due_at = engine.next_timer_due(workflow)
     case.updated_at = utcnow()
+    done = done_before(session, case, completing)
     ready = {t.id: t for t in engine.human_tasks(workflow)}
     for row in list(case.open_tasks):
         if row.id not in ready:
@@ -59,7 +67,7 @@ def save_case(
                 lane=task.lane,
                 role=role,
                 agency=task.agency if role == PARTNER else None,
-                due_on=_due_on(deployed, task.spec_name, case.received_on, today),
+                due_on=_due_on(deployed, task.spec_name, case.received_on, today, done),
             )
         )
         if role == PARTNER and task.agency:
@@ -68,14 +76,54 @@ def save_case(
     access.share_case(session, case, new_agencies)
 
 
+def done_before(session: Session, case: Case, completing: str | None = None) -> dict[str, date]:
+    """Return the day each step (task id) of the case was last completed, counting the step
+    being completed now (`completing`) as done today."""
+    done: dict[str, date] = {}
+    if case.id is not None:
+        with session.no_autoflush:
+            rows = session.execute(
+                select(Event.task_spec, func.max(Event.occurred_at))
+                .where(Event.case_id == case.id, Event.kind == "task_completed")
+                .group_by(Event.task_spec)
+            ).all()
+        for spec, moment in rows:
+            if spec and moment is not None:
+                aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+                done[spec] = aware.astimezone(calendar.UK_TIME).date()
+    if completing:
+        done[completing] = calendar.today()
+    return done
+
+
 def _due_on(
-    deployed: processes.DeployedProcess, spec_name: str, received: date, today: date
+    deployed: processes.DeployedProcess,
+    spec_name: str,
+    received: date,
+    today: date,
+    done: Mapping[str, date] | None = None,
 ) -> date | None:
+    """Return when a step becoming ready today is due.
+
+    A step counted from receipt that was done before is in a fresh round (a threshold decided
+    again after an upheld appeal): it counts from the day the round started, the last step done
+    that is not counted from receipt (the appeal decision), so it is not born overdue.
+    """
     timescale = deployed.timescale(spec_name)
     if timescale is None:
         return None
-    start = received if timescale.counted_from == "received" else today
+    if timescale.counted_from != "received":
+        start = today
+    elif done and spec_name in done:
+        start = max((d for s, d in done.items() if not _from_receipt(deployed, s)), default=today)
+    else:
+        start = received
     return calendar.add_working_days(start, timescale.days)
+
+
+def _from_receipt(deployed: processes.DeployedProcess, spec_name: str) -> bool:
+    timescale = deployed.timescale(spec_name)
+    return timescale is not None and timescale.counted_from == "received"
 
 
 RECEIVED_ON, DEADLINES = "received_on", "deadlines"
@@ -84,18 +132,22 @@ CONTEXT_NAMES = (RECEIVED_ON, DEADLINES)
 
 
 def engine_context(
-    deployed: processes.DeployedProcess, received: date, today: date | None = None
+    deployed: processes.DeployedProcess,
+    received: date,
+    today: date | None = None,
+    done: Mapping[str, date] | None = None,
 ) -> dict[str, Any]:
     """Return the data the engine gets beside an officer's answers: receipt day and deadlines.
 
     `deadlines` maps each user task to the moment (UTC, ISO) it becomes overdue if it becomes
     ready in this step; timer boundary events read it (`deadlines["acknowledge_application"]`),
     so escalations follow timescales.toml in working days, never a constant in a diagram.
+    `done` (from `done_before`) says which steps are in a fresh round, and since when.
     """
     today = today or calendar.today()
     deadlines = {}
     for task in deployed.user_tasks:
-        due = _due_on(deployed, task, received, today)
+        due = _due_on(deployed, task, received, today, done)
         if due is not None:
             deadlines[task] = calendar.end_of_day(due).isoformat()
     return {RECEIVED_ON: received.isoformat(), DEADLINES: deadlines}
