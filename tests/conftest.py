@@ -27,6 +27,8 @@ from trigger_workflow.settings import Settings
 from trigger_workflow.store import db
 from trigger_workflow.store.models import Base
 
+pytest_plugins = ["tests.browser_fixtures"]  # browser, base_url and page, for the Chromium tests
+
 ROOT = Path(__file__).resolve().parents[1]
 PG_URL = os.environ.get("TRIGGER_WORKFLOW_TEST_DATABASE_URL", "")
 # Cheap argon2 parameters: tests sign in hundreds of times (production uses the defaults).

@@ -7,34 +7,15 @@ Screenshots of each page checked are saved in tests/screenshots/ (git-ignored).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
-import pytest
-from flask import Flask
 from flask.testing import FlaskClient
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.browser import CHROMIUM, check_page, live_server, sign_in
+from tests.browser import check_page, sign_in
 from tests.scenario import CaseDriver
 
 MOST_TABS = 250  # more presses than any page has focusable elements
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """Launch Debian's Chromium once for this module (never a downloaded browser)."""
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def base_url(app: Flask) -> Iterator[str]:
-    """Serve the test app over real HTTP on a free loopback port."""
-    with live_server(app) as url:
-        yield url
 
 
 def open_page(browser: Browser, width: int) -> tuple[Page, list[str]]:

@@ -14,11 +14,11 @@ import pytest
 import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.browser import CHROMIUM, check_page, fill_form, live_server, sign_in
+from tests.browser import check_page, fill_form, live_server, sign_in
 from tests.journey_browser import watched_page
 from tests.scenario import ANSWERS, THRESHOLD_MET, CaseDriver, encode, form_schema
 from trigger_workflow.samples import APPLICATION
@@ -33,15 +33,6 @@ CHANGED = {
         "[tasks.record_appeal]\ndays = 15"
     ),
 }
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """Launch Debian's Chromium once for this module (never a downloaded browser)."""
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -15,10 +15,10 @@ import pytest
 import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.browser import CHROMIUM, ROOT, live_server, sign_in
+from tests.browser import ROOT, live_server, sign_in
 from tests.journey_browser import NARROW, NORMAL, check_at_both_widths, watched_page
 from tests.scenario import ANSWERS, TEST_PASSWORD_HASH, CaseDriver
 from trigger_workflow.samples import APPLICATION
@@ -27,15 +27,6 @@ from trigger_workflow.store.models import Case
 
 # A Monday: the demo's cases are dated back from it, so every run sees the same pages.
 DEMO_DAY = datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Europe/London"))
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """Launch Debian's Chromium once for this module (never a downloaded browser)."""
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

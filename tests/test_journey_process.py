@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from tests.browser import check_page, fill_form, sign_in
 from tests.rules_driver import ServiceCase
 from tests.scenario import ANSWERS, THRESHOLD_MET, CaseDriver, encode, form_schema
-from tests.test_browser import base_url, browser, page  # noqa: F401 (fixtures)
 from tests.test_case_paths import review, start_case
 from trigger_workflow.engine import calendar
 from trigger_workflow.errors import FormInvalid

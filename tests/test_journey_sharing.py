@@ -16,11 +16,11 @@ import pytest
 import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.browser import CHROMIUM, check_page, live_server
+from tests.browser import check_page, live_server
 from tests.scenario import ANSWERS, TEST_PASSWORD_HASH, CaseDriver
 from trigger_workflow.engine import calendar
 from trigger_workflow.samples import TEST_PASSWORD
@@ -36,15 +36,6 @@ AGENCIES = ("police", "housing", "health")
 def secret(agency: str) -> str:
     """Return what only this agency's answer says."""
     return f"Known only to {agency}: file {agency.upper()}-77"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """Launch Debian's Chromium once for this module (never a downloaded browser)."""
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

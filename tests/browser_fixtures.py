@@ -1,0 +1,69 @@
+"""Browser fixtures for every test that drives Chromium: one browser a module, the app served
+over real HTTP, and a fresh page that fails its test on any script error or failed load."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from tests.browser import CHROMIUM, live_server
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Launch Debian's Chromium once for this module (never a downloaded browser)."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def base_url(app: Flask) -> Iterator[str]:
+    """Serve the test app over real HTTP on a free loopback port."""
+    with live_server(app) as url:
+        yield url
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    """Open a fresh browser context (no cookies, the real Content-Security-Policy) and one page."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    # A page answered 4xx on purpose (a form with errors, a task refused) logs "Failed to load
+    # resource"; what the page itself loads (styles, scripts, fonts) must never fail.
+    page.on(
+        "console",
+        lambda message: (
+            errors.append(message.text)
+            if message.type == "error" and not message.text.startswith("Failed to load resource")
+            else None
+        ),
+    )
+    page.on(
+        "response",
+        lambda response: (
+            errors.append(f"{response.status} {response.url}")
+            if response.status >= 400 and response.request.resource_type != "document"
+            else None
+        ),
+    )
+    # A load cut short by the next navigation (net::ERR_ABORTED) is not a failure of the page.
+    page.on(
+        "requestfailed",
+        lambda request: (
+            errors.append(f"failed: {request.url} {request.failure}")
+            if "ERR_ABORTED" not in (request.failure or "")
+            else None
+        ),
+    )
+    yield page
+    context.close()
+    # Scripts ran, and nothing the pages load was blocked (the Content-Security-Policy included).
+    assert errors == []
