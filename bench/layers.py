@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import copy
 import re
-import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from database import BENCH_HASHING, BenchDatabase
 from flask import Flask
@@ -234,13 +234,16 @@ def page_token(client: FlaskClient, path: str) -> str:
     return found.group(1)
 
 
+PUBLIC_TOKEN_PAGE = "/sign-in"  # the public form's first page is a redirect to a draft
+
+
 def sign_in(client: FlaskClient, username: str) -> str:
     """Sign in (untimed) with the test password; return the new session's CSRF token."""
     form = {"username": username, "password": TEST_PASSWORD}
     _expect_redirect(
         client.post("/sign-in", data={**form, "csrf_token": page_token(client, "/sign-in")})
     )
-    return page_token(client, "/apply")
+    return page_token(client, "/tasks")
 
 
 def make_app(database: BenchDatabase, instance: Path) -> Flask:
@@ -272,7 +275,7 @@ class Http:
 
     def __post_init__(self) -> None:
         self.client = self.app.test_client()
-        self.csrf_token = page_token(self.client, "/apply")
+        self.csrf_token = page_token(self.client, PUBLIC_TOKEN_PAGE)
         with self.database.sessions() as session:
             self.deployed = processes.deployed(processes.latest_version(session, self.process_id))
 
@@ -283,9 +286,16 @@ class Http:
         self.act_as(None)
         data = {k: v for k, v in application.data.items() if k != "channel"}  # fixed by the page
         fields = encode(self.schema(application.task), data)
-        fields.append(("submission_key", secrets.token_urlsafe(16)))
         fields.append(("csrf_token", self.csrf_token))
-        response, took = timed(lambda: self.client.post("/apply", data=MultiDict(fields)))
+        # Answer the question pages (untimed), then time the send from "Check your answers":
+        # the request that makes the case, as the single-page form's post did.
+        url = urlsplit(self.client.get("/apply").headers["Location"]).path
+        while url != "/apply/check":
+            page = self.client.post(url, data=MultiDict(fields))
+            _expect_redirect(page)
+            url = urlsplit(page.headers["Location"]).path
+        send = {"csrf_token": self.csrf_token}
+        response, took = timed(lambda: self.client.post("/apply/check", data=send))
         _expect_redirect(response)
         done = self.client.get("/apply/done")
         found = re.search(r'id="case-reference">([^<]+)<', done.text)
@@ -314,7 +324,7 @@ class Http:
             return
         if username is None or username == "public":
             self.client.post("/sign-out", data={"csrf_token": self.csrf_token})
-            self.csrf_token = page_token(self.client, "/apply")
+            self.csrf_token = page_token(self.client, PUBLIC_TOKEN_PAGE)
             self.acting = None
             return
         self.csrf_token = sign_in(self.client, username)

@@ -25,6 +25,7 @@ from trigger_workflow.samples import APPLICATION
 from trigger_workflow.services.accounts import actors
 from trigger_workflow.services.applications import documents
 from trigger_workflow.services.mail import letters, outbox, worker_pass
+from trigger_workflow.services.process_owners import processes
 from trigger_workflow.services.tasks import cases
 from trigger_workflow.store.models import Case, Letter
 
@@ -146,12 +147,16 @@ def _one_case(bench: database.BenchDatabase) -> int:
 def _write_letters(bench: database.BenchDatabase, case_id: int, count: int) -> None:
     """Insert `count` letters from the real templates, each of its own (made-up) case reference."""
     council = letters.Council()
+    with bench.sessions() as session:
+        case = session.get(Case, case_id)
+        assert case is not None
+        deployed = processes.deployed(case.process_version)
     data = dict(APPLICATION, threshold_outcome="not_met", threshold_reasons="Too few complaints.")
     rows: list[dict[str, Any]] = []
     for n in range(count):
         kind = KINDS[n % len(KINDS)]
         stand_in = Case(reference=f"CT-2026-{n:05d}", received_on=date(2026, 11, 2))
-        subject, html = letters.render(kind, data, stand_in, council)
+        subject, html = letters.render(kind, data, stand_in, council, deployed)
         rows.append(
             {
                 "case_id": case_id,
