@@ -16,6 +16,7 @@ from trigger_workflow.web import (
     acting,
     admin,
     api,
+    api_v1,
     assets,
     audit,
     cases,
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     acting.init_app(app)
     oidc.init_app(app, settings)
     health.init_app(app, settings)
+    api_v1.init_app(app)
     for blueprint in (
         public.bp,
         sign_in.bp,
@@ -90,6 +92,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         tasks.bp,
         cases.bp,
         api.bp,
+        api_v1.bp,
         process_versions.bp,
         recommendations.bp,
         audit.bp,

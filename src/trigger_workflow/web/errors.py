@@ -9,6 +9,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from trigger_workflow.errors import FormInvalid, TriggerWorkflowError
+from trigger_workflow.web.api_v1 import problems
 
 
 def wants_json() -> bool:
@@ -66,6 +67,8 @@ def _details(error: TriggerWorkflowError) -> list[dict[str, Any]]:
 def _respond(
     status: int, title: str, message: str, details: list[dict[str, Any]]
 ) -> tuple[Any, int]:
+    if problems.wanted():  # /api/v1: RFC 9457 problem details
+        return problems.problem(status, title, message, details), status
     if wants_json():
         return {"error": title, "message": message, "details": details}, status
     return render_template("error.html", title=title, message=message, details=details), status
