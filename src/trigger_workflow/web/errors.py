@@ -7,6 +7,7 @@ from typing import Any
 from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
 
 from trigger_workflow.errors import FormInvalid, TriggerWorkflowError
 from trigger_workflow.web.api_v1 import problems
@@ -43,7 +44,11 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> tuple[Any, int]:
         status = error.code or 500
-        return _respond(status, error.name, error.description or "", [])
+        answer, code = _respond(status, error.name, error.description or "", [])
+        allow = dict(error.get_headers()).get("Allow")
+        if allow and isinstance(answer, Response):  # a 405 says which methods are allowed
+            answer.headers["Allow"] = allow
+        return answer, code
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> tuple[Any, int]:

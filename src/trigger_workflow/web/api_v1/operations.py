@@ -6,14 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any
 
 from flask import request
 from marshmallow import Schema, ValidationError
 
 from trigger_workflow.errors import FieldProblem, FormInvalid, TriggerWorkflowError
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 
 class BadQuery(FormInvalid):
@@ -39,12 +37,12 @@ class Operation:
     examples: dict[str, Any] = field(default_factory=dict)
 
 
-def operation(**described: Any) -> Callable[[F], F]:
+def operation(**described: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Check the request against the operation's schemas, call the view with `query` and `body`
     as they were read, and answer what it returns through the response schema."""
     op = Operation(**described)
 
-    def decorate(view: F) -> F:
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         @wraps(view)
         def wrapped(**path: Any) -> Any:
             kwargs = dict(path)
@@ -53,12 +51,14 @@ def operation(**described: Any) -> Callable[[F], F]:
             if op.body is not None:
                 body = request.get_json(silent=True)
                 if not isinstance(body, dict):
-                    raise TriggerWorkflowError("Send a JSON object (Content-Type: application/json).")
+                    raise TriggerWorkflowError(
+                        "Send a JSON object (Content-Type: application/json)."
+                    )
                 kwargs["body"] = _load(op.body(), body, None)
             return op.response.dump(view(**kwargs)), op.status
 
         wrapped.operation = op  # type: ignore[attr-defined]
-        return wrapped  # type: ignore[return-value]
+        return wrapped
 
     return decorate
 

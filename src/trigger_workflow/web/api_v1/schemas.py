@@ -29,7 +29,9 @@ class ProblemError(Schema):
 class Problem(Schema):
     """An error, as RFC 9457 problem details."""
 
-    type = fields.String(required=True, metadata={"example": "urn:trigger-workflow:problem:invalid"})
+    type = fields.String(
+        required=True, metadata={"example": "urn:trigger-workflow:problem:invalid"}
+    )
     title = fields.String(required=True)
     status = fields.Integer(required=True)
     detail = fields.String(required=True)
@@ -44,7 +46,9 @@ class CaseQuery(Query):
     )  # fmt: skip
     stage = fields.String(load_default="", validate=NAME)
     status = fields.String(load_default="", validate=validate.OneOf(["", "open", "closed"]))
-    overdue = fields.Boolean(load_default=False, metadata={"description": "Only cases with an overdue task."})
+    overdue = fields.Boolean(
+        load_default=False, metadata={"description": "Only cases with an overdue task."}
+    )
     page = fields.Integer(load_default=1, validate=validate.Range(1, 100_000))
 
 
@@ -120,11 +124,15 @@ class CaseLetters(Schema):
 
 # Tasks
 class TaskQuery(Query):
-    view = fields.String(load_default="team", validate=validate.OneOf(["team", "mine", "unclaimed"]))
+    view = fields.String(
+        load_default="team", validate=validate.OneOf(["team", "mine", "unclaimed"])
+    )
     stage = fields.String(load_default="", validate=NAME)
     due = fields.String(load_default="", validate=validate.OneOf(["", "overdue", "soon"]))
     case = fields.String(load_default="", validate=validate.Length(max=20))
-    sort = fields.String(load_default="due", validate=validate.OneOf(["due", "-due", "case", "stage"]))
+    sort = fields.String(
+        load_default="due", validate=validate.OneOf(["due", "-due", "case", "stage"])
+    )
     page = fields.Integer(load_default=1, validate=validate.Range(1, 100_000))
 
 

@@ -30,7 +30,6 @@ def openapi_document() -> Any:
     return openapi.document(current_app)
 
 
-
 @bp.get("/cases")
 @operation(
     summary="List the cases this client may see, newest change first (25 a page)",
