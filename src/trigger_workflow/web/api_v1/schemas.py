@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
+from marshmallow import RAISE, Schema, fields, validate
 
 NAME = validate.Length(max=100)
 
 
 class Query(Schema):
-    """Query parameters: ones this operation does not know are ignored."""
+    """Query parameters: one this operation does not know is refused (400), not ignored."""
 
     class Meta:
-        unknown = EXCLUDE
+        unknown = RAISE
 
 
 class Body(Schema):
