@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -332,3 +334,35 @@ def test_the_old_api_still_answers_and_the_spec_says_v1_is_supported(
     case.act_as("carol")
     assert client.get(f"/api/cases/{case.reference}").status_code == 200
     assert "/api/v1/cases" in client.get("/api/v1/openapi.json").json["paths"]
+
+
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "api-and-cli.md"
+
+
+def test_the_guides_curl_examples_work_as_written(
+    app: Flask, client: FlaskClient, plain: FlaskClient, sessions: sessionmaker[Session]
+) -> None:
+    """The guide's curl examples, read from docs/api-and-cli.md: the GET sent as written (its
+    header with a real token, its path and query) lists the unclaimed task; the POST's body is
+    JSON and its path an operation of the document, and it completes the task."""
+    text = DOCS.read_text()
+    examples = re.findall(r"```sh\n(curl .*?)\n```", text, re.S)
+    assert len(examples) == 2, "the guide has its two curl examples"
+    case = _case_at_review(client, sessions)
+    token = issue(sessions, "police-rms", "partner", "police")
+    get = examples[0].replace("\\\n", " ")
+    header = re.search(r'-H "Authorization: Bearer \$TRIGGER_WORKFLOW_TOKEN"', get)
+    url = re.search(r'"https://[^/"]+(/api/v1/[^"]+)"', get)
+    assert header and url
+    listed = plain.get(url.group(1), headers={"Authorization": f"Bearer {token}"})
+    assert listed.status_code == 200, listed.text
+    task = listed.json["items"][0]["id"]
+    post = examples[1].replace("\\\n", " ")
+    body = json.loads(re.search(r"-d '([^']+)'", post).group(1))  # type: ignore[union-attr]
+    path = re.search(r'"https://[^/"]+(/api/v1/[^"]+)"', post).group(1)  # type: ignore[union-attr]
+    template = re.sub(r"CT-\d{4}-\d{4}", "{reference}", path).replace("TASK-ID", "{task_id}")
+    assert template in plain.get("/api/v1/openapi.json").json["paths"]
+    done = call(
+        plain, "POST", template.format(reference=case.reference, task_id=task), token, json=body
+    )
+    assert done.status_code == 200, done.text
