@@ -35,14 +35,15 @@ ERROR_TEXT = {
     422: "The answers break the form's or the law's rules; nothing was saved",
 }
 _ARGUMENT = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
-_documents: dict[int, dict[str, Any]] = {}
+KEY = "trigger_workflow.openapi"
 
 
 def document(app: Flask) -> dict[str, Any]:
-    """Return the OpenAPI document for this app (made once, then kept)."""
-    if id(app) not in _documents:
-        _documents[id(app)] = build(app)
-    return _documents[id(app)]
+    """Return the OpenAPI document for this app (made on first use, then kept with the app)."""
+    if KEY not in app.extensions:
+        app.extensions[KEY] = build(app)
+    built: dict[str, Any] = app.extensions[KEY]
+    return built
 
 
 def build(app: Flask) -> dict[str, Any]:

@@ -4,7 +4,7 @@ both check the request and generate the OpenAPI document (openapi.py), so the tw
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
@@ -32,9 +32,7 @@ class Operation:
     query: type[Schema] | None = None
     body: type[Schema] | None = None
     errors: tuple[int, ...] = (400, 401, 403, 404)
-    public: bool = False
     description: str = ""
-    examples: dict[str, Any] = field(default_factory=dict)
 
 
 def operation(**described: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
