@@ -61,6 +61,9 @@ NEW_APPLICATION = row(302, 302, 200, 403, 403, 403, 403, 403, 403, 403)
 NEW_APPLICATION_POST = row(302, 302, 422, 403, 403, 403, 403, 403, 403, 403)
 API_CASE = row(401, 401, 200, 200, 404, 200, 200, 403, 200, 403)
 API_COMPLETE = row(401, 401, 403, 422, 404, 403, 403, 403, 403, 403)
+API_CASE_LIST = row(401, 401, 200, 200, 200, 200, 200, 403, 200, 403)
+API_TASKS = row(401, 401, 200, 200, 200, 200, 200, 200, 200, 200)
+API_CLAIM = row(401, 401, 403, 200, 404, 403, 403, 403, 403, 403)
 AUDITOR_PAGE = row(302, 302, 403, 403, 403, 403, 403, 403, 200, 403)
 SECURITY_LOG = row(302, 302, 403, 403, 403, 403, 403, 403, 200, 200)
 PROCESS_OWNER_PAGE = row(302, 302, 403, 403, 403, 403, 403, 200, 403, 403)
@@ -149,6 +152,41 @@ MATRIX: dict[tuple[str, str], Probe] = {
         json={"data": {}},
     ),
     ("GET", "/api/csrf-token"): Probe("/api/csrf-token", everyone(200)),
+    # /api/v1 answers a signed-in officer's session as the pages do (API clients' tokens act
+    # under the same rules: tests/test_api_v1.py); nobody signed in gets 401.
+    ("GET", "/api/v1/openapi.json"): Probe("/api/v1/openapi.json", everyone(200)),
+    ("GET", "/api/v1/cases"): Probe("/api/v1/cases", API_CASE_LIST),
+    ("GET", "/api/v1/cases/<reference>"): Probe("/api/v1/cases/{reference}", API_CASE),
+    ("GET", "/api/v1/cases/<reference>/letters"): Probe(
+        "/api/v1/cases/{reference}/letters", API_CASE
+    ),
+    ("POST", "/api/v1/cases/<reference>/tasks/<task_id>/complete"): Probe(
+        "/api/v1/cases/{reference}/tasks/{police_task}/complete", API_COMPLETE, json={"data": {}}
+    ),
+    ("GET", "/api/v1/tasks"): Probe("/api/v1/tasks", API_TASKS),
+    # The police officer claims the request and gives it back; nobody else may do either.
+    ("POST", "/api/v1/tasks/<task_id>/claim"): Probe(
+        "/api/v1/tasks/{police_task}/claim", API_CLAIM, json={}
+    ),
+    ("POST", "/api/v1/tasks/<task_id>/release"): Probe(
+        "/api/v1/tasks/{police_task}/release", API_CLAIM, json={}
+    ),
+    ("POST", "/api/v1/applications"): Probe(
+        "/api/v1/applications",
+        row(401, 401, 422, 403, 403, 403, 403, 403, 403, 403),
+        json={"data": {}},
+    ),
+    ("GET", "/api/v1/figures"): Probe(
+        "/api/v1/figures", row(401, 401, 403, 403, 403, 403, 403, 403, 200, 403)
+    ),
+    # Administrators issue and revoke API clients; an empty issue form is refused.
+    ("GET", "/admin/api-clients"): Probe("/admin/api-clients", ADMIN_PAGE),
+    ("POST", "/admin/api-clients"): Probe("/admin/api-clients", ADMIN_ACTION, data={}),
+    ("POST", "/admin/api-clients/<name>/revoke"): Probe(
+        "/admin/api-clients/nobody/revoke",
+        row(302, 302, 403, 403, 403, 403, 403, 403, 403, 404),
+        data={},
+    ),
     # Each officer's list of recommendations to update: their agency's (the coordinator: all).
     ("GET", "/recommendations"): Probe("/recommendations", OFFICER_PAGE),
     # The review has made no recommendations yet (tests/test_rules_recommendations.py covers who
@@ -327,6 +365,7 @@ READS_ANSWERS: dict[str, set[str]] = {
 ANSWER_ROUTES = (
     "/cases/{reference}",
     "/api/cases/{reference}",
+    "/api/v1/cases/{reference}",
     "/tasks/{meeting_task}",
     "/audit/cases/{reference}",
     "/audit/cases/{reference}/history.json",

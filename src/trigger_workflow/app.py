@@ -16,6 +16,8 @@ from trigger_workflow.web import (
     acting,
     admin,
     api,
+    api_client_pages,
+    api_v1,
     assets,
     audit,
     cases,
@@ -82,14 +84,17 @@ def create_app(settings: Settings | None = None) -> Flask:
     acting.init_app(app)
     oidc.init_app(app, settings)
     health.init_app(app, settings)
+    api_v1.init_app(app)
     for blueprint in (
         public.bp,
         sign_in.bp,
         oidc.bp,
         admin.bp,
+        api_client_pages.bp,
         tasks.bp,
         cases.bp,
         api.bp,
+        api_v1.bp,
         process_versions.bp,
         recommendations.bp,
         audit.bp,

@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from trigger_workflow import logs
+from trigger_workflow.cli_api_clients import api_clients_group
 from trigger_workflow.engine import script_pool
 from trigger_workflow.engine.loader import ProcessFiles
 from trigger_workflow.errors import DiagramError, TriggerWorkflowError
@@ -68,6 +69,9 @@ def main(ctx: click.Context, database_url: str | None) -> None:
     overrides = {"database_url": database_url} if database_url else {}
     ctx.obj = Context(Settings.from_env(None, **overrides))
     ctx.call_on_close(ctx.obj.close)
+
+
+main.add_command(api_clients_group)
 
 
 @main.command("init-db")

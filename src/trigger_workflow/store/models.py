@@ -470,3 +470,22 @@ class SecurityEvent(Base):
 @event.listens_for(SecurityEvent, "before_delete")
 def _refuse_security_event_change(mapper: Any, connection: Any, target: SecurityEvent) -> None:
     raise AppendOnlyError(f"security event {target.id} is append-only")
+
+
+class ApiClient(Base):
+    """A system that calls the JSON API (issue 14): a named service account with a role and
+    agency like an officer's, and the SHA-256 of its bearer token (the token itself is shown once)."""
+
+    __tablename__ = "api_client"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(60), unique=True)
+    role: Mapped[str] = mapped_column(String(50))
+    agency: Mapped[str | None] = mapped_column(String(50))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    revoked_by: Mapped[str | None] = mapped_column(String(100))
+    last_used_at: Mapped[datetime | None]

@@ -1,4 +1,5 @@
-"""A small JSON API over the same services: read a case, complete a task."""
+"""The older JSON API for a signed-in officer's session: read a case, complete a task, enter an
+application. Kept for existing scripts; /api/v1 (web/api_v1/) is the supported API."""
 
 from __future__ import annotations
 

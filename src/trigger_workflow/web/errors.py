@@ -7,8 +7,10 @@ from typing import Any
 from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
 
 from trigger_workflow.errors import FormInvalid, TriggerWorkflowError
+from trigger_workflow.web.api_v1 import problems
 
 
 def wants_json() -> bool:
@@ -42,7 +44,11 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> tuple[Any, int]:
         status = error.code or 500
-        return _respond(status, error.name, error.description or "", [])
+        answer, code = _respond(status, error.name, error.description or "", [])
+        allow = dict(error.get_headers()).get("Allow")
+        if allow and isinstance(answer, Response):  # a 405 says which methods are allowed
+            answer.headers["Allow"] = allow
+        return answer, code
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> tuple[Any, int]:
@@ -66,6 +72,8 @@ def _details(error: TriggerWorkflowError) -> list[dict[str, Any]]:
 def _respond(
     status: int, title: str, message: str, details: list[dict[str, Any]]
 ) -> tuple[Any, int]:
+    if problems.wanted():  # /api/v1: RFC 9457 problem details
+        return problems.problem(status, title, message, details), status
     if wants_json():
         return {"error": title, "message": message, "details": details}, status
     return render_template("error.html", title=title, message=message, details=details), status

@@ -22,6 +22,8 @@ OFFICER_DISABLED = "officer_disabled"
 OFFICER_ENABLED = "officer_enabled"
 PASSWORD_RESET = "password_reset"
 SIGN_IN_UNLOCKED = "sign_in_unlocked"
+API_CLIENT_ISSUED = "api_client_issued"
+API_CLIENT_REVOKED = "api_client_revoked"
 
 KINDS = {
     SIGNED_IN: "Signed in with a password",
@@ -37,6 +39,8 @@ KINDS = {
     OFFICER_ENABLED: "Officer enabled",
     PASSWORD_RESET: "Password reset",
     SIGN_IN_UNLOCKED: "Failed sign-ins cleared",
+    API_CLIENT_ISSUED: "API client issued a token",
+    API_CLIENT_REVOKED: "API client's token revoked",
 }
 
 PAGE_SIZE = 100
