@@ -20,7 +20,7 @@ from trigger_workflow.samples import DEMO_PASSWORD
 from trigger_workflow.services import demo
 from trigger_workflow.services.accounts import actors, passwords
 from trigger_workflow.services.casework import queries
-from trigger_workflow.services.mail import letters
+from trigger_workflow.services.mail import letters, notifications
 from trigger_workflow.services.process_owners import processes
 from trigger_workflow.settings import Settings
 from trigger_workflow.store import db
@@ -41,6 +41,7 @@ class Context:
             self._engine = db.make_engine(self.settings.database_url)
             factory = db.make_session_factory(self._engine)
             letters.configure(factory, letters.council_from(self.settings))
+            notifications.configure(factory, notifications.options_from(self.settings))
             self._session = factory()
         return self._session
 
@@ -535,6 +536,7 @@ def worker(ctx: Context, interval: float, once: bool) -> None:
     engine = db.make_engine(ctx.settings.database_url)
     sessions = db.make_session_factory(engine)
     letters.configure(sessions, letters.council_from(ctx.settings))
+    notifications.configure(sessions, notifications.options_from(ctx.settings))
     click.echo(f"Worker started (every {interval:g} s).")
     try:
         while True:
@@ -606,6 +608,7 @@ def outbox_send(ctx: Context, interval: float, once: bool) -> None:
     sessions = db.make_session_factory(engine)
     server = outbox.mail_server_from(ctx.settings)
     letters.configure(sessions, letters.council_from(ctx.settings))
+    notifications.configure(sessions, notifications.options_from(ctx.settings))
     try:
         while True:
             letters.make_pending_pdfs(sessions)

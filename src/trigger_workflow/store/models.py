@@ -361,6 +361,21 @@ class OutboxMessage(Base):
     letter: Mapped[Letter | None] = relationship(back_populates="outbox")
 
 
+class RateLimit(Base):
+    """Requests counted in a fixed window per key (a reference, a client address), issue 14.
+
+    One row per key, counted by one conditional UPDATE, so concurrent requests cannot overshoot.
+    """
+
+    __tablename__ = "rate_limit"
+    __table_args__ = (Index("ix_rate_limit_window", "window_started_at"),)
+
+    scope: Mapped[str] = mapped_column(String(20), primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    window_started_at: Mapped[datetime]
+
+
 class TrackingCode(Base):
     """A one-time code sent to an applicant to see their case (issue 14): only its hash is kept."""
 

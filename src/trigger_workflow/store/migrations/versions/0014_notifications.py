@@ -38,6 +38,15 @@ def upgrade() -> None:
             sa.Column("task_emails", sa.Boolean(), server_default=sa.true(), nullable=False)
         )
     op.create_table(
+        "rate_limit",
+        sa.Column("scope", sa.String(length=20), nullable=False),
+        sa.Column("key", sa.String(length=100), nullable=False),
+        sa.Column("count", sa.Integer(), nullable=False),
+        sa.Column("window_started_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("scope", "key"),
+    )
+    op.create_index("ix_rate_limit_window", "rate_limit", ["window_started_at"])
+    op.create_table(
         "tracking_code",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("case_id", sa.Integer(), nullable=False),
@@ -55,6 +64,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_tracking_code_case_created", table_name="tracking_code")
     op.drop_table("tracking_code")
+    op.drop_index("ix_rate_limit_window", table_name="rate_limit")
+    op.drop_table("rate_limit")
     with op.batch_alter_table("officer", schema=None) as batch_op:
         batch_op.drop_column("task_emails")
         batch_op.drop_column("email")
