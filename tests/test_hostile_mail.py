@@ -152,7 +152,10 @@ def test_one_letter_with_a_bad_address_fails_alone_and_the_next_are_sent(
     assert (message.status, message.attempts) == ("failed", 2)
     assert len(mailbox.messages) == 2  # the bad one never went out, in any form
     page = client.get("/outbox")  # as carol, who acknowledged
-    assert "Emails that could not be sent" in page.text and "cannot be emailed" in page.text
+    assert (
+        "Emails, texts and letters that could not be sent" in page.text
+        and "cannot be emailed" in page.text
+    )
 
 
 def test_worker_pass_goes_on_past_a_bad_letter_to_the_uploads_clean_up(

@@ -109,7 +109,10 @@ def test_email_is_flagged_for_a_person_after_the_last_attempt(
         == []
     )
     page = client.get("/outbox")  # as carol, who acknowledged
-    assert "Emails that could not be sent" in page.text and "alex@example.org" in page.text
+    assert (
+        "Emails, texts and letters that could not be sent" in page.text
+        and "alex@example.org" in page.text
+    )
     assert "Failed" in client.get(f"/cases/{case.reference}").text
     assert client.post(f"/outbox/{message.id}/print").status_code == 302
     [(_, message)] = letters_of(sessions, case.reference)
