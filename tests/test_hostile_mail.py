@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.letters_helpers import letters_of
+from tests.letters_helpers import letters_of, stage_messages_sent
 from tests.scenario import ANSWERS, CaseDriver
 from tests.smtp import Mailbox, smtp_server
 from tests.uploads import field_error, post_form, received_on
@@ -112,6 +112,7 @@ def _acknowledged_cases(
     for _ in range(count):
         case = CaseDriver(client, sessions)
         case.apply()
+        stage_messages_sent(sessions)
         case.complete("Acknowledge application", ANSWERS["Acknowledge application"])
         references.append(case.reference)
     return references
