@@ -36,7 +36,11 @@ from trigger_workflow.store.models import Case, Letter, OutboxMessage
 CALLBACK_TOKEN = "callback-token-from-notify-settings"
 BY_PHONE = {
     **APPLICATION,
-    "applicant": {**APPLICATION["applicant"], "preferred_contact": "phone", "phone": "07700 900123"},
+    "applicant": {
+        **APPLICATION["applicant"],
+        "preferred_contact": "phone",
+        "phone": "07700 900123",
+    },
 }
 
 
