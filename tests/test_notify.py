@@ -260,3 +260,29 @@ def test_delivery_receipts_set_the_letter_s_status_on_the_case_page(
     page = client.get(f"/cases/{reference}")
     assert "Not delivered: a fault at GOV.UK Notify" in page.text
     assert "govuk-tag--red letter-status" in page.text
+
+
+def test_notify_is_configured_from_environment_variables_and_half_a_configuration_is_refused() -> (
+    None
+):
+    """The key turns Notify on (with its templates); NOTIFY_LETTERS reads true/false; a key
+    without its templates, or a flag that is not true or false, is refused at start-up."""
+    env = {
+        "TRIGGER_WORKFLOW_NOTIFY_API_KEY": API_KEY,
+        "TRIGGER_WORKFLOW_NOTIFY_EMAIL_TEMPLATE_ID": EMAIL_TEMPLATE,
+        "TRIGGER_WORKFLOW_NOTIFY_SMS_TEMPLATE_ID": SMS_TEMPLATE,
+        "TRIGGER_WORKFLOW_NOTIFY_LETTERS": "yes",
+        "TRIGGER_WORKFLOW_NOTIFY_CALLBACK_TOKEN": CALLBACK_TOKEN,
+    }
+    settings = Settings.from_env(env)
+    server = outbox.mail_server_from(settings)
+    assert server.notify is not None and server.notify.letters is True
+    assert server.channels == ("email", "sms", "post")
+    assert notifications.options_from(settings) == notifications.Options(
+        texts=True, post_by_notify=True, base_url=""
+    )
+    assert outbox.mail_server_from(Settings.from_env({})).channels == ("email",)
+    with pytest.raises(ValueError, match="NOTIFY_SMS_TEMPLATE_ID must be set"):
+        Settings.from_env({k: v for k, v in env.items() if "SMS" not in k})
+    with pytest.raises(ValueError, match="Expected true or false"):
+        Settings.from_env({**env, "TRIGGER_WORKFLOW_NOTIFY_LETTERS": "maybe"})

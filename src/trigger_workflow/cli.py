@@ -637,7 +637,8 @@ def outbox_list(ctx: Context) -> None:
         address = (message.postal_address or "no postal address").replace("\n", ", ")
         click.echo(f"print  {message.id:5}  letter {message.letter_id:5}  {address}")
     for message in outbox.needing_attention(session):
-        click.echo(f"failed {message.id:5}  {message.recipient_email}  {message.last_error}")
+        to = message.recipient_email or message.recipient_phone
+        click.echo(f"failed {message.id:5}  {to}  {message.last_error}")
 
 
 @outbox_group.command("forget-unclaimed-uploads")
