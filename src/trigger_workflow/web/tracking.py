@@ -135,7 +135,12 @@ def finish() -> Response:
 
 
 def _code_page(error: str | None) -> str:
-    return render_template("tracking/code.html", reference=session.get(REFERENCE, ""), error=error)
+    return render_template(
+        "tracking/code.html",
+        reference=session.get(REFERENCE, ""),
+        error=error,
+        minutes=current_app.extensions["trigger_workflow.settings"].tracking_code_minutes,
+    )
 
 
 def _tracked_case_id() -> int | None:
