@@ -21,3 +21,18 @@ def letters_of(
             _ = letter.pdf
             found.append((letter, letter.outbox))
         return found
+
+
+def stage_messages_sent(sessions: sessionmaker[Session]) -> None:
+    """Mark the applicants' short stage messages as sent, so the outbox holds letters alone.
+
+    For the tests of letters' delivery; the stage messages are tested in test_notifications.py.
+    """
+    with sessions() as session:
+        for message in session.scalars(
+            select(OutboxMessage).where(
+                OutboxMessage.letter_id.is_(None), OutboxMessage.status == "queued"
+            )
+        ):
+            message.status = "sent"
+        session.commit()

@@ -94,6 +94,21 @@ MATRIX: dict[tuple[str, str], Probe] = {
     ("GET", "/apply/check"): Probe("/apply/check", everyone(200)),
     ("POST", "/apply/check"): Probe("/apply/check", everyone(302), data={}),
     ("GET", "/apply/done"): Probe("/apply/done", row(404, 200, *[404] * 8)),
+    # Track your case (issue 14): public; without a reference or code it goes back to the start.
+    ("GET", "/track"): Probe("/track", everyone(200)),
+    ("POST", "/track"): Probe("/track", everyone(422), data={}),
+    ("GET", "/track/code"): Probe("/track/code", everyone(302)),
+    ("POST", "/track/code"): Probe("/track/code", everyone(302), data={}),
+    ("GET", "/track/case"): Probe("/track/case", everyone(302)),
+    ("GET", "/track/letters/<int:letter_id>"): Probe("/track/letters/{letter}", everyone(404)),
+    ("POST", "/track/finish"): Probe("/track/finish", everyone(302), data={}),
+    # GOV.UK Notify's delivery receipts: only with the callback's bearer token.
+    ("POST", "/notify/receipts"): Probe("/notify/receipts", everyone(401), json={}),
+    # Every officer's own notification settings.
+    ("GET", "/account/notifications"): Probe("/account/notifications", OFFICER_PAGE),
+    ("POST", "/account/notifications"): Probe(
+        "/account/notifications", everyone(302), data={"task_emails": "no"}
+    ),
     ("GET", "/sign-in"): Probe("/sign-in", everyone(200)),
     ("POST", "/sign-in"): Probe("/sign-in", everyone(401), data={"username": "x"}),
     # Single sign-on is not configured in the test app (tests/test_oidc.py covers it).

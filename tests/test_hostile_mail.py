@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.letters_helpers import letters_of
+from tests.letters_helpers import letters_of, stage_messages_sent
 from tests.scenario import ANSWERS, CaseDriver
 from tests.smtp import Mailbox, smtp_server
 from tests.uploads import field_error, post_form, received_on
@@ -112,6 +112,7 @@ def _acknowledged_cases(
     for _ in range(count):
         case = CaseDriver(client, sessions)
         case.apply()
+        stage_messages_sent(sessions)
         case.complete("Acknowledge application", ANSWERS["Acknowledge application"])
         references.append(case.reference)
     return references
@@ -152,7 +153,10 @@ def test_one_letter_with_a_bad_address_fails_alone_and_the_next_are_sent(
     assert (message.status, message.attempts) == ("failed", 2)
     assert len(mailbox.messages) == 2  # the bad one never went out, in any form
     page = client.get("/outbox")  # as carol, who acknowledged
-    assert "Emails that could not be sent" in page.text and "cannot be emailed" in page.text
+    assert (
+        "Emails, texts and letters that could not be sent" in page.text
+        and "cannot be emailed" in page.text
+    )
 
 
 def test_worker_pass_goes_on_past_a_bad_letter_to_the_uploads_clean_up(

@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.letters_helpers import letters_of
+from tests.letters_helpers import letters_of, stage_messages_sent
 from tests.scenario import ANSWERS, CaseDriver
 from tests.smtp import Mailbox, free_port, smtp_server
 from trigger_workflow.cli import main
@@ -32,6 +32,7 @@ def acknowledged_case(client: FlaskClient, sessions: sessionmaker[Session]) -> C
     """Apply (the sample applicant chose email) and acknowledge: one letter is queued."""
     case = CaseDriver(client, sessions)
     case.apply()
+    stage_messages_sent(sessions)
     case.complete("Acknowledge application", ANSWERS["Acknowledge application"])
     return case
 
@@ -109,7 +110,10 @@ def test_email_is_flagged_for_a_person_after_the_last_attempt(
         == []
     )
     page = client.get("/outbox")  # as carol, who acknowledged
-    assert "Emails that could not be sent" in page.text and "alex@example.org" in page.text
+    assert (
+        "Emails, texts and letters that could not be sent" in page.text
+        and "alex@example.org" in page.text
+    )
     assert "Failed" in client.get(f"/cases/{case.reference}").text
     assert client.post(f"/outbox/{message.id}/print").status_code == 302
     [(_, message)] = letters_of(sessions, case.reference)

@@ -10,7 +10,7 @@ from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
 from trigger_workflow import logs
 from trigger_workflow.engine import calendar, script_pool
-from trigger_workflow.services.mail import letters
+from trigger_workflow.services.mail import letters, notifications
 from trigger_workflow.settings import Settings
 from trigger_workflow.web import (
     acting,
@@ -28,6 +28,8 @@ from trigger_workflow.web import (
     health,
     hostile_input,
     incidents,
+    notify_receipts,
+    officer_settings,
     oidc,
     process_versions,
     public,
@@ -36,6 +38,7 @@ from trigger_workflow.web import (
     security_log,
     sign_in,
     tasks,
+    tracking,
     uploads,
     validate,
 )
@@ -76,6 +79,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     database.init_app(app, settings)
     script_pool.configure_from(settings)
     letters.configure(app.extensions["trigger_workflow.sessions"], letters.council_from(settings))
+    notifications.configure(
+        app.extensions["trigger_workflow.sessions"], notifications.options_from(settings)
+    )
     uploads.init_app(app, settings)
     assets.init_app(app, settings)
     errors.init_app(app)
@@ -104,6 +110,9 @@ def create_app(settings: Settings | None = None) -> Flask:
         claims.bp,
         health.bp,
         security_log.bp,
+        notify_receipts.bp,
+        officer_settings.bp,
+        tracking.bp,
     ):
         app.register_blueprint(blueprint)
     return app

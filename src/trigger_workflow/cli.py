@@ -21,7 +21,7 @@ from trigger_workflow.samples import DEMO_PASSWORD
 from trigger_workflow.services import demo
 from trigger_workflow.services.accounts import actors, passwords
 from trigger_workflow.services.casework import queries
-from trigger_workflow.services.mail import letters
+from trigger_workflow.services.mail import letters, notifications
 from trigger_workflow.services.process_owners import processes
 from trigger_workflow.settings import Settings
 from trigger_workflow.store import db
@@ -42,6 +42,7 @@ class Context:
             self._engine = db.make_engine(self.settings.database_url)
             factory = db.make_session_factory(self._engine)
             letters.configure(factory, letters.council_from(self.settings))
+            notifications.configure(factory, notifications.options_from(self.settings))
             self._session = factory()
         return self._session
 
@@ -539,6 +540,7 @@ def worker(ctx: Context, interval: float, once: bool) -> None:
     engine = db.make_engine(ctx.settings.database_url)
     sessions = db.make_session_factory(engine)
     letters.configure(sessions, letters.council_from(ctx.settings))
+    notifications.configure(sessions, notifications.options_from(ctx.settings))
     click.echo(f"Worker started (every {interval:g} s).")
     try:
         while True:
@@ -610,6 +612,7 @@ def outbox_send(ctx: Context, interval: float, once: bool) -> None:
     sessions = db.make_session_factory(engine)
     server = outbox.mail_server_from(ctx.settings)
     letters.configure(sessions, letters.council_from(ctx.settings))
+    notifications.configure(sessions, notifications.options_from(ctx.settings))
     try:
         while True:
             letters.make_pending_pdfs(sessions)
@@ -638,7 +641,8 @@ def outbox_list(ctx: Context) -> None:
         address = (message.postal_address or "no postal address").replace("\n", ", ")
         click.echo(f"print  {message.id:5}  letter {message.letter_id:5}  {address}")
     for message in outbox.needing_attention(session):
-        click.echo(f"failed {message.id:5}  {message.recipient_email}  {message.last_error}")
+        to = message.recipient_email or message.recipient_phone
+        click.echo(f"failed {message.id:5}  {to}  {message.last_error}")
 
 
 @outbox_group.command("forget-unclaimed-uploads")

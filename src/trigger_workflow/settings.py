@@ -57,6 +57,25 @@ class Settings:
     smtp_password: str = ""
     mail_from: str = ""
     outbox_max_attempts: int = 5
+    # GOV.UK Notify (issue 14): off unless an API key is set. With it, emails and text messages
+    # go through Notify instead of SMTP, each with a Notify template whose placeholders are
+    # ((subject)) and ((body)) (and ((link_to_file)) for emailed letters); with notify_letters,
+    # letters for post are sent to Notify to print and post instead of the print queue.
+    notify_api_key: str = ""
+    notify_base_url: str = "https://api.notifications.service.gov.uk"
+    notify_email_template_id: str = ""
+    notify_letter_email_template_id: str = ""
+    notify_sms_template_id: str = ""
+    notify_letters: bool = False
+    notify_callback_token: str = ""
+    notify_timeout_seconds: float = 30.0
+    # Links in officers' task emails start with this address (e.g. https://asb.example.gov.uk).
+    public_base_url: str = ""
+    # Track your case (issue 14): how long a one-time code lasts, and how many codes may be asked
+    # for per reference and per client address in an hour.
+    tracking_code_minutes: int = 15
+    tracking_codes_per_reference: int = 3
+    tracking_requests_per_address: int = 20
     upload_max_bytes: int = 10 * 1024 * 1024
     # Hostile input (issue 11): how much the public may upload with forms not (yet) sent, per
     # client address and in all, and how long such uploads are kept.
@@ -133,6 +152,19 @@ class Settings:
                 f"{ENV_PREFIX}SCRIPT_TIME_LIMIT_SECONDS, _SCRIPT_DATA_LIMIT_KB and _SCRIPT_WORKERS "
                 f"must be positive, and {ENV_PREFIX}SCRIPT_MEMORY_LIMIT_MB at least 64."
             )
+        if self.notify_api_key and not (
+            self.notify_email_template_id and self.notify_sms_template_id
+        ):
+            raise ValueError(
+                f"{ENV_PREFIX}NOTIFY_API_KEY is set, so {ENV_PREFIX}NOTIFY_EMAIL_TEMPLATE_ID and "
+                f"{ENV_PREFIX}NOTIFY_SMS_TEMPLATE_ID must be set too (GOV.UK Notify templates)."
+            )
+        if (
+            self.tracking_code_minutes < 1
+            or self.tracking_codes_per_reference < 1
+            or self.tracking_requests_per_address < 1
+        ):
+            raise ValueError(f"{ENV_PREFIX}TRACKING_* settings must be positive.")
         if not self.mail_from:
             object.__setattr__(self, "mail_from", self.council_email)
         if not self.database_url:
@@ -181,6 +213,18 @@ class Settings:
             ("smtp_password", str),
             ("mail_from", str),
             ("outbox_max_attempts", int),
+            ("notify_api_key", str),
+            ("notify_base_url", str),
+            ("notify_email_template_id", str),
+            ("notify_letter_email_template_id", str),
+            ("notify_sms_template_id", str),
+            ("notify_letters", _flag),
+            ("notify_callback_token", str),
+            ("notify_timeout_seconds", float),
+            ("public_base_url", str),
+            ("tracking_code_minutes", int),
+            ("tracking_codes_per_reference", int),
+            ("tracking_requests_per_address", int),
             ("upload_max_bytes", int),
             ("upload_client_max_files", int),
             ("upload_client_max_bytes", int),
@@ -212,6 +256,15 @@ class Settings:
             with os.fdopen(descriptor, "w") as file:
                 file.write(secrets.token_hex(32))
         return replace(self, secret_key=_read_key(key_file))
+
+
+def _flag(raw: str) -> bool:
+    """Read a yes/no setting: true/yes/1/on, or false/no/0/off."""
+    if raw.strip().lower() in ("1", "true", "yes", "on"):
+        return True
+    if raw.strip().lower() in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"Expected true or false, got {raw!r}.")
 
 
 def _read_key(key_file: Path) -> str:

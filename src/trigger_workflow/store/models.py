@@ -21,6 +21,7 @@ from sqlalchemy import (
     event,
     false,
     text,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -187,6 +188,9 @@ class Officer(Base):
     # disabled accounts. Their sessions are rows of officer_session (issue 11).
     password_hash: Mapped[str | None] = mapped_column(String(200))
     disabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Notifications (issue 14): where the officer's task emails go, and whether they want them.
+    email: Mapped[str | None] = mapped_column(String(254))
+    task_emails: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class CaseView(Base):
@@ -325,15 +329,19 @@ class Letter(Base):
 
 
 class OutboxMessage(Base):
-    """How a letter reaches the applicant: an email to send (retried), or a letter to print."""
+    """One message to send: a letter (emailed, printed, or posted by GOV.UK Notify), or a short
+    notification (an email or a text message: a stage update, a task alert, a one-time code)."""
 
     __tablename__ = "outbox_message"
     __table_args__ = (Index("ix_outbox_status_next", "status", "next_attempt_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    letter_id: Mapped[int] = mapped_column(ForeignKey("letter.id"), unique=True)
-    channel: Mapped[str] = mapped_column(String(10))  # email / print
+    # A letter's delivery has its letter; a notification has none, but its case (if any),
+    # purpose, subject and body.
+    letter_id: Mapped[int | None] = mapped_column(ForeignKey("letter.id"), unique=True)
+    channel: Mapped[str] = mapped_column(String(10))  # email / sms / print / post (Notify)
     recipient_email: Mapped[str | None] = mapped_column(String(254))
+    recipient_phone: Mapped[str | None] = mapped_column(String(30))
     postal_address: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(20))  # queued / sent / failed / printed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -341,8 +349,46 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None]
     done_by: Mapped[str | None] = mapped_column(String(100))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"), index=True)
+    purpose: Mapped[str | None] = mapped_column(String(30))  # stage / task / escalation / code
+    subject: Mapped[str | None] = mapped_column(String(300))
+    body: Mapped[str | None] = mapped_column(Text)
+    # GOV.UK Notify's id for what it was given, and the latest delivery receipt it sent back.
+    provider_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    delivery_status: Mapped[str | None] = mapped_column(String(30))
+    delivery_updated_at: Mapped[datetime | None]
 
-    letter: Mapped[Letter] = relationship(back_populates="outbox")
+    letter: Mapped[Letter | None] = relationship(back_populates="outbox")
+
+
+class RateLimit(Base):
+    """Requests counted in a fixed window per key (a reference, a client address), issue 14.
+
+    One row per key, counted by one conditional UPDATE, so concurrent requests cannot overshoot.
+    """
+
+    __tablename__ = "rate_limit"
+    __table_args__ = (Index("ix_rate_limit_window", "window_started_at"),)
+
+    scope: Mapped[str] = mapped_column(String(20), primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    window_started_at: Mapped[datetime]
+
+
+class TrackingCode(Base):
+    """A one-time code sent to an applicant to see their case (issue 14): only its hash is kept."""
+
+    __tablename__ = "tracking_code"
+    __table_args__ = (Index("ix_tracking_code_case_created", "case_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    wrong_tries: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Incident(Base):

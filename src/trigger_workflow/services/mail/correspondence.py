@@ -12,7 +12,7 @@ from trigger_workflow.services.accounts import access
 from trigger_workflow.services.accounts.actors import COORDINATOR, Actor
 from trigger_workflow.services.applications import documents
 from trigger_workflow.services.audit import access_log
-from trigger_workflow.services.mail import letters, outbox
+from trigger_workflow.services.mail import letters, notify, outbox
 from trigger_workflow.store.models import Case, Document, Letter, OutboxMessage
 
 STATUS_TEXT = {"queued": "Queued", "sent": "Sent", "failed": "Failed", "printed": "Printed"}
@@ -26,6 +26,7 @@ class LetterRow:
     channel: str
     status: str
     detail: str
+    tone: str = "blue"  # the status tag's colour: green delivered, red failed, blue on its way
 
 
 @dataclass(frozen=True)
@@ -40,8 +41,8 @@ class CaseCorrespondence:
 class OutboxPage:
     """The coordinator's print queue, and the emails that need a person."""
 
-    to_print: list[tuple[OutboxMessage, Letter, str]]
-    failed: list[tuple[OutboxMessage, Letter, str]]
+    to_print: list[tuple[OutboxMessage, Letter | None, str]]
+    failed: list[tuple[OutboxMessage, Letter | None, str]]
 
 
 def for_case(session: Session, case: Case) -> CaseCorrespondence:
@@ -49,14 +50,11 @@ def for_case(session: Session, case: Case) -> CaseCorrespondence:
     rows = []
     for letter in letters.for_case(session, case.id):
         message = letter.outbox
-        rows.append(
-            LetterRow(
-                letter,
-                message.channel,
-                STATUS_TEXT.get(message.status, message.status),
-                _detail(message),
-            )
-        )
+        status = STATUS_TEXT.get(message.status, message.status)
+        if message.status == "sent" and message.delivery_status:
+            # GOV.UK Notify's latest delivery receipt says more than "sent".
+            status = notify.DELIVERY_TEXT.get(message.delivery_status, status)
+        rows.append(LetterRow(letter, message.channel, status, _detail(message), _tone(message)))
     return CaseCorrespondence(rows, documents.for_case(session, case.id))
 
 
@@ -93,14 +91,25 @@ def outbox_page(session: Session, actor: Actor) -> OutboxPage:
 
 def _with_letters(
     session: Session, messages: list[OutboxMessage]
-) -> list[tuple[OutboxMessage, Letter, str]]:
+) -> list[tuple[OutboxMessage, Letter | None, str]]:
+    """Each message with its letter (None for a notification) and its case's reference."""
     found = []
     for message in messages:
-        letter = session.get(Letter, message.letter_id)
-        assert letter is not None
-        reference = session.scalar(select(Case.reference).where(Case.id == letter.case_id))
+        letter = session.get(Letter, message.letter_id) if message.letter_id else None
+        case_id = letter.case_id if letter else message.case_id
+        reference = session.scalar(select(Case.reference).where(Case.id == case_id))
         found.append((message, letter, reference or ""))
     return found
+
+
+def _tone(message: OutboxMessage) -> str:
+    if message.status == "failed" or message.delivery_status in notify.FAILED_DELIVERY:
+        return "red"
+    if message.status == "printed" or message.delivery_status in ("delivered", "received"):
+        return "green"
+    if message.status == "sent" and message.delivery_status is None:
+        return "green"
+    return "blue"
 
 
 def _detail(message: OutboxMessage) -> str:
@@ -110,4 +119,6 @@ def _detail(message: OutboxMessage) -> str:
         return f"gave up after {message.attempts} attempts: {message.last_error}"
     if message.channel == "email":
         return f"to {message.recipient_email}"
+    if message.channel == "post":
+        return "printed and posted by GOV.UK Notify"
     return "by post"

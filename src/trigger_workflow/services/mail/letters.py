@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from trigger_workflow import pdf
 from trigger_workflow.engine import calendar
 from trigger_workflow.services.accounts.actors import Actor
+from trigger_workflow.services.mail import notifications
 from trigger_workflow.services.mail.letter_content import BUILDERS, LARGE_PRINT, text_of
 from trigger_workflow.services.process_owners import processes
 from trigger_workflow.store.models import Case, Event, Letter, Officer, OutboxMessage
@@ -83,7 +84,9 @@ def council_of(session: Session) -> Council:
 
 def configure(session_factory: Any, council: Council) -> None:
     """Give every session of a factory the council details that letters are signed with."""
-    session_factory.configure(info={SESSION_INFO_KEY: council})
+    session_factory.configure(
+        info={**session_factory.kw.get("info", {}), SESSION_INFO_KEY: council}
+    )
 
 
 _templates = Environment(
@@ -116,7 +119,7 @@ def write_after_task(
         html_sha256=hashlib.sha256(html.encode()).hexdigest(),
         created_by=actor.username,
     )
-    letter.outbox = _outbox_entry(applicant)
+    letter.outbox = _outbox_entry(applicant, notifications.options_of(session).post_by_notify)
     session.add(letter)
     return letter
 
@@ -234,12 +237,14 @@ def for_case(session: Session, case_id: int) -> list[Letter]:
     return list(session.scalars(query))
 
 
-def _outbox_entry(applicant: dict[str, Any]) -> OutboxMessage:
-    """Email when the applicant chose email and gave an address; otherwise print and post."""
+def _outbox_entry(applicant: dict[str, Any], post_by_notify: bool = False) -> OutboxMessage:
+    """Email when the applicant chose email and gave an address; otherwise print and post
+    (or, when configured, give it to GOV.UK Notify to print and post: channel ``post``)."""
     email = text_of(applicant.get("email"))
     # The postal address is kept either way: a person may print an email that could not be sent.
     address = "\n".join([text_of(applicant.get("name")), *_address_lines(applicant)]).strip()
-    channel = "email" if applicant.get("preferred_contact") == "email" and email else "print"
+    post = "post" if post_by_notify else "print"
+    channel = "email" if applicant.get("preferred_contact") == "email" and email else post
     return OutboxMessage(
         channel=channel,
         recipient_email=email or None,

@@ -1,4 +1,10 @@
-"""Deliver letters: email them over SMTP (each exactly once, retried with backoff), or print them.
+"""Deliver letters and notifications: email (SMTP or GOV.UK Notify), text, post, or print them.
+
+A notification (a short stage update, a task alert, a one-time code) is an outbox row with no
+letter, delivered by the same sender under the same rules. When GOV.UK Notify is configured
+(``notify``), emails and text messages go through it, and letters for post may too (channel
+``post``); Notify's refusals of a message itself (4xx) fail that message at once, and its
+5xx answers and timeouts are retried like a mail server's.
 
 Every letter gets one outbox row when it is written (``letters.write_after_task``). An email row
 is ``queued`` until a sender delivers it (``sent``); a failure of any kind (the server, the
@@ -31,7 +37,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from trigger_workflow.errors import NotFound, NotPermitted, TriggerWorkflowError
 from trigger_workflow.schema_forms.formats import email_problem
 from trigger_workflow.services.accounts.actors import COORDINATOR, Actor
-from trigger_workflow.services.mail import letters
+from trigger_workflow.services.mail import letters, notify
 from trigger_workflow.store.models import Case, Letter, OutboxMessage, utcnow
 
 log = logging.getLogger(__name__)
@@ -51,10 +57,17 @@ class MailServer:
     user: str = ""
     password: str = ""
     timeout: float = 30.0
+    # GOV.UK Notify, when configured: emails and texts (and letters for post) go through it.
+    notify: notify.NotifySettings | None = None
+
+    @property
+    def channels(self) -> tuple[str, ...]:
+        """Return the channels this sender delivers (text and post need Notify)."""
+        return ("email", "sms", "post") if self.notify else ("email",)
 
 
 def mail_server_from(settings: Any) -> MailServer:
-    """Return the mail server the application's settings name."""
+    """Return the mail server (and GOV.UK Notify, if configured) the settings name."""
     return MailServer(
         host=settings.smtp_host,
         port=settings.smtp_port,
@@ -62,6 +75,7 @@ def mail_server_from(settings: Any) -> MailServer:
         security=settings.smtp_security,
         user=settings.smtp_user,
         password=settings.smtp_password,
+        notify=notify.notify_from(settings),
     )
 
 
@@ -89,14 +103,15 @@ def send_due(
     """
     report = SendReport()
     passed_over: set[int] = set()  # letters whose failure could not even be recorded
+    client = server.notify.client() if server.notify else None
     for _ in range(limit):
         with sessions() as session:
-            message = _claim_next(session, now or utcnow(), passed_over)
+            message = _claim_next(session, now or utcnow(), passed_over, server.channels)
             if message is None:
                 return report
             message_id = message.id
             try:
-                _send_one(session, server, message, max_attempts, now or utcnow(), report)
+                _send_one(session, server, client, message, max_attempts, now or utcnow(), report)
                 session.commit()
             except Exception:
                 # Even the failure could not be written (the database went away?): leave the
@@ -110,30 +125,80 @@ def send_due(
 def _send_one(
     session: Session,
     server: MailServer,
+    client: Any,
     message: OutboxMessage,
     max_attempts: int,
     now: datetime,
     report: SendReport,
 ) -> None:
-    """Build and send one claimed email inside a savepoint; record success or failure on it."""
+    """Build and send one claimed message inside a savepoint; record success or failure on it."""
     try:
         with session.begin_nested():
-            _deliver(server, _email_for(session, message))
+            provider_id = _deliver_message(session, server, client, message)
     except Exception as error:
         # The savepoint is rolled back (a PostgreSQL error no longer poisons the transaction);
         # the claim, and so the attempt, stays.
         if not isinstance(error, smtplib.SMTPException | OSError):
-            log.warning("Outbox letter %s could not be sent: %s", message.id, error)
+            log.warning("Outbox message %s could not be sent: %s", message.id, error)
         _record_failure(message, error, max_attempts, now)
         (report.failed if message.status == "failed" else report.retrying).append(message.id)
         return
     message.status, message.sent_at, message.last_error = "sent", utcnow(), None
     message.next_attempt_at = None
+    if provider_id:
+        message.provider_id, message.delivery_status = provider_id, "created"
+        message.delivery_updated_at = utcnow()
     report.sent.append(message.id)
 
 
+def _deliver_message(
+    session: Session, server: MailServer, client: Any, message: OutboxMessage
+) -> str | None:
+    """Send one message by its channel; return GOV.UK Notify's id for it, if Notify sent it."""
+    reference = f"outbox-{message.id}"  # the same on every attempt
+    if message.channel == "sms":
+        if server.notify is None:
+            raise notify.NotifyNotSetUp("Text messages need GOV.UK Notify, which is not set up.")
+        return notify.send_sms(
+            client, server.notify, message.recipient_phone or "", message.body or "", reference
+        )
+    if message.letter_id is None:  # a notification by email
+        to = _checked_address(message)
+        if server.notify is not None:
+            return notify.send_email(
+                client, server.notify, to, message.subject or "", message.body or "", reference
+            )
+        _deliver(server, _notification_email(message, to))
+        return None
+    letter = session.get(Letter, message.letter_id)
+    assert letter is not None
+    case_reference = session.scalar(select(Case.reference).where(Case.id == letter.case_id))
+    if message.channel == "post":
+        if server.notify is None:
+            raise notify.NotifyNotSetUp("Posting through GOV.UK Notify is not set up.")
+        return notify.send_precompiled_letter(
+            client, letters.ensure_pdf(session, letter), f"letter-{letter.id}"
+        )
+    if server.notify is not None:
+        return notify.send_letter_email(
+            client,
+            server.notify,
+            _checked_address(message),
+            letter.subject,
+            _covering_note(letter, case_reference),
+            letters.ensure_pdf(session, letter),
+            _filename(letter, case_reference),
+            reference,
+        )
+    _deliver(server, _email_for(session, message))
+    return None
+
+
 def _claim_next(
-    session: Session, now: datetime, passed_over: set[int] | None = None
+    session: Session,
+    now: datetime,
+    passed_over: set[int] | None = None,
+    channels: tuple[str, ...] = ("email",),
 ) -> OutboxMessage | None:
     """Take the next due email for this sender, or None; other senders skip it until we commit.
 
@@ -144,7 +209,7 @@ def _claim_next(
     due = (
         select(OutboxMessage.id)
         .where(
-            OutboxMessage.channel == "email",
+            OutboxMessage.channel.in_(channels),
             OutboxMessage.status == "queued",
             (OutboxMessage.next_attempt_at.is_(None)) | (OutboxMessage.next_attempt_at <= now),
             OutboxMessage.id.not_in(passed_over or ()),
@@ -167,24 +232,52 @@ def _claim_next(
 
 
 def _record_failure(message: OutboxMessage, error: Exception, most: int, now: datetime) -> None:
-    message.last_error = f"{type(error).__name__}: {error}"[:2000]
-    if message.attempts >= most:
+    message.last_error = notify.describe(error)[:2000]
+    # GOV.UK Notify refused the message itself (a bad number, a template that does not fit):
+    # trying again cannot help, so it waits for a person at once.
+    if message.attempts >= most or notify.is_permanent(error):
         message.status, message.next_attempt_at = "failed", None
         return
     wait = min(FIRST_RETRY * 2 ** (message.attempts - 1), LONGEST_WAIT)
     message.next_attempt_at = now + wait
 
 
-def _email_for(session: Session, message: OutboxMessage) -> EmailMessage:
-    letter = session.get(Letter, message.letter_id)
-    assert letter is not None
-    reference = session.scalar(select(Case.reference).where(Case.id == letter.case_id))
+def _checked_address(message: OutboxMessage) -> str:
     problem = email_problem(message.recipient_email or "")
     if problem is not None:
         raise ValueError(
             f"The address {message.recipient_email!r} cannot be emailed ({problem}) "
-            "Print and post the letter instead."
+            + ("Print and post the letter instead." if message.letter_id else "")
         )
+    return message.recipient_email or ""
+
+
+def _notification_email(message: OutboxMessage, to: str) -> EmailMessage:
+    """A short notification as a plain-text email (its subject never says anything personal)."""
+    email = EmailMessage()
+    email["Subject"] = message.subject or ""
+    email["To"] = to
+    email["Message-ID"] = f"<outbox-{message.id}@trigger-workflow.invalid>"
+    email.set_content(message.body or "")
+    return email
+
+
+def _covering_note(letter: Letter, reference: str | None) -> str:
+    return (
+        f"Dear {letter.recipient_name},\n\nPlease find our letter about your ASB case review, "
+        f"reference {reference}, at the link below."
+    )
+
+
+def _filename(letter: Letter, reference: str | None) -> str:
+    return f"{reference}-{letter.kind.replace('_', '-')}.pdf"
+
+
+def _email_for(session: Session, message: OutboxMessage) -> EmailMessage:
+    letter = session.get(Letter, message.letter_id)
+    assert letter is not None
+    reference = session.scalar(select(Case.reference).where(Case.id == letter.case_id))
+    _checked_address(message)
     email = EmailMessage()
     email["Subject"] = letter.subject
     email["To"] = message.recipient_email or ""
@@ -201,7 +294,7 @@ def _email_for(session: Session, message: OutboxMessage) -> EmailMessage:
         letters.ensure_pdf(session, letter),
         maintype="application",
         subtype="pdf",
-        filename=f"{reference}-{letter.kind.replace('_', '-')}.pdf",
+        filename=_filename(letter, reference),
     )
     return email
 
@@ -250,6 +343,10 @@ def print_instead(session: Session, message_id: int, actor: Actor) -> OutboxMess
     message = _for_coordinator(session, message_id, actor)
     if message.status != "failed":
         raise TriggerWorkflowError(f"Letter {message_id} has not failed (it is {message.status}).")
+    if message.letter_id is None:
+        raise TriggerWorkflowError(
+            f"Message {message_id} is a notification, not a letter to print."
+        )
     message.channel, message.status, message.done_by = "print", "queued", actor.username
     session.commit()
     return message

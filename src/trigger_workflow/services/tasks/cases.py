@@ -29,7 +29,7 @@ from trigger_workflow.services.accounts import access, actors
 from trigger_workflow.services.accounts.actors import COORDINATOR, PUBLIC, Actor
 from trigger_workflow.services.applications import eligibility
 from trigger_workflow.services.casework import recommendations
-from trigger_workflow.services.mail import letters
+from trigger_workflow.services.mail import letters, notifications
 from trigger_workflow.services.process_owners import incidents, processes
 from trigger_workflow.services.tasks import records, rules
 from trigger_workflow.store.models import (
@@ -339,6 +339,7 @@ def _record_completion(
     )
     recommendations.after_task(session, case, task.spec_name, data, task.id)
     letters.write_after_task(session, case, task.spec_name, task.id, {**task.data, **data}, actor)
+    notifications.after_task(session, case, task.spec_name, {**task.data, **data})
 
 
 def _application_task(

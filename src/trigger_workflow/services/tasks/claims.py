@@ -19,6 +19,7 @@ from trigger_workflow.engine.calendar import UK_TIME
 from trigger_workflow.errors import NotFound, NotPermitted, TriggerWorkflowError
 from trigger_workflow.services.accounts import access, actors
 from trigger_workflow.services.accounts.actors import COORDINATOR, Actor
+from trigger_workflow.services.mail import notifications
 from trigger_workflow.services.tasks import records
 from trigger_workflow.services.tasks.cases import _all_or_nothing, _locked_case, _not_open
 from trigger_workflow.store.models import Case, OpenTask, utcnow
@@ -166,6 +167,8 @@ def _change(
             task=_as_human_task(task),
             detail={"from": expected, "to": new_assignee, "stage": task.stage},
         )
+        if kind == "task_reassigned" and new_assignee:
+            notifications.task_given(session, task, reference, new_assignee, actor.username)
     return ClaimResult(reference, name, new_assignee)
 
 

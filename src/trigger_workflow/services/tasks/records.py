@@ -15,6 +15,7 @@ from trigger_workflow.engine import calendar, serialization
 from trigger_workflow.engine import workflow as engine
 from trigger_workflow.services.accounts import access
 from trigger_workflow.services.accounts.actors import PARTNER, Actor
+from trigger_workflow.services.mail import notifications
 from trigger_workflow.services.process_owners import processes
 from trigger_workflow.store import chain
 from trigger_workflow.store.models import Case, Event, OpenTask, ReferenceCounter, utcnow
@@ -54,11 +55,12 @@ def save_case(
     have = {row.id for row in case.open_tasks}
     today = calendar.today()
     new_agencies = set()
+    opened = []
     for task in ready.values():
         if task.id in have:
             continue
         role = deployed.role_for_lane(task.lane)
-        case.open_tasks.append(
+        opened.append(
             OpenTask(
                 id=task.id,
                 task_spec=task.spec_name,
@@ -70,8 +72,10 @@ def save_case(
                 due_on=_due_on(deployed, task.spec_name, case.received_on, today, done),
             )
         )
+        case.open_tasks.append(opened[-1])
         if role == PARTNER and task.agency:
             new_agencies.add(task.agency)
+    notifications.after_save(session, case, opened)  # escalations alert their officers
     # R22: an agency offered a task on the case takes part in it and may see it from now on.
     access.share_case(session, case, new_agencies)
 
