@@ -14,7 +14,6 @@ from typing import Any
 from flask import (
     Blueprint,
     abort,
-    current_app,
     redirect,
     render_template,
     request,
@@ -33,7 +32,7 @@ from trigger_workflow.services.tasks import cases
 from trigger_workflow.store.models import ApplicationDraft
 from trigger_workflow.web import uploads
 from trigger_workflow.web.database import get_session
-from trigger_workflow.web.form_pages import FormState, reference_prefix
+from trigger_workflow.web.form_pages import FormState
 
 bp = Blueprint("public", __name__)
 DRAFT = "application_draft"  # the session holds the draft's random id, and nothing else
@@ -128,9 +127,10 @@ def check() -> Any:
         return redirect(url_for("public.done"))
     problems: list[Any] = []
     if request.method == "POST":
-        prefix = reference_prefix(current_app)
         data = {**draft.data, **ONLINE}
-        command = cases.SubmitApplication(data, actors.PUBLIC, draft.submission_key, None, prefix)
+        command = cases.SubmitApplication(
+            data, actors.PUBLIC, draft.submission_key, None, draft.authority_id
+        )
         try:
             result = cases.submit_application(get_session(), command)
         except FormInvalid as error:
