@@ -44,6 +44,14 @@ def in_authorities(actor: Actor) -> ColumnElement[bool]:
     return Case.authority_id.in_(sorted(actor.authorities))
 
 
+def of_visible_authorities(actor: Actor, case_id: Any) -> list[ColumnElement[bool]]:
+    """Return conditions on a row's case id (a task's, a letter's…): its case is of an authority
+    this officer serves. Nothing for a county-wide officer."""
+    if actor.authorities is None:
+        return []
+    return [case_id.in_(select(Case.id).where(in_authorities(actor)))]
+
+
 def serves(actor: Actor, case: Case) -> bool:
     """Return whether a case belongs to an authority this officer serves."""
     return actor.authorities is None or case.authority_id in actor.authorities

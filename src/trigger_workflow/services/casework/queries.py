@@ -134,6 +134,7 @@ def open_tasks_for(session: Session, actor: Actor, limit: int = 200) -> list[Tas
         .where(
             OpenTask.agency == actor.agency if actor.role == PARTNER else OpenTask.agency.is_(None)
         )
+        .where(access.in_authorities(actor))
         .order_by(OpenTask.due_on, OpenTask.created_at)
         .limit(limit)
     )
