@@ -18,7 +18,7 @@ from trigger_workflow.engine.loader import ProcessFiles
 from trigger_workflow.errors import DiagramError, TriggerWorkflowError
 from trigger_workflow.samples import DEMO_PASSWORD
 from trigger_workflow.services import demo
-from trigger_workflow.services.accounts import actors, passwords
+from trigger_workflow.services.accounts import actors, authorities, passwords
 from trigger_workflow.services.casework import queries
 from trigger_workflow.services.mail import letters
 from trigger_workflow.services.process_owners import processes
@@ -152,6 +152,8 @@ def officers() -> None:
 @click.option(
     "--no-password", is_flag=True, help="No password: the officer signs in through OpenID Connect."
 )
+@click.option("--authority", help="The authority's short name; by default the first authority.")
+@click.option("--county-wide", is_flag=True, help="No authority: sees every authority's cases.")
 @pass_context
 def officers_add(
     ctx: Context,
@@ -161,14 +163,18 @@ def officers_add(
     agency: str | None,
     password_stdin: bool,
     no_password: bool,
+    authority: str | None,
+    county_wide: bool,
 ) -> None:
     """Add an officer with a role (and agency) and a password (prompted for unless given)."""
     try:
         actors.check_role(role, agency)  # before asking for a password
+        place = authorities.get(ctx.session(), authority).id if authority else None
         password_hash = None if no_password else _new_password_hash(ctx, password_stdin)
         actors.add_officer(
-            ctx.session(), username, display_name, role, agency, password_hash, by=_operator()
-        )
+            ctx.session(), username, display_name, role, agency, password_hash, by=_operator(),
+            authority_id=place, county_wide=county_wide,
+        )  # fmt: skip
     except TriggerWorkflowError as error:
         raise click.ClickException(error.message) from error
     click.echo(f"Added {username} ({role}{', ' + agency if agency else ''})")
@@ -678,3 +684,8 @@ def outbox_printed(ctx: Context, message_id: int, username: str) -> None:
     except TriggerWorkflowError as error:
         raise click.ClickException(error.message) from error
     click.echo(f"Letter {message_id} marked as printed and posted.")
+
+
+from trigger_workflow.cli_authorities import authorities_group  # noqa: E402 (uses Context)
+
+main.add_command(authorities_group)
