@@ -88,6 +88,8 @@ def problems(details: AuthorityDetails) -> list[str]:
 def save(session: Session, details: AuthorityDetails, existing: str | None = None) -> Authority:
     """Add an authority, or change the one with the code `existing`; refuse bad details."""
     found = problems(details)
+    if existing is None:
+        default_authority(session)  # the settings' council stays the first authority
     authority = get(session, existing) if existing else Authority()
     if session.scalar(
         select(Authority).where(Authority.code == details.code, Authority.id != authority.id)
