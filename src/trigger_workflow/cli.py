@@ -17,7 +17,7 @@ from trigger_workflow.engine import script_pool
 from trigger_workflow.engine.loader import ProcessFiles
 from trigger_workflow.errors import DiagramError, TriggerWorkflowError
 from trigger_workflow.samples import DEMO_PASSWORD
-from trigger_workflow.services import demo
+from trigger_workflow.services import demo, demo_county
 from trigger_workflow.services.accounts import actors, authorities, passwords
 from trigger_workflow.services.casework import queries
 from trigger_workflow.services.mail import letters
@@ -111,9 +111,16 @@ def demo_command(ctx: Context, count: int) -> None:
     files = processes.read_process_files(ctx.settings.processes_dir, ctx.settings.forms_dir)
     _deploy_or_exit(ctx.session(), files, "demo")
     hashing = passwords.Hashing(ctx.settings.argon2_time_cost, ctx.settings.argon2_memory_kib)
-    created = demo.load(ctx.session(), count, passwords.hash_password(DEMO_PASSWORD, hashing))
+    password_hash = passwords.hash_password(DEMO_PASSWORD, hashing)
+    created = demo.load(ctx.session(), count, password_hash)
+    county = demo_county.load(ctx.session(), password_hash)
     click.echo(
         f"Demo data ready: {len(created)} new cases, {len(actors.list_officers(ctx.session()))} officers."
+    )
+    click.echo(
+        f"County demo: {len(county)} new cases in Chesterfield (cath, abe) and Amber Valley "
+        "(avery); pete (police), heath (health), olu (OPCC) and adam (administrator) are "
+        "county-wide."
     )
     click.echo(
         f"Demo officers (carol, pete, hana, heath, ingrid, olu, ada, owen, adam) sign in with the "
