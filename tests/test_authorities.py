@@ -293,3 +293,49 @@ def test_the_command_line_adds_authorities_and_gives_officers_theirs(database_ur
     assert "There is no authority 'nowhere'" in run(
         "authorities", "assign", "cath", "nowhere", code=1
     )
+
+
+def test_r14_a_review_asks_only_agencies_that_serve_the_council_and_take_part_there(
+    sessions: sessionmaker[Session], deployed: processes.DeployResult
+) -> None:
+    """R14: a Chesterfield review may ask the county-wide police and Chesterfield's own police
+    officer, not housing (its only officer serves Derby City); once Chesterfield lists only the
+    council and the police as taking part, health (county-wide) is no longer offered either."""
+    from tests.audit_cases import open_task
+    from trigger_workflow.errors import FormInvalid
+    from trigger_workflow.services.casework import queries
+
+    county = two_authorities(sessions)
+    with sessions() as session:
+        made = cases.submit_application(
+            session,
+            cases.SubmitApplication(APPLICATION, actors.PUBLIC, None, None, county.chesterfield),
+        )
+        case = session.scalar(select(Case).where(Case.reference == made.reference))
+        assert case is not None
+        health = actors.officer_account(session, "heath")
+        authorities.set_officer_authority(session, health, None, county_wide=True)
+        session.commit()
+        assert authorities.agencies_for(session, case) == {"police", "health"}
+        cath = actors.find_officer(session, "cath")
+        from trigger_workflow.samples import ANSWERS
+
+        for step in ("acknowledge_application", "record_complaints", "decide_threshold"):
+            task = open_task(session, made.reference, step, None)
+            cases.complete_task(
+                session, cases.CompleteTask(made.reference, task, ANSWERS[step], cath)
+            )
+        task = open_task(session, made.reference, "choose_agencies", None)
+        offered = queries.task_form(session, task, cath).schema["properties"]["agencies"]
+        assert {c["const"] for c in offered["items"]["oneOf"]} == {"police", "health"}
+        with pytest.raises(FormInvalid, match="No active officer of Housing provider"):
+            cases.complete_task(
+                session, cases.CompleteTask(made.reference, task, {"agencies": ["housing"]}, cath)
+            )
+        session.rollback()
+        authorities.save(
+            session,
+            _details(agencies=["council", "police"]),
+            existing="chesterfield",
+        )
+        assert authorities.agencies_for(session, case) == {"police"}

@@ -10,11 +10,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, true
 from sqlalchemy.orm import Session
 
 from trigger_workflow.errors import FieldProblem, FormInvalid, NotFound, TriggerWorkflowError
-from trigger_workflow.services.accounts.actors import AGENCIES, Actor
+from trigger_workflow.services.accounts.actors import AGENCIES, PARTNER, Actor
 from trigger_workflow.store.models import Authority, Case, Officer, OfficerAuthority, ProcessVersion
 
 # The Act's maxima (s.104(11), R6): at most three qualifying complaints, an application within six
@@ -214,6 +214,32 @@ def code_of(session: Session, authority_id: int) -> str:
     """Return an authority's short name."""
     authority = session.get(Authority, authority_id)
     return authority.code if authority else ""
+
+
+def agencies_for(session: Session, case: Case) -> frozenset[str]:
+    """Return the agencies a case's review may ask (R14): those with an active partner officer
+    who serves the case's authority (its own, by grant, or county-wide), and, where the
+    authority lists the agencies taking part locally, only those."""
+    serves = or_(
+        Officer.county_wide.is_(True),
+        Officer.authority_id == case.authority_id,
+        Officer.id.in_(
+            select(OfficerAuthority.officer_id).where(
+                OfficerAuthority.authority_id == case.authority_id
+            )
+        ),
+    )
+    query = select(Officer.agency).where(
+        Officer.role == PARTNER,
+        Officer.disabled.is_(False),
+        Officer.agency.is_not(None),
+        serves if case.authority_id is not None else true(),
+    )
+    staffed = frozenset(a for a in session.scalars(query.distinct()) if a)
+    authority = session.get(Authority, case.authority_id) if case.authority_id else None
+    if authority is not None and authority.agencies is not None:
+        return staffed & frozenset(authority.agencies)
+    return staffed
 
 
 def all_authorities(session: Session) -> list[Authority]:

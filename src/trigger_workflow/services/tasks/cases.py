@@ -25,7 +25,7 @@ from trigger_workflow.errors import (
     NotPermitted,
     TaskNotOpen,
 )
-from trigger_workflow.services.accounts import access, actors, authorities
+from trigger_workflow.services.accounts import access, authorities
 from trigger_workflow.services.accounts.actors import COORDINATOR, PUBLIC, Actor
 from trigger_workflow.services.applications import eligibility
 from trigger_workflow.services.casework import recommendations
@@ -282,7 +282,9 @@ def complete_task(session: Session, command: CompleteTask) -> CaseResult:
         engine.find_task(workflow, command.task_id)
         human = next(t for t in engine.human_tasks(workflow) if t.id == command.task_id)
         data = _checked(deployed, human, command.data)
-        derived = rules.check(deployed, human, data, lambda: actors.staffed_agencies(session))
+        derived = rules.check(
+            deployed, human, data, lambda: authorities.agencies_for(session, case)
+        )
         done = records.done_before(session, case, human.spec_name)
         context = records.engine_context(deployed, case.received_on, done=done) | derived
         try:
