@@ -63,6 +63,12 @@ STOPS = [4, 1, 5]
 def load(session: Session, password_hash: str | None = None) -> list[str]:
     """Add the councils, their staff and their cases (once); make the partners county-wide."""
     created: list[str] = []
+    # County-wide first: the councils' reviews ask the police, who must serve them (R14).
+    for username in COUNTY_WIDE:
+        officer = session.scalar(select(Officer).where(Officer.username == username))
+        if officer is not None and not officer.county_wide:
+            authorities.set_officer_authority(session, officer, None, county_wide=True)
+    session.commit()
     for details in COUNCILS:
         authority = session.scalar(select(Authority).where(Authority.code == details.code))
         if authority is None:
@@ -78,11 +84,6 @@ def load(session: Session, password_hash: str | None = None) -> list[str]:
         )
         if not has_cases:
             created += _cases(session, authority, STAFF[details.code][0][0])
-    for username in COUNTY_WIDE:
-        officer = session.scalar(select(Officer).where(Officer.username == username))
-        if officer is not None and not officer.county_wide:
-            authorities.set_officer_authority(session, officer, None, county_wide=True)
-    session.commit()
     return created
 
 
