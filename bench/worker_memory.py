@@ -137,7 +137,7 @@ def _summarise(
 def _one_case(bench: database.BenchDatabase) -> int:
     """Submit one real application: every letter hangs off its case."""
     with bench.sessions() as session:
-        command = cases.SubmitApplication(APPLICATION, actors.PUBLIC, None, None, "CT")
+        command = cases.SubmitApplication(APPLICATION, actors.PUBLIC, None, None, None)
         result = cases.submit_application(session, command)
         case_id = session.scalar(select(Case.id).where(Case.reference == result.reference))
     assert case_id is not None

@@ -52,6 +52,7 @@ def everyone(status: int) -> dict[str, int]:
 #                   anon applicant coord p_in p_out chair opcc owner audit admin
 ADMIN_PAGE = row(302, 302, 403, 403, 403, 403, 403, 403, 403, 200)
 ADMIN_ACTION = row(302, 302, 403, 403, 403, 403, 403, 403, 403, 422)
+NOT_COUNTY_WIDE = row(302, 302, 403, 403, 403, 403, 403, 403, 403, 403)
 OFFICER_PAGE = row(302, 302, 200, 200, 200, 200, 200, 200, 200, 200)
 CASE_LIST = row(302, 302, 200, 200, 200, 200, 200, 403, 200, 403)
 CASE_PAGE = row(302, 302, 200, 200, 404, 200, 200, 403, 200, 403)
@@ -91,6 +92,9 @@ MATRIX: dict[tuple[str, str], Probe] = {
     ("GET", "/apply"): Probe("/apply", everyone(302)),
     ("GET", "/apply/<page_id>"): Probe("/apply/who", everyone(200)),
     ("POST", "/apply/<page_id>"): Probe("/apply/who", everyone(422), data={}),
+    # Where the behaviour happens (a county's first question): a postcode is needed.
+    ("GET", "/apply/where"): Probe("/apply/where", everyone(200)),
+    ("POST", "/apply/where"): Probe("/apply/where", everyone(422), data={}),
     ("GET", "/apply/check"): Probe("/apply/check", everyone(200)),
     ("POST", "/apply/check"): Probe("/apply/check", everyone(302), data={}),
     ("GET", "/apply/done"): Probe("/apply/done", row(404, 200, *[404] * 8)),
@@ -128,6 +132,19 @@ MATRIX: dict[tuple[str, str], Probe] = {
     ),
     ("POST", "/admin/officers/<username>/unlock"): Probe(
         "/admin/officers/zed/unlock", row(302, 302, 403, 403, 403, 403, 403, 403, 403, 302), data={}
+    ),
+    # Authorities: the administrator serves one (so may change it, not add another).
+    ("GET", "/admin/authorities"): Probe("/admin/authorities", ADMIN_PAGE),
+    ("POST", "/admin/authorities"): Probe("/admin/authorities", NOT_COUNTY_WIDE, data={}),
+    ("GET", "/admin/authorities/new"): Probe("/admin/authorities/new", NOT_COUNTY_WIDE),
+    ("GET", "/admin/authorities/<code>"): Probe("/admin/authorities/derby-city", ADMIN_PAGE),
+    ("POST", "/admin/authorities/<code>"): Probe(
+        "/admin/authorities/derby-city", ADMIN_ACTION, data={}
+    ),
+    ("POST", "/admin/officers/<username>/authority"): Probe(
+        "/admin/officers/zed/authority",
+        row(302, 302, 403, 403, 403, 403, 403, 403, 403, 302),
+        data={},
     ),
     ("GET", "/tasks"): Probe("/tasks", OFFICER_PAGE),
     ("GET", "/tasks/<task_id>"): Probe("/tasks/{police_task}", POLICE_TASK),

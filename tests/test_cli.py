@@ -69,10 +69,12 @@ def test_operator_sets_up_deploys_adds_officer_and_loads_demo(database_url: str)
         input="a long enough password\n",
     )
     assert "dee" in run("officers", "list")
-    assert "3 new cases" in run("demo", "--cases", "3")
+    loaded = run("demo", "--cases", "3")
+    assert "3 new cases" in loaded and "County demo: 5 new cases in Chesterfield" in loaded
     listing = run("cases", "list")
+    prefixes = {line.split("-")[0] for line in listing.splitlines() if line.strip()}
+    assert prefixes == {"CT", "CHF", "AMV"}  # the first council's, and the county demo's two
     reference = listing.split()[0]
-    assert reference.startswith("CT-")
     shown = run("cases", "show", reference)
     assert "case_started" in shown and "task_completed" in shown
 

@@ -18,8 +18,8 @@ from trigger_workflow.engine import script_pool
 from trigger_workflow.engine.loader import ProcessFiles
 from trigger_workflow.errors import DiagramError, TriggerWorkflowError
 from trigger_workflow.samples import DEMO_PASSWORD
-from trigger_workflow.services import demo
-from trigger_workflow.services.accounts import actors, passwords
+from trigger_workflow.services import demo, demo_county
+from trigger_workflow.services.accounts import actors, authorities, passwords
 from trigger_workflow.services.casework import queries
 from trigger_workflow.services.mail import letters, notifications
 from trigger_workflow.services.process_owners import processes
@@ -116,9 +116,16 @@ def demo_command(ctx: Context, count: int) -> None:
     files = processes.read_process_files(ctx.settings.processes_dir, ctx.settings.forms_dir)
     _deploy_or_exit(ctx.session(), files, "demo")
     hashing = passwords.Hashing(ctx.settings.argon2_time_cost, ctx.settings.argon2_memory_kib)
-    created = demo.load(ctx.session(), count, passwords.hash_password(DEMO_PASSWORD, hashing))
+    password_hash = passwords.hash_password(DEMO_PASSWORD, hashing)
+    created = demo.load(ctx.session(), count, password_hash)
+    county = demo_county.load(ctx.session(), password_hash)
     click.echo(
         f"Demo data ready: {len(created)} new cases, {len(actors.list_officers(ctx.session()))} officers."
+    )
+    click.echo(
+        f"County demo: {len(county)} new cases in Chesterfield (cath, abe) and Amber Valley "
+        "(avery); pete (police), heath (health), olu (OPCC) and adam (administrator) are "
+        "county-wide."
     )
     click.echo(
         f"Demo officers (carol, pete, hana, heath, ingrid, olu, ada, owen, adam) sign in with the "
@@ -157,6 +164,8 @@ def officers() -> None:
 @click.option(
     "--no-password", is_flag=True, help="No password: the officer signs in through OpenID Connect."
 )
+@click.option("--authority", help="The authority's short name; by default the first authority.")
+@click.option("--county-wide", is_flag=True, help="No authority: sees every authority's cases.")
 @pass_context
 def officers_add(
     ctx: Context,
@@ -166,14 +175,18 @@ def officers_add(
     agency: str | None,
     password_stdin: bool,
     no_password: bool,
+    authority: str | None,
+    county_wide: bool,
 ) -> None:
     """Add an officer with a role (and agency) and a password (prompted for unless given)."""
     try:
         actors.check_role(role, agency)  # before asking for a password
+        place = authorities.get(ctx.session(), authority).id if authority else None
         password_hash = None if no_password else _new_password_hash(ctx, password_stdin)
         actors.add_officer(
-            ctx.session(), username, display_name, role, agency, password_hash, by=_operator()
-        )
+            ctx.session(), username, display_name, role, agency, password_hash, by=_operator(),
+            authority_id=place, county_wide=county_wide,
+        )  # fmt: skip
     except TriggerWorkflowError as error:
         raise click.ClickException(error.message) from error
     click.echo(f"Added {username} ({role}{', ' + agency if agency else ''})")
@@ -686,3 +699,8 @@ def outbox_printed(ctx: Context, message_id: int, username: str) -> None:
     except TriggerWorkflowError as error:
         raise click.ClickException(error.message) from error
     click.echo(f"Letter {message_id} marked as printed and posted.")
+
+
+from trigger_workflow.cli_authorities import authorities_group  # noqa: E402 (uses Context)
+
+main.add_command(authorities_group)

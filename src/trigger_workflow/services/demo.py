@@ -123,14 +123,14 @@ def load(session: Session, count: int, password_hash: str | None = None) -> list
         steps = STOP_AFTER[index % len(STOP_AFTER)]
         for spec_name, answers, agency in PLAN[:steps]:
             actor = actors.find_officer(session, AGENCY_OFFICER[agency]) if agency else carol
-            task = _open_task(session, result.reference, spec_name, agency)
+            task = open_task(session, result.reference, spec_name, agency)
             given = ack if spec_name == "acknowledge_application" else answers
             cases.complete_task(session, cases.CompleteTask(result.reference, task, given, actor))
         created.append(result.reference)
     return created
 
 
-def _open_task(session: Session, reference: str, spec_name: str, agency: str | None) -> str:
+def open_task(session: Session, reference: str, spec_name: str, agency: str | None) -> str:
     case = session.scalar(select(Case).where(Case.reference == reference))
     assert case is not None
     for task in case.open_tasks:

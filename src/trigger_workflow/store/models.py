@@ -1,4 +1,5 @@
-"""Define the tables: process versions, cases, open tasks, events, officers, case views, incidents."""
+"""Define the tables: authorities, process versions, cases, open tasks, events, officers, case
+views, incidents."""
 
 from __future__ import annotations
 
@@ -52,6 +53,53 @@ class Base(DeclarativeBase):
     type_annotation_map = {dict[str, Any]: JSON, datetime: UTCDateTime()}
 
 
+class Authority(Base):
+    """A council the service runs the community trigger for: its cases, staff and letters' heading.
+
+    A county's councils share one deployment; each case and each staff member belongs to one.
+    Left empty (None), a local setting follows the county's (the deployed process's) default.
+    """
+
+    __tablename__ = "authority"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)  # e.g. "chesterfield", for the CLI
+    name: Mapped[str] = mapped_column(String(200))
+    reference_prefix: Mapped[str] = mapped_column(String(8), unique=True)
+    address: Mapped[str] = mapped_column(Text, default="")
+    email: Mapped[str] = mapped_column(String(254), default="")
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    logo_file: Mapped[str | None] = mapped_column(String(200))
+    threshold_number: Mapped[int | None]  # R6/R8: the local number, never above the Act's 3
+    threshold_window_months: Mapped[int | None]  # never above the Act's six months
+    # Working days per step, by task name; empty: follow the county's timescales.
+    timescales: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # The agencies that take part locally; None: every agency.
+    agencies: Mapped[list[str] | None] = mapped_column(JSON)
+    # The process version new cases take; None: follow the default (the newest deployment).
+    process_version_id: Mapped[int | None] = mapped_column(ForeignKey("process_version.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AuthorityCounter(Base):
+    """The last case number an authority gave out in a year, for references like CHF-2026-0001."""
+
+    __tablename__ = "authority_counter"
+
+    authority_id: Mapped[int] = mapped_column(ForeignKey("authority.id"), primary_key=True)
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    last_number: Mapped[int] = mapped_column(default=0)
+
+
+class OfficerAuthority(Base):
+    """An officer granted the cases of an authority besides their own."""
+
+    __tablename__ = "officer_authority"
+
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officer.id"), primary_key=True)
+    authority_id: Mapped[int] = mapped_column(ForeignKey("authority.id"), primary_key=True)
+
+
 class ProcessVersion(Base):
     """A deployed set of diagrams, decision tables and forms, stored once per content hash."""
 
@@ -87,6 +135,8 @@ class Case(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(20), unique=True)
+    # The council the case belongs to (issue 12); every case has one once migrated.
+    authority_id: Mapped[int | None] = mapped_column(ForeignKey("authority.id"), index=True)
     process_version_id: Mapped[int] = mapped_column(ForeignKey("process_version.id"))
     status: Mapped[str] = mapped_column(String(20))
     stage: Mapped[str] = mapped_column(String(100))
@@ -191,6 +241,14 @@ class Officer(Base):
     # Notifications (issue 14): where the officer's task emails go, and whether they want them.
     email: Mapped[str | None] = mapped_column(String(254))
     task_emails: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+
+    # Staff belong to one authority (and see others by grant, officer_authority); a county-wide
+    # officer (the police, the OPCC, a county team) is restricted to no authority.
+    authority_id: Mapped[int | None] = mapped_column(ForeignKey("authority.id"))
+    county_wide: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+    authority: Mapped[Authority | None] = relationship()
+    granted: Mapped[list[OfficerAuthority]] = relationship(cascade="all, delete-orphan")
 
 
 class CaseView(Base):
@@ -436,6 +494,8 @@ class ApplicationDraft(Base):
     pending: Mapped[dict[str, Any]] = mapped_column(default=dict)  # for the next page shown
     submission_key: Mapped[str] = mapped_column(String(64))
     reference: Mapped[str | None] = mapped_column(String(40))
+    # The council where the behaviour happens, asked before the form's questions (issue 12).
+    authority_id: Mapped[int | None] = mapped_column(ForeignKey("authority.id"))
     expires_at: Mapped[datetime] = mapped_column(index=True)
 
 

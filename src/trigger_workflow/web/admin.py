@@ -7,9 +7,18 @@ from typing import Any
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from trigger_workflow.errors import TriggerWorkflowError
-from trigger_workflow.services.accounts import actors, passwords, sign_in, throttle
+from trigger_workflow.errors import NotFound, TriggerWorkflowError
+from trigger_workflow.services.accounts import (
+    actors,
+    authorities,
+    officer_sessions,
+    passwords,
+    security_log,
+    sign_in,
+    throttle,
+)
 from trigger_workflow.services.accounts.actors import ADMINISTRATOR
+from trigger_workflow.store.models import Authority, Officer
 from trigger_workflow.web.acting import role_required
 from trigger_workflow.web.database import get_session
 from trigger_workflow.web.sign_in import client_address, hashing, settings
@@ -28,7 +37,19 @@ def officers() -> tuple[str, int] | Response:
             password_hash = passwords.hash_password(
                 request.form.get("password", ""), hashing(settings())
             )
-            actors.add_officer(get_session(), password_hash=password_hash, **posted, **_by())
+            place = _posted_authority()
+            actors.add_officer(
+                get_session(),
+                posted["username"],
+                posted["display_name"],
+                posted["role"],
+                posted["agency"],
+                password_hash,
+                by=g.actor.username,
+                address=client_address(),
+                authority_id=None if place is None else place.id,
+                county_wide=place is None,
+            )
         except TriggerWorkflowError as error:
             get_session().rollback()
             return _list_page(error.message, posted), 422
@@ -41,7 +62,7 @@ def officers() -> tuple[str, int] | Response:
 @role_required(ADMINISTRATOR)
 def officer(username: str) -> tuple[str, int] | Response:
     """Show one officer, or change their name, role and agency."""
-    account = actors.officer_account(get_session(), username)
+    account = _account(username)
     if request.method == "POST":
         posted = _details()
         try:
@@ -65,7 +86,7 @@ def officer(username: str) -> tuple[str, int] | Response:
 @role_required(ADMINISTRATOR)
 def password(username: str) -> tuple[str, int] | Response:
     """Set a new password for an officer; their sessions end."""
-    account = actors.officer_account(get_session(), username)
+    account = _account(username)
     try:
         new_hash = passwords.hash_password(request.form.get("password", ""), hashing(settings()))
     except TriggerWorkflowError as error:
@@ -79,7 +100,7 @@ def password(username: str) -> tuple[str, int] | Response:
 @role_required(ADMINISTRATOR)
 def disabled(username: str) -> tuple[str, int] | Response:
     """Disable an officer (their sessions end at once) or enable them again."""
-    account = actors.officer_account(get_session(), username)
+    account = _account(username)
     disable = request.form.get("disabled") == "true"
     if disable and username == g.actor.username:
         return _officer_page(account, "You cannot disable your own account."), 422
@@ -92,10 +113,83 @@ def disabled(username: str) -> tuple[str, int] | Response:
 @role_required(ADMINISTRATOR)
 def unlock(username: str) -> Response:
     """Forget an officer's recent failed sign-ins, so they may try again at once from anywhere."""
-    actors.officer_account(get_session(), username)
+    _account(username)
     sign_in.unlock(get_session(), username, **_by())
     flash(f"{username} may sign in again at once.")
     return redirect(url_for("admin.officer", username=username))
+
+
+@bp.post("/officers/<username>/authority")
+@role_required(ADMINISTRATOR)
+def authority(username: str) -> tuple[str, int] | Response:
+    """Give an officer their authority (or make them county-wide), and grant them others."""
+    account = _account(username)
+    try:
+        place = _posted_authority()
+        grants = [code for code in request.form.getlist("grants") if _serves(_authority_id(code))]
+        authorities.set_officer_authority(
+            get_session(),
+            account,
+            place.code if place else None,
+            county_wide=place is None,
+            grants=grants,
+        )
+    except TriggerWorkflowError as error:
+        get_session().rollback()
+        return _officer_page(account, error.message), 422
+    officer_sessions.end_all(get_session(), username, officer_sessions.ROLE_CHANGED)
+    security_log.record(
+        get_session(), security_log.ROLE_CHANGED, actor=g.actor.username, subject=username,
+        address=client_address(), detail=authorities.described(get_session(), account),
+    )  # fmt: skip
+    get_session().commit()
+    flash(f"{username} now sees: {authorities.described(get_session(), account)}.")
+    return redirect(url_for("admin.officer", username=username))
+
+
+def _account(username: str) -> Officer:
+    """Return an officer this administrator manages: one of their authorities' (else 404).
+
+    A county-wide administrator manages everyone; an authority's administrator, its own staff.
+    """
+    account = actors.officer_account(get_session(), username)
+    if g.actor.authorities is not None and (
+        account.county_wide or account.authority_id not in g.actor.authorities
+    ):
+        raise NotFound(f"There is no officer '{username}'.")
+    return account
+
+
+def _serves(authority_id: int | None) -> bool:
+    return g.actor.authorities is None or authority_id in g.actor.authorities
+
+
+def _authority_id(code: str) -> int | None:
+    return authorities.get(get_session(), code).id
+
+
+def _posted_authority() -> Authority | None:
+    """Return the authority chosen on the form; None for county-wide (county-wide admins only)."""
+    code = request.form.get("authority", "")
+    if code == COUNTY_WIDE:
+        if g.actor.authorities is not None:
+            raise TriggerWorkflowError(
+                "Only a county-wide administrator may add county-wide officers."
+            )
+        return None
+    if not code:
+        mine = authorities.choices_for(get_session(), g.actor)
+        if len(mine) == 1:  # a single-council install: no choice to make
+            code = mine[0][0]
+        else:
+            raise TriggerWorkflowError("Choose the officer's authority, or county-wide.")
+    found = authorities.get(get_session(), code)
+    if not _serves(found.id):
+        raise TriggerWorkflowError("Choose one of your authorities.")
+    return found
+
+
+COUNTY_WIDE = "county-wide"
 
 
 def _by() -> dict[str, str]:
@@ -114,10 +208,42 @@ def _details() -> dict[str, Any]:
 
 
 def _list_page(error: str | None, posted: dict[str, Any]) -> str:
-    accounts = actors.list_accounts(get_session())
-    return render_template("admin/officers.html", accounts=accounts, error=error, posted=posted)
+    accounts = [
+        a
+        for a in actors.list_accounts(get_session())
+        if g.actor.authorities is None
+        or (not a.county_wide and a.authority_id in g.actor.authorities)
+    ]
+    return render_template(
+        "admin/officers.html",
+        accounts=accounts,
+        error=error,
+        posted=posted,
+        places=_places(),
+        described={a.id: authorities.described(get_session(), a) for a in accounts},
+    )
+
+
+def _places() -> list[tuple[str, str]]:
+    """Return where an officer may belong, as (value, words): the authorities, county-wide."""
+    places = [(code, name) for code, name, _ in authorities.choices_for(get_session(), g.actor)]
+    if g.actor.authorities is None:
+        places.append((COUNTY_WIDE, "County-wide: every authority (police, OPCC, county teams)"))
+    return places
 
 
 def _officer_page(account: Any, error: str | None) -> str:
     standing = throttle.standing(get_session(), account.username, sign_in_throttle(settings()))
-    return render_template("admin/officer.html", account=account, error=error, standing=standing)
+    granted = {authorities.code_of(get_session(), grant.authority_id) for grant in account.granted}
+    return render_template(
+        "admin/officer.html",
+        account=account,
+        error=error,
+        standing=standing,
+        places=_places(),
+        place=COUNTY_WIDE
+        if account.county_wide
+        else (account.authority.code if account.authority else ""),
+        granted=granted,
+        described=authorities.described(get_session(), account),
+    )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, current_app, g, request
+from flask import Blueprint, g, request
 from flask_wtf.csrf import generate_csrf
 
 from trigger_workflow.errors import (
@@ -15,7 +15,7 @@ from trigger_workflow.errors import (
     NotSignedIn,
     TriggerWorkflowError,
 )
-from trigger_workflow.services.accounts import access
+from trigger_workflow.services.accounts import access, authorities
 from trigger_workflow.services.casework import queries
 from trigger_workflow.services.tasks import cases
 from trigger_workflow.store.models import Event
@@ -118,9 +118,10 @@ def apply() -> tuple[dict[str, Any], int]:
             [FieldProblem(("received_on",), "Enter a date like 2026-11-23")]
         ) from error
     key = body.get("submission_key") if isinstance(body.get("submission_key"), str) else None
-    prefix = current_app.extensions["trigger_workflow.settings"].reference_prefix
+    code = body.get("authority")
+    authority = authorities.get(get_session(), code).id if isinstance(code, str) else None
     result = cases.submit_application(
-        get_session(), cases.SubmitApplication(body["data"], g.actor, key, received_on, prefix)
+        get_session(), cases.SubmitApplication(body["data"], g.actor, key, received_on, authority)
     )
     return {"reference": result.reference, "status": result.status, "stage": result.stage}, 201
 

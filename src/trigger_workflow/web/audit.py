@@ -8,7 +8,9 @@ from flask import Blueprint, Response, g, render_template, request
 
 from trigger_workflow import pdf, schema_forms
 from trigger_workflow.errors import NotFound
+from trigger_workflow.services.accounts import access, authorities
 from trigger_workflow.services.audit import definitions, figures, history
+from trigger_workflow.store.models import Case
 from trigger_workflow.web.acting import officer_required
 from trigger_workflow.web.database import get_session
 
@@ -67,23 +69,52 @@ def export_pdf(reference: str) -> Response:
 
 @bp.get("/figures")
 def figures_page() -> str:
-    """Show the statutory figures (R20) for a 12-month period, the financial year by default."""
-    result = figures.figures(get_session(), figures.Period.parse(request.args.get("start")))
-    return render_template("audit/figures.html", result=result, definitions=definitions)
+    """Show the statutory figures (R20) for a 12-month period, the financial year by default:
+    of one authority (``?authority=code``), or of every authority the auditor serves."""
+    chosen, choices = _authority_chosen()
+    result = _figures()
+    return render_template(
+        "audit/figures.html",
+        result=result,
+        definitions=definitions,
+        chosen=chosen,
+        choices=choices,
+    )
 
 
 @bp.get("/figures.csv")
 def figures_csv() -> Response:
     """Download the statutory figures as CSV."""
-    result = figures.figures(get_session(), figures.Period.parse(request.args.get("start")))
-    name = f"community-trigger-figures-{result.period.start.isoformat()}.csv"
+    result = _figures()
+    chosen, _ = _authority_chosen()
+    name = f"community-trigger-figures-{chosen + '-' if chosen else ''}"
+    name += f"{result.period.start.isoformat()}.csv"
     return _download(figures.figures_csv(result), "text/csv", name)
+
+
+def _authority_chosen() -> tuple[str, list[tuple[str, str, int]]]:
+    """Return the authority the figures are for ("" for all the auditor serves), and the choices."""
+    choices = authorities.choices_for(get_session(), g.actor)
+    code = request.args.get("authority", "")
+    if code and authorities.by_code(choices, code) is None:
+        raise NotFound(f"There is no authority '{code}'.")
+    return code, choices
+
+
+def _figures() -> figures.Figures:
+    """Return the figures for the period and authority asked, within the auditor's authorities."""
+    chosen, choices = _authority_chosen()
+    scope = access.in_authorities(g.actor)
+    if chosen:
+        scope = scope & (Case.authority_id == authorities.by_code(choices, chosen))
+    period = figures.Period.parse(request.args.get("start"))
+    return figures.figures(get_session(), period, scope)
 
 
 @bp.get("/figures/<figure>")
 def figure_cases(figure: str) -> str:
     """List the cases behind one figure."""
-    result = figures.figures(get_session(), figures.Period.parse(request.args.get("start")))
+    result = _figures()
     title = definitions.FIGURES.get(figure)
     if title is None:
         raise NotFound(f"There is no figure '{figure}'.")

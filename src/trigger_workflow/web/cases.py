@@ -6,11 +6,11 @@ import secrets
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
 from trigger_workflow import schema_forms
 from trigger_workflow.errors import NotPermitted
-from trigger_workflow.services.accounts import access
+from trigger_workflow.services.accounts import access, authorities
 from trigger_workflow.services.casework import case_list, case_page, labels, queries
 from trigger_workflow.services.mail import correspondence
 from trigger_workflow.services.process_owners import incidents, processes
@@ -18,7 +18,7 @@ from trigger_workflow.services.tasks import cases, escalations
 from trigger_workflow.web import uploads
 from trigger_workflow.web.acting import officer_required
 from trigger_workflow.web.database import get_session
-from trigger_workflow.web.form_pages import FormState, reference_prefix
+from trigger_workflow.web.form_pages import FormState
 
 bp = Blueprint("cases", __name__)
 
@@ -96,15 +96,16 @@ def new_application() -> Any:
     if not cases.may_enter_applications(g.actor):
         raise NotPermitted("Only the case review coordinator enters applications for others.")
     schema, ui_schema = queries.application_form(get_session())
-    form = FormState(*_with_date_received(schema, ui_schema))
+    choices = authorities.choices_for(get_session(), g.actor)
+    form = FormState(*_with_authority(*_with_date_received(schema, ui_schema), choices))
     key = request.form.get("submission_key") or secrets.token_urlsafe(16)
     upload_errors = uploads.receive_files(form, g.actor) if request.method == "POST" else []
     if request.method == "POST" and form.read_post() and not (form.errors or upload_errors):
         received_on = date.fromisoformat(form.data.pop(RECEIVED_ON))
-        prefix = reference_prefix(current_app)
+        chosen = authorities.by_code(choices, form.data.pop(AUTHORITY, None))
         result = form.submit(
             lambda data: cases.submit_application(
-                get_session(), cases.SubmitApplication(data, g.actor, key, received_on, prefix)
+                get_session(), cases.SubmitApplication(data, g.actor, key, received_on, chosen)
             )
         )
         if result is not None:
@@ -120,6 +121,28 @@ def new_application() -> Any:
 
 
 RECEIVED_ON = "received_on"
+AUTHORITY = "authority"
+
+
+def _with_authority(
+    schema: dict[str, Any], ui_schema: dict[str, Any], choices: list[tuple[str, str, int]]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Ask which council the application is for, when the officer serves more than one."""
+    if len(choices) < 2:
+        return schema, ui_schema
+    question = {
+        "type": "string",
+        "title": "Which council is the application for?",
+        "description": "The council for the area where the behaviour happens.",
+        "oneOf": [{"const": code, "title": name} for code, name, _ in choices],
+    }
+    schema = dict(schema, properties={AUTHORITY: question, **schema.get("properties", {})})
+    schema["required"] = [AUTHORITY, *schema.get("required", [])]
+    ui = dict(ui_schema)
+    ui[AUTHORITY] = {"ui:widget": "radio"}
+    if "ui:order" in ui:
+        ui["ui:order"] = [AUTHORITY, *ui["ui:order"]]
+    return schema, ui
 
 
 def _with_date_received(

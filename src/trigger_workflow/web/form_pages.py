@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from flask import Flask, render_template, request
+from flask import render_template, request
 
 from trigger_workflow import schema_forms
 from trigger_workflow.errors import FormInvalid
@@ -75,8 +75,3 @@ def _focus_new_rows(fields: list[schema_forms.Field], extra_rows: dict[str, int]
             while first.kind in ("fieldset", "repeat") and first.children:
                 first = first.children[0]
             first.options["autofocus"] = True
-
-
-def reference_prefix(app: Flask) -> str:
-    """Return the case reference prefix this deployment is configured with."""
-    return str(app.extensions["trigger_workflow.settings"].reference_prefix)

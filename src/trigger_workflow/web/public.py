@@ -14,7 +14,6 @@ from typing import Any
 from flask import (
     Blueprint,
     abort,
-    current_app,
     redirect,
     render_template,
     request,
@@ -31,9 +30,9 @@ from trigger_workflow.services.applications import documents, drafts
 from trigger_workflow.services.casework import queries
 from trigger_workflow.services.tasks import cases
 from trigger_workflow.store.models import ApplicationDraft
-from trigger_workflow.web import uploads
+from trigger_workflow.web import public_where, uploads
 from trigger_workflow.web.database import get_session
-from trigger_workflow.web.form_pages import FormState, reference_prefix
+from trigger_workflow.web.form_pages import FormState
 
 bp = Blueprint("public", __name__)
 DRAFT = "application_draft"  # the session holds the draft's random id, and nothing else
@@ -76,7 +75,25 @@ def apply() -> Response:
         draft = drafts.start(get_session())
         session[DRAFT] = draft.id
     form = _public_form()
-    return redirect(url_for("public.page", page_id=form.asked(draft.data)[0].id))
+    first = url_for("public.page", page_id=form.asked(draft.data)[0].id)
+    if public_where.needs_asking(draft):
+        return redirect(url_for("public.where"))
+    return redirect(first)
+
+
+@bp.route("/apply/where", methods=["GET", "POST"])
+def where() -> Any:
+    """Ask which council's area the behaviour happens in (a county with several councils)."""
+    draft = _draft()
+    if draft is None:
+        return redirect(url_for("public.apply"))
+    if draft.reference:
+        return redirect(url_for("public.done"))
+    form = _public_form()
+    after = url_for("public.check") if request.args.get("change") else None
+    return public_where.answer(
+        draft, after or url_for("public.page", page_id=form.asked(draft.data)[0].id)
+    )
 
 
 @bp.route("/apply/<page_id>", methods=["GET", "POST"])
@@ -127,10 +144,13 @@ def check() -> Any:
     if draft.reference:
         return redirect(url_for("public.done"))
     problems: list[Any] = []
+    if public_where.needs_asking(draft):
+        return redirect(url_for("public.where"))
     if request.method == "POST":
-        prefix = reference_prefix(current_app)
         data = {**draft.data, **ONLINE}
-        command = cases.SubmitApplication(data, actors.PUBLIC, draft.submission_key, None, prefix)
+        command = cases.SubmitApplication(
+            data, actors.PUBLIC, draft.submission_key, None, draft.authority_id
+        )
         try:
             result = cases.submit_application(get_session(), command)
         except FormInvalid as error:
@@ -164,6 +184,7 @@ def check() -> Any:
         sections=sections,
         summary=summary,
         back=url_for("public.page", page_id=form.asked(draft.data)[-1].id),
+        council=public_where.council_of(draft),
     ), (422 if problems else 200)
 
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, select, true
+from sqlalchemy import ColumnElement, and_, select, true
 from sqlalchemy.orm import Session
 
 from trigger_workflow.errors import NotFound, NotPermitted
@@ -32,18 +32,45 @@ def may_list_cases(actor: Actor) -> bool:
     return actor.role in ALL_CASES or (actor.role == PARTNER and actor.agency is not None)
 
 
+def in_authorities(actor: Actor) -> ColumnElement[bool]:
+    """Return a condition on Case: the cases of the authorities this officer serves (issue 12).
+
+    Every query of cases, tasks, letters and figures for an officer goes through this (or
+    `visible_cases`, which includes it): staff see their own authority's (and granted ones');
+    a county-wide officer is restricted to none.
+    """
+    if actor.authorities is None:
+        return true()
+    return Case.authority_id.in_(sorted(actor.authorities))
+
+
+def of_visible_authorities(actor: Actor, case_id: Any) -> list[ColumnElement[bool]]:
+    """Return conditions on a row's case id (a task's, a letter's…): its case is of an authority
+    this officer serves. Nothing for a county-wide officer."""
+    if actor.authorities is None:
+        return []
+    return [case_id.in_(select(Case.id).where(in_authorities(actor)))]
+
+
+def serves(actor: Actor, case: Case) -> bool:
+    """Return whether a case belongs to an authority this officer serves."""
+    return actor.authorities is None or case.authority_id in actor.authorities
+
+
 def visible_cases(actor: Actor) -> ColumnElement[bool]:
     """Return a condition on Case: the cases this officer may see."""
     if actor.role in ALL_CASES:
-        return true()
+        return in_authorities(actor)
     if actor.role == PARTNER and actor.agency:
         shared = select(CaseAgency.case_id).where(CaseAgency.agency == actor.agency)
-        return Case.id.in_(shared)
+        return and_(in_authorities(actor), Case.id.in_(shared))
     return Case.id.is_(None)  # nothing
 
 
 def may_see_case(session: Session, actor: Actor, case: Case) -> bool:
     """Return whether this officer may see this case."""
+    if not serves(actor, case):
+        return False
     if actor.role in ALL_CASES:
         return True
     if actor.role == PARTNER and actor.agency:

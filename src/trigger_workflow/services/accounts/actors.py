@@ -45,6 +45,9 @@ class Actor:
     role: str
     agency: str | None = None
     display_name: str = ""
+    # The authorities whose cases this officer sees (their own and any granted); None: no
+    # restriction (a county-wide officer, the public, the system).
+    authorities: frozenset[int] | None = None
 
     def may_do(self, role: str, agency: str | None) -> bool:
         """Return whether this actor may work on a task for this role and agency."""
@@ -58,7 +61,18 @@ PUBLIC = Actor(username="public", role=APPLICANT, display_name="Applicant (publi
 
 def officer_actor(officer: Officer) -> Actor:
     """Return the actor for an officer account."""
-    return Actor(officer.username, officer.role, officer.agency, officer.display_name)
+    return Actor(
+        officer.username, officer.role, officer.agency, officer.display_name,
+        officer_authorities(officer),
+    )  # fmt: skip
+
+
+def officer_authorities(officer: Officer) -> frozenset[int] | None:
+    """Return the authorities whose cases an officer sees; None for a county-wide officer."""
+    if officer.county_wide:
+        return None
+    own = {officer.authority_id} if officer.authority_id is not None else set()
+    return frozenset(own | {grant.authority_id for grant in officer.granted})
 
 
 def find_officer(session: Session, username: str) -> Actor:
@@ -103,9 +117,13 @@ def add_officer(
     *,
     by: str | None = None,
     address: str = "",
+    authority_id: int | None = None,
+    county_wide: bool = False,
 ) -> Actor:
     """Create an officer account with a role and, for partners, an agency.
 
+    The officer belongs to `authority_id` (by default the first authority: a single-council
+    install needs no choice), or to none if `county_wide`.
     An administrator's addition (`by`) is recorded in the security log; seeding demo or test
     officers is not.
     """
@@ -124,6 +142,8 @@ def add_officer(
         role=role,
         agency=agency,
         password_hash=password_hash,
+        county_wide=county_wide,
+        authority_id=None if county_wide else authority_id or _first_authority(session),
     )
     session.add(officer)
     if by is not None:
@@ -133,6 +153,12 @@ def add_officer(
         )  # fmt: skip
     session.commit()
     return officer_actor(officer)
+
+
+def _first_authority(session: Session) -> int:
+    from trigger_workflow.services.accounts import authorities  # noqa: PLC0415 (import cycle)
+
+    return authorities.default_authority(session).id
 
 
 USERNAME = re.compile(r"[A-Za-z0-9._@-]{1,100}")

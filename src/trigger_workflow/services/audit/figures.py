@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from trigger_workflow.engine import calendar
@@ -111,9 +111,16 @@ class Figures:
         return [message for ok, message in checks if not ok]
 
 
-def figures(session: Session, period: Period) -> Figures:
-    """Count what the applications received in the period went through, from their events."""
+def figures(session: Session, period: Period, scope: ColumnElement[bool] | None = None) -> Figures:
+    """Count what the applications received in the period went through, from their events.
+
+    `scope` limits the cases counted (a condition on Case: one authority's, or an officer's
+    authorities'); without it, the county's every case. Each case belongs to one authority, so
+    the authorities' figures add up to the county's.
+    """
     in_period = (Case.received_on >= period.start) & (Case.received_on <= period.end)
+    if scope is not None:
+        in_period = in_period & scope
     rows = list(
         session.execute(
             select(Case.id, Case.reference, Case.received_on, Case.process_version_id)

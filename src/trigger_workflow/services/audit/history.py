@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from trigger_workflow import diagrams
 from trigger_workflow.errors import NotFound, NotPermitted
+from trigger_workflow.services.accounts import access
 from trigger_workflow.services.accounts.actors import Actor
 from trigger_workflow.services.audit import access_log, replay, verify
 from trigger_workflow.services.process_owners import processes
@@ -81,7 +82,7 @@ def case_history(session: Session, reference: str, actor: Actor, what: str) -> C
     """Return a case's full history for an auditor, logging the view (R22)."""
     ensure_auditor(actor)
     case = session.scalar(select(Case).where(Case.reference == reference))
-    if case is None:
+    if case is None or not access.serves(actor, case):  # another authority's case: not there
         raise NotFound(f"There is no case {reference}.")
     events = list(
         session.scalars(select(Event).where(Event.case_id == case.id).order_by(Event.seq))
@@ -224,4 +225,5 @@ def history_csv(history: CaseHistory) -> str:
 def recent_cases(session: Session, actor: Actor, limit: int = 50) -> list[Case]:
     """Return the most recently changed cases, for an auditor to choose from."""
     ensure_auditor(actor)
-    return list(session.scalars(select(Case).order_by(Case.updated_at.desc()).limit(limit)))
+    query = select(Case).where(access.in_authorities(actor))
+    return list(session.scalars(query.order_by(Case.updated_at.desc()).limit(limit)))

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from trigger_workflow.engine import workflow as engine
 from trigger_workflow.errors import NotFound, NotPermitted
-from trigger_workflow.services.accounts import access
-from trigger_workflow.services.accounts.actors import PARTNER, Actor, staffed_agencies
+from trigger_workflow.services.accounts import access, authorities
+from trigger_workflow.services.accounts.actors import PARTNER, Actor
 from trigger_workflow.services.process_owners import processes
 from trigger_workflow.services.tasks import rules
 from trigger_workflow.services.tasks.records import load_workflow
@@ -134,6 +134,7 @@ def open_tasks_for(session: Session, actor: Actor, limit: int = 200) -> list[Tas
         .where(
             OpenTask.agency == actor.agency if actor.role == PARTNER else OpenTask.agency.is_(None)
         )
+        .where(access.in_authorities(actor))
         .order_by(OpenTask.due_on, OpenTask.created_at)
         .limit(limit)
     )
@@ -159,7 +160,8 @@ def task_form(session: Session, task_id: str, actor: Actor) -> TaskForm:
     schema = deployed.form(user_task.form) if user_task else None
     ui_schema = deployed.form(user_task.ui_form) if user_task else None
     if schema is not None and task.task_spec == rules.AGENCIES_TASK:
-        schema, ui_schema = offer_staffed_agencies(schema, ui_schema, staffed_agencies(session))
+        staffed = authorities.agencies_for(session, task.case)
+        schema, ui_schema = offer_staffed_agencies(schema, ui_schema, staffed)
     return TaskForm(task.case, task, schema or processes.EMPTY_FORM, ui_schema)
 
 

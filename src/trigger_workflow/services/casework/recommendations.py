@@ -96,7 +96,10 @@ def after_task(
 def open_for(session: Session, actor: Actor) -> list[Recommendation]:
     """Return the recommendations not yet done that this officer may see: their agency's, or
     every one for the coordinator."""
-    query = select(Recommendation).where(Recommendation.status != DONE)
+    query = select(Recommendation).where(
+        Recommendation.status != DONE,
+        *access.of_visible_authorities(actor, Recommendation.case_id),
+    )
     if actor.role == PARTNER:
         query = query.where(Recommendation.agency == actor.agency)
     elif actor.role != COORDINATOR:
@@ -114,6 +117,8 @@ def get_for(session: Session, recommendation_id: int, actor: Actor) -> Recommend
     """Return a recommendation the officer may see, or raise NotFound / NotPermitted."""
     recommendation = session.get(Recommendation, recommendation_id)
     if recommendation is None:
+        raise NotFound(f"There is no recommendation {recommendation_id}.")
+    if not access.serves(actor, recommendation.case):  # another authority's: not there
         raise NotFound(f"There is no recommendation {recommendation_id}.")
     if actor.role == COORDINATOR:
         return recommendation

@@ -6,11 +6,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import select, true
 from sqlalchemy.orm import Session
 
 from trigger_workflow.engine import calendar
-from trigger_workflow.services.accounts import actors
+from trigger_workflow.services.accounts import access, actors
 from trigger_workflow.services.accounts.actors import AGENCIES, PARTNER
 from trigger_workflow.services.casework import labels
 from trigger_workflow.store.models import Case, OpenTask
@@ -77,8 +77,11 @@ def for_case(
     return found
 
 
-def unstaffed(session: Session, limit: int = 50) -> list[StalledRequest]:
-    """Return open agency tasks, on any case, whose agency has no active officer (oldest first)."""
+def unstaffed(
+    session: Session, limit: int = 50, actor: actors.Actor | None = None
+) -> list[StalledRequest]:
+    """Return open agency tasks, on any case (of this officer's authorities, if one is given),
+    whose agency has no active officer (oldest first)."""
     staffed = actors.staffed_agencies(session)
     rows = session.execute(
         select(OpenTask, Case.reference)
@@ -88,6 +91,7 @@ def unstaffed(session: Session, limit: int = 50) -> list[StalledRequest]:
             OpenTask.agency.is_not(None),
             OpenTask.agency.not_in(sorted(staffed)),
             Case.status == "open",
+            access.in_authorities(actor) if actor else true(),
         )
         .order_by(OpenTask.created_at, Case.reference)
         .limit(limit)

@@ -83,9 +83,11 @@ def outbox_page(session: Session, actor: Actor) -> OutboxPage:
     """Return the print queue and the failed emails (the coordinator's work)."""
     if actor.role != COORDINATOR:
         raise NotPermitted("Only the case review coordinator handles the outbox.")
+    # Only the letters of the authorities this coordinator serves (issue 12).
+    mine = access.of_visible_authorities(actor, Letter.case_id)
     return OutboxPage(
-        _with_letters(session, outbox.print_queue(session)),
-        _with_letters(session, outbox.needing_attention(session)),
+        _with_letters(session, outbox.print_queue(session, mine)),
+        _with_letters(session, outbox.needing_attention(session, mine)),
     )
 
 

@@ -28,7 +28,7 @@ from trigger_workflow.services.accounts.actors import Actor
 from trigger_workflow.services.mail import notifications
 from trigger_workflow.services.mail.letter_content import BUILDERS, LARGE_PRINT, text_of
 from trigger_workflow.services.process_owners import processes
-from trigger_workflow.store.models import Case, Event, Letter, Officer, OutboxMessage
+from trigger_workflow.store.models import Authority, Case, Event, Letter, Officer, OutboxMessage
 
 # Which task's completion sends which letter (task id -> letter kind).
 LETTER_AFTER_TASK = {
@@ -82,6 +82,21 @@ def council_of(session: Session) -> Council:
     return council if isinstance(council, Council) else Council()
 
 
+def council_for(session: Session, case: Case) -> Council:
+    """Return the heading a case's letters carry: its authority's, with the county's OPCC."""
+    configured = council_of(session)
+    authority = session.get(Authority, case.authority_id) if case.authority_id else None
+    if authority is None:
+        return configured
+    return Council(
+        authority.name,
+        authority.address or configured.address,
+        authority.email or configured.email,
+        authority.phone or configured.phone,
+        configured.opcc,
+    )
+
+
 def configure(session_factory: Any, council: Council) -> None:
     """Give every session of a factory the council details that letters are signed with."""
     session_factory.configure(
@@ -107,7 +122,7 @@ def write_after_task(
         return None
     deployed = processes.deployed(case.process_version)
     contact = named_contact(session, case, data, actor)
-    subject, html = render(kind, data, case, council_of(session), deployed, contact)
+    subject, html = render(kind, data, case, council_for(session, case), deployed, contact)
     applicant = data.get("applicant") or {}
     letter = Letter(
         case_id=case.id,

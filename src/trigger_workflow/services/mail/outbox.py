@@ -26,16 +26,18 @@ from __future__ import annotations
 
 import logging
 import smtplib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from trigger_workflow.errors import NotFound, NotPermitted, TriggerWorkflowError
 from trigger_workflow.schema_forms.formats import email_problem
+from trigger_workflow.services.accounts import access
 from trigger_workflow.services.accounts.actors import COORDINATOR, Actor
 from trigger_workflow.services.mail import letters, notify
 from trigger_workflow.store.models import Case, Letter, OutboxMessage, utcnow
@@ -310,20 +312,36 @@ def _deliver(server: MailServer, email: EmailMessage) -> None:
         smtp.send_message(email)
 
 
-def print_queue(session: Session) -> list[OutboxMessage]:
-    """Return the letters waiting to be printed and posted, oldest first."""
+def print_queue(
+    session: Session, letters: Sequence[ColumnElement[bool]] = ()
+) -> list[OutboxMessage]:
+    """Return the letters waiting to be printed and posted, oldest first (of the letters that
+    meet the conditions `letters`, if given: an officer's authorities)."""
     query = (
         select(OutboxMessage)
         .where(OutboxMessage.channel == "print", OutboxMessage.status == "queued")
+        .where(*_of_letters(letters))
         .order_by(OutboxMessage.id)
     )
     return list(session.scalars(query))
 
 
-def needing_attention(session: Session) -> list[OutboxMessage]:
+def needing_attention(
+    session: Session, letters: Sequence[ColumnElement[bool]] = ()
+) -> list[OutboxMessage]:
     """Return the emails the sender gave up on, for a person to resend or print."""
-    query = select(OutboxMessage).where(OutboxMessage.status == "failed").order_by(OutboxMessage.id)
+    query = (
+        select(OutboxMessage)
+        .where(OutboxMessage.status == "failed", *_of_letters(letters))
+        .order_by(OutboxMessage.id)
+    )
     return list(session.scalars(query))
+
+
+def _of_letters(letters: Sequence[ColumnElement[bool]]) -> list[ColumnElement[bool]]:
+    if not letters:
+        return []
+    return [OutboxMessage.letter_id.in_(select(Letter.id).where(*letters))]
 
 
 def mark_printed(session: Session, message_id: int, actor: Actor) -> OutboxMessage:
@@ -367,6 +385,10 @@ def _for_coordinator(session: Session, message_id: int, actor: Actor) -> OutboxM
     if actor.role != COORDINATOR:
         raise NotPermitted("Only the case review coordinator handles the outbox.")
     message = session.get(OutboxMessage, message_id, with_for_update=True)
-    if message is None:
+    case_id = None
+    if message is not None:
+        case_id = message.letter.case_id if message.letter is not None else message.case_id
+    case = session.get(Case, case_id) if case_id is not None else None
+    if message is None or case is None or not access.serves(actor, case):
         raise NotFound(f"There is no outbox letter {message_id}.")
     return message

@@ -128,7 +128,7 @@ def open_incidents(session: Session, actor: Actor, limit: int = 200) -> list[Inc
     rows = session.execute(
         select(Incident, Case.reference)
         .join(Case, Case.id == Incident.case_id)
-        .where(Incident.status == OPEN)
+        .where(Incident.status == OPEN, access.in_authorities(actor))
         .order_by(Incident.opened_at, Incident.id)
         .limit(limit)
     )
@@ -150,7 +150,7 @@ def get(session: Session, incident_id: int, actor: Actor) -> Incident:
     incident = session.scalar(
         select(Incident).where(Incident.id == incident_id).options(selectinload(Incident.case))
     )
-    if incident is None:
+    if incident is None or not access.serves(actor, incident.case):
         raise NotFound(f"There is no incident {incident_id}.")
     return incident
 

@@ -25,7 +25,7 @@ from trigger_workflow.errors import (
     NotPermitted,
     TaskNotOpen,
 )
-from trigger_workflow.services.accounts import access, actors
+from trigger_workflow.services.accounts import access, authorities
 from trigger_workflow.services.accounts.actors import COORDINATOR, PUBLIC, Actor
 from trigger_workflow.services.applications import eligibility
 from trigger_workflow.services.casework import recommendations
@@ -33,6 +33,7 @@ from trigger_workflow.services.mail import letters, notifications
 from trigger_workflow.services.process_owners import incidents, processes
 from trigger_workflow.services.tasks import records, rules
 from trigger_workflow.store.models import (
+    Authority,
     Case,
     Document,
     Event,
@@ -53,7 +54,8 @@ class SubmitApplication:
     actor: Actor
     submission_key: str | None = None
     received_on: date | None = None
-    reference_prefix: str = "CT"
+    # The council where the behaviour happens; None: the officer's own, or the only one.
+    authority_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,7 @@ class StartCase:
     process_id: str
     actor: Actor
     received_on: date | None = None
-    reference_prefix: str = "CT"
+    authority_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -104,7 +106,8 @@ def submit_application(session: Session, command: SubmitApplication) -> CaseResu
     existing = _submitted_before(session, command.submission_key)
     if existing is not None:
         return existing
-    version = processes.latest_version(session)
+    authority = authorities.for_new_case(session, command.actor, command.authority_id)
+    version = _version_for(session, authority)
     deployed = processes.deployed(version)
     workflow, start_report = engine.start(deployed.specs.spec, deployed.specs.subprocess_specs)
     application = _application_task(workflow, deployed)
@@ -121,6 +124,7 @@ def submit_application(session: Session, command: SubmitApplication) -> CaseResu
         application = _application_task(workflow, deployed)
     applicant = data.get("applicant") or {}
     case = Case(
+        authority_id=authority.id,
         process_version_id=version.id,
         applicant_name=applicant.get("name"),
         applicant_postcode=applicant.get("postcode"),
@@ -130,9 +134,7 @@ def submit_application(session: Session, command: SubmitApplication) -> CaseResu
     )
     try:
         with _all_or_nothing(session):
-            _insert_case(
-                session, case, command.reference_prefix, command.actor, version, start_report
-            )
+            _insert_case(session, case, authority, command.actor, version, start_report)
             if failure is None:
                 try:
                     _record_completion(
@@ -208,25 +210,39 @@ def may_enter_applications(actor: Actor) -> bool:
 
 def start_case(session: Session, command: StartCase) -> CaseResult:
     """Start a case of a process that has no application form (benchmarks, diagram tests)."""
+    authority = authorities.for_new_case(session, command.actor, command.authority_id)
     version = processes.latest_version(session, command.process_id)
     deployed = processes.deployed(version)
     workflow, start_report = engine.start(deployed.specs.spec, deployed.specs.subprocess_specs)
-    case = Case(process_version_id=version.id, received_on=command.received_on or calendar.today())
+    case = Case(
+        authority_id=authority.id,
+        process_version_id=version.id,
+        received_on=command.received_on or calendar.today(),
+    )
     with _all_or_nothing(session):
-        _insert_case(session, case, command.reference_prefix, command.actor, version, start_report)
+        _insert_case(session, case, authority, command.actor, version, start_report)
         records.save_case(session, case, workflow, deployed)
     return _result(case)
+
+
+def _version_for(session: Session, authority: Authority) -> ProcessVersion:
+    """Return the process version an authority's new cases take: its own, or the default."""
+    if authority.process_version_id is not None:
+        own = session.get(ProcessVersion, authority.process_version_id)
+        if own is not None:
+            return own
+    return processes.latest_version(session)
 
 
 def _insert_case(
     session: Session,
     case: Case,
-    prefix: str,
+    authority: Authority,
     actor: Actor,
     version: ProcessVersion,
     report: engine.StepReport,
 ) -> None:
-    case.reference = records.next_reference(session, prefix, case.received_on.year)
+    case.reference = records.next_reference(session, authority, case.received_on.year)
     case.status, case.stage, case.workflow_state = "open", "", ""
     case.events_recorded = 0
     case.open_tasks = []  # known to be empty: no lazy load (and autoflush) when tasks are added
@@ -266,7 +282,9 @@ def complete_task(session: Session, command: CompleteTask) -> CaseResult:
         engine.find_task(workflow, command.task_id)
         human = next(t for t in engine.human_tasks(workflow) if t.id == command.task_id)
         data = _checked(deployed, human, command.data)
-        derived = rules.check(deployed, human, data, lambda: actors.staffed_agencies(session))
+        derived = rules.check(
+            deployed, human, data, lambda: authorities.agencies_for(session, case)
+        )
         done = records.done_before(session, case, human.spec_name)
         context = records.engine_context(deployed, case.received_on, done=done) | derived
         try:

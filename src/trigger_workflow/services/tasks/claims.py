@@ -124,8 +124,12 @@ def _task(session: Session, task_id: str, actor: Actor) -> OpenTask:
     task = session.get(OpenTask, task_id, populate_existing=True)
     if task is None:
         raise NotFound("This task does not exist or has already been completed.")
-    # A task of a case not shared with the officer's agency does not exist for them (R22).
-    access.require_case(session, actor, task.case)
+    # A task of a case not shared with the officer's agency, or of another authority's case,
+    # does not exist for them (R22): not even its case's reference is told.
+    try:
+        access.require_case(session, actor, task.case)
+    except NotFound:
+        raise NotFound("This task does not exist or has already been completed.") from None
     return task
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, func, literal, select
 from sqlalchemy.orm import Session
 
 from trigger_workflow.engine import calendar
+from trigger_workflow.services.accounts import access
 from trigger_workflow.services.accounts.actors import COORDINATOR, PARTNER, Actor
 from trigger_workflow.services.casework import case_diagrams, stalled
 from trigger_workflow.services.process_owners import processes
@@ -146,7 +147,7 @@ def inbox(session: Session, actor: Actor, query: InboxQuery, today: date | None 
     more = len(rows) > query.limit
     shown = rows[: query.limit]
     titles = escalations.titles(session, [(task, reference) for task, reference, _ in shown])
-    stuck = stalled.unstaffed(session) if actor.role == COORDINATOR else []
+    stuck = stalled.unstaffed(session, actor=actor) if actor.role == COORDINATOR else []
     stuck_agencies: dict[str, list[str]] = {}
     for request in stuck:
         stuck_agencies.setdefault(request.reference, []).append(request.agency_name)
@@ -177,7 +178,7 @@ def view_counts(session: Session, actor: Actor, today: date) -> dict[str, int]:
     wanted = {
         TEAM: team,
         UNCLAIMED: [*team, OpenTask.assignee.is_(None)],
-        MINE: [OpenTask.assignee == actor.username],
+        MINE: [OpenTask.assignee == actor.username, *_authorities(actor)],
         OVERDUE: [*team, OpenTask.due_on < today],
     }
     counts = [
@@ -203,12 +204,18 @@ def _shown(count: int) -> str:
 def _team(actor: Actor) -> list[ColumnElement[bool]]:
     """Tasks offered to the officer's role, and for partner officers to their agency."""
     agency = OpenTask.agency == actor.agency if actor.role == PARTNER else OpenTask.agency.is_(None)
-    return [OpenTask.role == actor.role, agency]
+    return [OpenTask.role == actor.role, agency, *_authorities(actor)]
+
+
+def _authorities(actor: Actor) -> list[ColumnElement[bool]]:
+    """Only the tasks of cases of the authorities this officer serves (issue 12)."""
+    return access.of_visible_authorities(actor, OpenTask.case_id)
 
 
 def _rows(actor: Actor, query: InboxQuery, today: date) -> Any:
     # "My tasks" are the officer's whatever the team (read along the assignee's index).
-    where = [OpenTask.assignee == actor.username] if query.view == MINE else _team(actor)
+    mine = [OpenTask.assignee == actor.username, *_authorities(actor)]
+    where = mine if query.view == MINE else _team(actor)
     if query.view == UNCLAIMED:
         where.append(OpenTask.assignee.is_(None))
     if query.stage:

@@ -18,7 +18,7 @@ from trigger_workflow.services.accounts.actors import PARTNER, Actor
 from trigger_workflow.services.mail import notifications
 from trigger_workflow.services.process_owners import processes
 from trigger_workflow.store import chain
-from trigger_workflow.store.models import Case, Event, OpenTask, ReferenceCounter, utcnow
+from trigger_workflow.store.models import Authority, AuthorityCounter, Case, Event, OpenTask, utcnow
 
 
 def load_workflow(case: Case) -> engine.Workflow:
@@ -209,15 +209,22 @@ def step_detail(case: Case, report: engine.StepReport) -> dict[str, Any]:
     }
 
 
-def next_reference(session: Session, prefix: str, year: int) -> str:
-    """Give out the next case number of the year, safe under concurrent submissions."""
+def next_reference(session: Session, authority: Authority, year: int) -> str:
+    """Give out an authority's next case number of the year, safe under concurrent submissions.
+
+    Each authority counts on its own, under its own prefix (DER-2026-0001, CHF-2026-0001).
+    """
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     session.execute(
-        insert(ReferenceCounter).values(year=year, last_number=0).on_conflict_do_nothing()
+        insert(AuthorityCounter)
+        .values(authority_id=authority.id, year=year, last_number=0)
+        .on_conflict_do_nothing()
     )
-    counter = session.get(ReferenceCounter, year, with_for_update=True, populate_existing=True)
+    counter = session.get(
+        AuthorityCounter, (authority.id, year), with_for_update=True, populate_existing=True
+    )
     assert counter is not None
     counter.last_number += 1
     session.flush()
-    return f"{prefix}-{year}-{counter.last_number:04d}"
+    return f"{authority.reference_prefix}-{year}-{counter.last_number:04d}"

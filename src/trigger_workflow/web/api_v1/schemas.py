@@ -174,6 +174,11 @@ class Application(Body):
         load_default=None, validate=validate.Length(1, 64),
         metadata={"description": "Sent again with a retry, it gives back the first case, not a second."},
     )  # fmt: skip
+    authority = fields.String(
+        load_default=None, validate=validate.Length(1, 40),
+        metadata={"description": "The council's short name (see /admin/authorities), where the "
+                  "client serves several; by default its own, or the only one."},
+    )  # fmt: skip
 
 
 class Applied(Schema):

@@ -8,7 +8,7 @@ from typing import Any
 from flask import current_app, g
 
 from trigger_workflow.errors import NotPermitted
-from trigger_workflow.services.accounts import access
+from trigger_workflow.services.accounts import access, authorities
 from trigger_workflow.services.audit import figures as statutory
 from trigger_workflow.services.casework import case_list, queries
 from trigger_workflow.services.mail import correspondence
@@ -165,9 +165,10 @@ def release(task_id: str) -> dict[str, Any]:
     errors=(400, 401, 403, 409, 422),
 )  # fmt: skip
 def apply(body: dict[str, Any]) -> cases.CaseResult:
-    prefix = current_app.extensions["trigger_workflow.settings"].reference_prefix
+    code = body["authority"]
+    authority = authorities.get(get_session(), code).id if code else None
     command = cases.SubmitApplication(
-        body["data"], g.actor, body["submission_key"], body["received_on"], prefix
+        body["data"], g.actor, body["submission_key"], body["received_on"], authority
     )
     return cases.submit_application(get_session(), command)
 
