@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 from collections.abc import Iterator
@@ -10,6 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 import time_machine
 from flask import Flask
@@ -112,6 +114,31 @@ def worker_database_url(url: str, worker: str) -> str:
     finally:
         maintenance.dispose()
     return parsed.render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def forms_checked_once() -> Iterator[None]:
+    """Check each distinct form against the JSON Schema metaschema once per test process.
+
+    Deploying checks every form (`Draft202012Validator.check_schema`): about four fifths of a
+    deploy's time, and nearly every test deploys the same forms. The check is a pure function of
+    the form, so a form that passed once passes again: only passes are remembered (by the form's
+    canonical JSON); a form that fails is checked, and fails, every time.
+    """
+    real = jsonschema.Draft202012Validator.check_schema
+    passed: set[str] = set()
+
+    def check_schema(cls: type, schema: Any, *args: Any, **kwargs: Any) -> None:
+        key = json.dumps(schema, sort_keys=True) if not (args or kwargs) else None
+        if key is not None and key in passed:
+            return
+        real(schema, *args, **kwargs)
+        if key is not None:
+            passed.add(key)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(jsonschema.Draft202012Validator, "check_schema", classmethod(check_schema))
+        yield
 
 
 @pytest.fixture(scope="session")
