@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 from collections.abc import Iterator
@@ -10,12 +11,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, create_engine, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from trigger_workflow.app import create_app
@@ -90,17 +92,70 @@ def pytest_report_header(config: pytest.Config) -> str | None:
 MOVED_CLOCK = pytest.StashKey[time_machine.travel]()
 
 
+def worker_database_url(url: str, worker: str) -> str:
+    """Return this pytest-xdist worker's own PostgreSQL database, created if it is missing.
+
+    Run serially (no worker), the tests use the configured database itself; under xdist, worker
+    gw0 of ``.../test`` uses ``.../test_gw0``, so workers never truncate each other's tables.
+    """
+    parsed = make_url(url)
+    if worker:
+        parsed = parsed.set(database=f"{parsed.database}_{worker}")
+    maintenance = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with maintenance.connect() as connection:
+            exists = connection.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                {"name": parsed.database},
+            ).first()
+            if exists is None:
+                quoted = connection.dialect.identifier_preparer.quote(str(parsed.database))
+                connection.execute(text(f"CREATE DATABASE {quoted}"))
+    finally:
+        maintenance.dispose()
+    return parsed.render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def forms_checked_once() -> Iterator[None]:
+    """Check each distinct form against the JSON Schema metaschema once per test process.
+
+    Deploying checks every form (`Draft202012Validator.check_schema`): about four fifths of a
+    deploy's time, and nearly every test deploys the same forms. The check is a pure function of
+    the form, so a form that passed once passes again: only passes are remembered (by the form's
+    canonical JSON); a form that fails is checked, and fails, every time.
+    """
+    real = jsonschema.Draft202012Validator.check_schema
+    passed: set[str] = set()
+
+    def check_schema(cls: type, schema: Any, *args: Any, **kwargs: Any) -> None:
+        key = json.dumps(schema, sort_keys=True) if not (args or kwargs) else None
+        if key is not None and key in passed:
+            return
+        real(schema, *args, **kwargs)
+        if key is not None:
+            passed.add(key)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(jsonschema.Draft202012Validator, "check_schema", classmethod(check_schema))
+        yield
+
+
 @pytest.fixture(scope="session")
 def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """Migrate a database once: a SQLite file to copy, or the PostgreSQL database itself."""
+    """Migrate a database once per worker: a SQLite file to copy, or the PostgreSQL database.
+
+    SQLite files live under tmp_path_factory, which pytest-xdist gives each worker on its own.
+    """
     if PG_URL:
-        engine = db.make_engine(PG_URL)
+        url = worker_database_url(PG_URL, os.environ.get("PYTEST_XDIST_WORKER", ""))
+        engine = db.make_engine(url)
         with engine.begin() as connection:
             connection.execute(text("DROP SCHEMA public CASCADE"))
             connection.execute(text("CREATE SCHEMA public"))
         engine.dispose()
-        db.upgrade(PG_URL)
-        return PG_URL
+        db.upgrade(url)
+        return url
     path = tmp_path_factory.mktemp("template") / "template.sqlite"
     db.upgrade(f"sqlite:///{path}")
     return str(path)
@@ -110,12 +165,12 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> str:
 def database_url(migrated_template: str, tmp_path: Path) -> Iterator[str]:
     """Give each test an empty, migrated database."""
     if PG_URL:
-        engine = db.make_engine(PG_URL)
+        engine = db.make_engine(migrated_template)
         tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
         with engine.begin() as connection:
             connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         engine.dispose()
-        yield PG_URL
+        yield migrated_template
         return
     path = tmp_path / "test.sqlite"
     shutil.copy(migrated_template, path)

@@ -44,12 +44,29 @@ def free_port() -> int:
 
 
 @contextmanager
+def refusing_port() -> Iterator[int]:
+    """Hold a loopback port bound but not listening while the block runs: connections to it are
+    refused, and no other process (a parallel test worker) can start listening on it meanwhile."""
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        yield int(held.getsockname()[1])
+
+
+@contextmanager
 def smtp_server() -> Iterator[tuple[Mailbox, int]]:
     """Run a real SMTP server on a free loopback port while the block runs."""
     mailbox = Mailbox()
-    port = free_port()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
-    controller.start()
+    # Another process (a parallel test worker) may take the free port before the server binds
+    # it: try another.
+    for attempt in range(5):
+        port = free_port()
+        controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+        try:
+            controller.start()
+            break
+        except OSError:
+            if attempt == 4:
+                raise
     try:
         yield mailbox, port
     finally:

@@ -23,11 +23,14 @@ from trigger_workflow.samples import TEST_PASSWORD
 GUNICORN = Path(sys.executable).with_name("gunicorn")
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+def _listening_socket() -> socket.socket:
+    """Bind and listen on a free loopback port here, for gunicorn to take over (``fd://``): no
+    other process (a parallel test worker) can take the port between choosing and binding it."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
+    listener.set_inheritable(True)
+    return listener
 
 
 def _wait_for(base: str, server: subprocess.Popen[bytes]) -> None:
@@ -55,8 +58,8 @@ def test_gunicorn_writes_json_lines_with_admin_changes_and_no_query_strings(
     """Under gunicorn with the project's config: every line on stderr is JSON; a sign-in, a
     failed sign-in and an administrator disabling an officer are there with who did it; the
     access log has the path of a case search but not the applicant's name typed into it."""
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
+    listener = _listening_socket()
+    base = f"http://127.0.0.1:{listener.getsockname()[1]}"
     env = {
         **os.environ,
         "TRIGGER_WORKFLOW_DATABASE_URL": database_url,
@@ -64,15 +67,15 @@ def test_gunicorn_writes_json_lines_with_admin_changes_and_no_query_strings(
         "TRIGGER_WORKFLOW_INSTANCE_PATH": str(tmp_path / "instance"),
         "TRIGGER_WORKFLOW_ARGON2_TIME_COST": "1",
         "TRIGGER_WORKFLOW_ARGON2_MEMORY_KIB": "64",
-        "TRIGGER_WORKFLOW_BIND": f"127.0.0.1:{port}",
+        "TRIGGER_WORKFLOW_BIND": f"fd://{listener.fileno()}",
         "TRIGGER_WORKFLOW_WORKERS": "1",
     }
     stderr_path, stdout_path = tmp_path / "stderr.log", tmp_path / "stdout.log"
-    with stderr_path.open("wb") as stderr, stdout_path.open("wb") as stdout:
+    with listener, stderr_path.open("wb") as stderr, stdout_path.open("wb") as stdout:
         server = subprocess.Popen(
             [str(GUNICORN), "-c", "python:trigger_workflow.gunicorn_config",
              "trigger_workflow.app:create_app()"],
-            env=env, stdout=stdout, stderr=stderr,
+            env=env, stdout=stdout, stderr=stderr, pass_fds=[listener.fileno()],
         )  # fmt: skip
         try:
             _wait_for(base, server)

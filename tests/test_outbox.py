@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tests.letters_helpers import letters_of, stage_messages_sent
 from tests.scenario import ANSWERS, CaseDriver
-from tests.smtp import Mailbox, free_port, smtp_server
+from tests.smtp import Mailbox, refusing_port, smtp_server
 from trigger_workflow.cli import main
 from trigger_workflow.services.mail import outbox
 from trigger_workflow.settings import Settings
@@ -97,18 +97,19 @@ def test_email_is_flagged_for_a_person_after_the_last_attempt(
     client: FlaskClient, sessions: sessionmaker[Session]
 ) -> None:
     """With no mail server, attempts stop at the limit; the coordinator retries or prints it."""
-    server = outbox.MailServer("127.0.0.1", free_port(), "asb@council.example", timeout=5)
-    case = acknowledged_case(client, sessions)
-    now = utcnow()
-    assert len(outbox.send_due(sessions, server, max_attempts=2, now=now).retrying) == 1
-    later = now + timedelta(hours=1)
-    assert len(outbox.send_due(sessions, server, max_attempts=2, now=later).failed) == 1
-    [(_, message)] = letters_of(sessions, case.reference)
-    assert message.status == "failed" and "ConnectionRefusedError" in (message.last_error or "")
-    assert (
-        outbox.send_due(sessions, server, max_attempts=2, now=later + timedelta(days=1)).failed
-        == []
-    )
+    with refusing_port() as port:
+        server = outbox.MailServer("127.0.0.1", port, "asb@council.example", timeout=5)
+        case = acknowledged_case(client, sessions)
+        now = utcnow()
+        assert len(outbox.send_due(sessions, server, max_attempts=2, now=now).retrying) == 1
+        later = now + timedelta(hours=1)
+        assert len(outbox.send_due(sessions, server, max_attempts=2, now=later).failed) == 1
+        [(_, message)] = letters_of(sessions, case.reference)
+        assert message.status == "failed" and "ConnectionRefusedError" in (message.last_error or "")
+        assert (
+            outbox.send_due(sessions, server, max_attempts=2, now=later + timedelta(days=1)).failed
+            == []
+        )
     page = client.get("/outbox")  # as carol, who acknowledged
     assert (
         "Emails, texts and letters that could not be sent" in page.text
