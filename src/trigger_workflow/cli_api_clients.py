@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from trigger_workflow.errors import TriggerWorkflowError
-from trigger_workflow.services.accounts import actors, api_clients
+from trigger_workflow.services.accounts import actors, api_clients, authorities
 from trigger_workflow.store.models import utcnow
 
 if TYPE_CHECKING:
@@ -25,11 +25,25 @@ def api_clients_group() -> None:
 @click.option("--role", required=True, type=click.Choice(api_clients.ROLES))
 @click.option("--agency", type=click.Choice(sorted(actors.AGENCIES)), help="For a partner agency.")
 @click.option("--days", default=90, show_default=True, type=int, help="Days until it expires.")
+@click.option("--authority", help="The council's short name; by default the first authority.")
+@click.option("--county-wide", is_flag=True, help="No council: sees every council's cases.")
 @click.pass_obj
-def issue(ctx: Context, name: str, role: str, agency: str | None, days: int) -> None:
+def issue(
+    ctx: Context,
+    name: str,
+    role: str,
+    agency: str | None,
+    days: int,
+    authority: str | None,
+    county_wide: bool,
+) -> None:
     """Issue a client and print its token once (only its hash is kept)."""
     try:
-        client, token = api_clients.issue(ctx.session(), name, role, agency, days, by=_operator())
+        place = authorities.get(ctx.session(), authority).id if authority else None
+        client, token = api_clients.issue(
+            ctx.session(), name, role, agency, days, by=_operator(), authority_id=place,
+            county_wide=county_wide,
+        )  # fmt: skip
     except TriggerWorkflowError as error:
         raise click.ClickException(error.message) from error
     click.echo(f"Issued {client.name}, expires {client.expires_at:%-d %B %Y}. Its token:", err=True)

@@ -595,3 +595,6 @@ class ApiClient(Base):
     revoked_at: Mapped[datetime | None]
     revoked_by: Mapped[str | None] = mapped_column(String(100))
     last_used_at: Mapped[datetime | None]
+    # Scoped like an officer (issue 12): one authority's cases, or every one's when county-wide.
+    authority_id: Mapped[int | None] = mapped_column(ForeignKey("authority.id"))
+    county_wide: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from trigger_workflow.errors import NotFound, TriggerWorkflowError
-from trigger_workflow.services.accounts import actors, security_log
+from trigger_workflow.services.accounts import actors, authorities, security_log
 from trigger_workflow.services.accounts.actors import Actor
 from trigger_workflow.store.models import ApiClient, utcnow
 
@@ -33,8 +33,14 @@ ROLES = ("coordinator", "partner", "chair", "opcc", "auditor")
 
 
 def actor_for(client: ApiClient) -> Actor:
-    """Return the actor an API client's requests are recorded against."""
-    return Actor(f"api:{client.name}", client.role, client.agency, f"API client {client.name}")
+    """Return the actor an API client's requests are recorded against, scoped to its authority
+    (None: a county-wide client, like a county-wide officer)."""
+    scope: frozenset[int] | None = None
+    if not client.county_wide:
+        scope = frozenset() if client.authority_id is None else frozenset({client.authority_id})
+    return Actor(
+        f"api:{client.name}", client.role, client.agency, f"API client {client.name}", scope
+    )
 
 
 def issue(
@@ -46,8 +52,13 @@ def issue(
     *,
     by: str,
     address: str = "",
+    authority_id: int | None = None,
+    county_wide: bool = False,
 ) -> tuple[ApiClient, str]:
-    """Create a client and return it with its token (shown once: only its hash is kept)."""
+    """Create a client and return it with its token (shown once: only its hash is kept).
+
+    It serves one authority (by default the first) or, county-wide, every authority's cases.
+    """
     if not NAME.fullmatch(name):
         raise TriggerWorkflowError(
             "A client's name is 1 to 60 lower-case letters, digits or hyphens, e.g. 'police-rms'."
@@ -63,9 +74,14 @@ def issue(
         raise TriggerWorkflowError(f"There is already an API client '{name}'.")
     token = PREFIX + secrets.token_urlsafe(32)
     now = utcnow()
+    if county_wide:
+        authority_id = None
+    elif authority_id is None:
+        authority_id = authorities.default_authority(session).id
     client = ApiClient(
         name=name, role=role, agency=agency, token_hash=token_hash(token), created_by=by,
-        created_at=now, expires_at=now + timedelta(days=days),
+        created_at=now, expires_at=now + timedelta(days=days), authority_id=authority_id,
+        county_wide=county_wide,
     )  # fmt: skip
     session.add(client)
     security_log.record(
@@ -77,9 +93,11 @@ def issue(
     return client, token
 
 
-def revoke(session: Session, name: str, *, by: str, address: str = "") -> ApiClient:
+def revoke(
+    session: Session, name: str, *, by: str, address: str = "", administrator: Actor | None = None
+) -> ApiClient:
     """Revoke a client's token: its next request is refused."""
-    client = find(session, name)
+    client = find(session, name, administrator)
     if client.revoked_at is None:
         client.revoked_at, client.revoked_by = utcnow(), by
         security_log.record(
@@ -90,17 +108,26 @@ def revoke(session: Session, name: str, *, by: str, address: str = "") -> ApiCli
     return client
 
 
-def find(session: Session, name: str) -> ApiClient:
-    """Return the client with this name, or raise NotFound."""
+def find(session: Session, name: str, by: Actor | None = None) -> ApiClient:
+    """Return the client with this name (one this administrator manages), or raise NotFound."""
     client = session.scalar(select(ApiClient).where(ApiClient.name == name))
-    if client is None:
+    if client is None or (by is not None and not manages(by, client)):
         raise NotFound(f"There is no API client '{name}'.")
     return client
 
 
-def list_clients(session: Session) -> list[ApiClient]:
-    """Return every client, by name."""
-    return list(session.scalars(select(ApiClient).order_by(ApiClient.name)))
+def list_clients(session: Session, by: Actor | None = None) -> list[ApiClient]:
+    """Return the clients this administrator manages (every one from the command line), by name."""
+    clients = session.scalars(select(ApiClient).order_by(ApiClient.name))
+    return [client for client in clients if by is None or manages(by, client)]
+
+
+def manages(administrator: Actor, client: ApiClient) -> bool:
+    """Return whether an administrator manages this client: county-wide administrators manage
+    every one; an authority's administrators those of the authorities they serve."""
+    if administrator.authorities is None:
+        return True
+    return not client.county_wide and client.authority_id in administrator.authorities
 
 
 def state(client: ApiClient, now: datetime | None = None) -> str:

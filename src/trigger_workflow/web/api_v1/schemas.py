@@ -193,6 +193,10 @@ class FiguresQuery(Query):
         load_default=None,
         metadata={"description": "First day of the 12 months (default: this financial year)."},
     )
+    authority = fields.String(
+        load_default=None, validate=validate.Length(1, 40),
+        metadata={"description": "One council's short name (default: every council served)."},
+    )  # fmt: skip
 
 
 class StepFigure(Schema):

@@ -7,14 +7,14 @@ from typing import Any
 
 from flask import current_app, g
 
-from trigger_workflow.errors import NotPermitted
+from trigger_workflow.errors import FieldProblem, FormInvalid, NotPermitted
 from trigger_workflow.services.accounts import access, authorities
 from trigger_workflow.services.audit import figures as statutory
 from trigger_workflow.services.casework import case_list, queries
 from trigger_workflow.services.mail import correspondence
 from trigger_workflow.services.tasks import cases, claims
 from trigger_workflow.services.tasks import inbox as inbox_service
-from trigger_workflow.store.models import OpenTask
+from trigger_workflow.store.models import Case, OpenTask
 from trigger_workflow.web.api_v1 import openapi
 from trigger_workflow.web.api_v1 import schemas as s
 from trigger_workflow.web.api_v1.blueprint import bp
@@ -165,8 +165,7 @@ def release(task_id: str) -> dict[str, Any]:
     errors=(400, 401, 403, 409, 422),
 )  # fmt: skip
 def apply(body: dict[str, Any]) -> cases.CaseResult:
-    code = body["authority"]
-    authority = authorities.get(get_session(), code).id if code else None
+    authority = _authority_id(body["authority"], "authority", FormInvalid)
     command = cases.SubmitApplication(
         body["data"], g.actor, body["submission_key"], body["received_on"], authority
     )
@@ -176,14 +175,19 @@ def apply(body: dict[str, Any]) -> cases.CaseResult:
 @bp.get("/figures")
 @operation(
     summary="Read the statutory figures (R20) for 12 months, and the cases behind each",
-    tag="figures", query=s.FiguresQuery, response=s.Figures(), errors=(400, 401, 403),
+    description="Of the councils the client serves, or of one (`authority`, its short name).",
+    tag="figures", query=s.FiguresQuery, response=s.Figures(), errors=(400, 401, 403, 422),
 )  # fmt: skip
 def figures(query: dict[str, Any]) -> dict[str, Any]:
     if g.actor.role != "auditor":
         raise NotPermitted("Only an auditor's client reads the statutory figures.")
     start = query["start"]
     period = statutory.Period.starting(start) if start else statutory.Period.parse(None)
-    result = statutory.figures(get_session(), period)
+    scope = access.in_authorities(g.actor)
+    chosen = _authority_id(query["authority"], "authority", FormInvalid)
+    if chosen is not None:
+        scope = scope & (Case.authority_id == chosen)
+    result = statutory.figures(get_session(), period, scope)
     return {
         "start": period.start, "end": period.end,
         "counts": {key: len(refs) for key, refs in result.cases.items()}, "cases": result.cases,
@@ -203,3 +207,13 @@ def _task(task: OpenTask, reference: str) -> dict[str, Any]:
         "stage": task.stage, "role": task.role, "agency": task.agency, "due_on": task.due_on,
         "assignee": task.assignee,
     }  # fmt: skip
+
+
+def _authority_id(code: str | None, field: str, error: type[FormInvalid]) -> int | None:
+    """Return the id of the council this client named, among those it serves (None: not named)."""
+    if not code:
+        return None
+    found = authorities.by_code(authorities.choices_for(get_session(), g.actor), code)
+    if found is None:
+        raise error([FieldProblem((field,), "Give the short name of a council this client serves")])
+    return found

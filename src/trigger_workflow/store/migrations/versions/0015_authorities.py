@@ -83,6 +83,13 @@ def upgrade() -> None:
             sa.Column("county_wide", sa.Boolean(), server_default=sa.false(), nullable=False)
         )
         batch.create_foreign_key("fk_officer_authority", "authority", ["authority_id"], ["id"])
+    # API clients (0013) are scoped like officers: one authority, or county-wide.
+    with op.batch_alter_table("api_client") as batch:
+        batch.add_column(sa.Column("authority_id", sa.Integer(), nullable=True))
+        batch.add_column(
+            sa.Column("county_wide", sa.Boolean(), server_default=sa.false(), nullable=False)
+        )
+        batch.create_foreign_key("fk_api_client_authority", "authority", ["authority_id"], ["id"])
     with op.batch_alter_table("application_draft") as batch:
         batch.add_column(sa.Column("authority_id", sa.Integer(), nullable=True))
         batch.create_foreign_key(
@@ -109,6 +116,7 @@ def upgrade() -> None:
     )
     op.execute('UPDATE "case" SET authority_id = 1')
     op.execute("UPDATE officer SET authority_id = 1")
+    op.execute("UPDATE api_client SET authority_id = 1")
     op.execute(
         "INSERT INTO authority_counter (authority_id, year, last_number) "
         "SELECT 1, year, last_number FROM reference_counter"
@@ -120,6 +128,10 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("application_draft") as batch:
         batch.drop_constraint("fk_application_draft_authority", type_="foreignkey")
+        batch.drop_column("authority_id")
+    with op.batch_alter_table("api_client") as batch:
+        batch.drop_constraint("fk_api_client_authority", type_="foreignkey")
+        batch.drop_column("county_wide")
         batch.drop_column("authority_id")
     with op.batch_alter_table("officer") as batch:
         batch.drop_constraint("fk_officer_authority", type_="foreignkey")
