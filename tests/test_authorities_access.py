@@ -61,9 +61,11 @@ def _text(body: bytes) -> str:
 
 
 def _snapshot(sessions: sessionmaker[Session]) -> dict[str, Any]:
-    """Everything a request could change about Derby's case, its letters and its staff."""
+    """Everything a request could change about Derby's case, its letters and its staff (each
+    table's rows sorted: PostgreSQL returns rows in no set order, and an allowed change to
+    another column, such as an officer's own notification settings, moves a row)."""
     with sessions() as session:
-        return {
+        tables = {
             "cases": session.execute(
                 select(Case.reference, Case.lock_version, Case.status, Case.stage)
             ).all(),
@@ -85,6 +87,7 @@ def _snapshot(sessions: sessionmaker[Session]) -> dict[str, Any]:
                 select(Authority.code, Authority.name, Authority.threshold_number)
             ).all(),
         }
+        return {name: sorted(rows, key=repr) for name, rows in tables.items()}
 
 
 @pytest.mark.parametrize("username", [u for u, *_ in CHESTERFIELD_STAFF])

@@ -6,8 +6,11 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import time_machine
 from sqlalchemy import func, select
@@ -32,19 +35,37 @@ def overdue_cases(sessions: sessionmaker[Session]) -> list[str]:
     return references
 
 
-def worker(database_url: str, tmp_path: Path, *args: str) -> subprocess.Popen[str]:
-    """Start `trigger-workflow worker` in its own process on the test database."""
+@dataclass
+class Worker:
+    """A `trigger-workflow worker` process and the file its output goes to."""
+
+    process: subprocess.Popen[str]
+    log: IO[str]
+
+    def output(self, timeout: float) -> str:
+        """Wait for the worker to end and return what it wrote."""
+        self.process.wait(timeout=timeout)
+        self.log.seek(0)
+        text = self.log.read()
+        self.log.close()
+        return text
+
+
+def worker(database_url: str, tmp_path: Path, *args: str) -> Worker:
+    """Start `trigger-workflow worker` in its own process on the test database.
+
+    Its output goes to a file, not a pipe: with two workers running, a pipe not yet read fills,
+    and a worker blocked writing its log while holding a lock stops the other one too.
+    """
     env = os.environ | {
         "TRIGGER_WORKFLOW_DATABASE_URL": database_url,
         "TRIGGER_WORKFLOW_INSTANCE_PATH": str(tmp_path / "instance"),
     }
-    return subprocess.Popen(
-        [WORKER, "worker", *args],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+    log = tempfile.TemporaryFile("w+", dir=tmp_path)  # noqa: SIM115 (closed by Worker.output)
+    process = subprocess.Popen(
+        [WORKER, "worker", *args], env=env, stdout=log, stderr=subprocess.STDOUT, text=True
     )
+    return Worker(process, log)
 
 
 def fired_per_case(sessions: sessionmaker[Session]) -> dict[str, int]:
@@ -86,13 +107,13 @@ def test_r5_two_worker_processes_fire_each_due_escalation_once(
         worker(database_url, tmp_path, "--once"),
         worker(database_url, tmp_path, "--once"),
     )
-    outputs = [first.communicate(timeout=300)[0], second.communicate(timeout=300)[0]]
-    assert (first.returncode, second.returncode) == (0, 0), outputs
+    outputs = [first.output(timeout=300), second.output(timeout=300)]
+    assert (first.process.returncode, second.process.returncode) == (0, 0), outputs
     assert fired_per_case(sessions) == dict.fromkeys(references, 1)
     assert escalations_per_case(sessions) == dict.fromkeys(references, 1)
     again = worker(database_url, tmp_path, "--once")
-    output = again.communicate(timeout=300)[0]
-    assert again.returncode == 0 and "Fired" not in output, output
+    output = again.output(timeout=300)
+    assert again.process.returncode == 0 and "Fired" not in output, output
     assert fired_per_case(sessions) == dict.fromkeys(references, 1)
 
 
@@ -109,13 +130,13 @@ def test_r5_worker_killed_at_any_moment_then_restarted_fires_each_once(
     deadline = time.monotonic() + 120
     while sum(fired_per_case(sessions).values()) == 0 and time.monotonic() < deadline:
         time.sleep(0.05)
-    running.send_signal(signal.SIGKILL)
-    running.communicate(timeout=60)
+    running.process.send_signal(signal.SIGKILL)
+    running.output(timeout=60)
     fired = fired_per_case(sessions)
     assert set(fired.values()) <= {0, 1}
     assert escalations_per_case(sessions) == fired
     restarted = worker(database_url, tmp_path, "--once")
-    output = restarted.communicate(timeout=300)[0]
-    assert restarted.returncode == 0, output
+    output = restarted.output(timeout=300)
+    assert restarted.process.returncode == 0, output
     assert fired_per_case(sessions) == dict.fromkeys(references, 1)
     assert escalations_per_case(sessions) == dict.fromkeys(references, 1)
