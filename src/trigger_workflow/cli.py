@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import logging
 import sys
 from pathlib import Path
@@ -14,12 +13,13 @@ from sqlalchemy.orm import Session
 
 from trigger_workflow import logs
 from trigger_workflow.cli_api_clients import api_clients_group
+from trigger_workflow.cli_officers import officers
 from trigger_workflow.engine import script_pool
 from trigger_workflow.engine.loader import ProcessFiles
 from trigger_workflow.errors import DiagramError, TriggerWorkflowError
 from trigger_workflow.samples import DEMO_PASSWORD
 from trigger_workflow.services import demo, demo_county
-from trigger_workflow.services.accounts import actors, authorities, passwords
+from trigger_workflow.services.accounts import actors, passwords
 from trigger_workflow.services.casework import queries
 from trigger_workflow.services.mail import letters, notifications
 from trigger_workflow.services.process_owners import processes
@@ -146,103 +146,6 @@ def serve(ctx: Context, host: str, port: int, debug: bool) -> None:
     app = create_app(ctx.settings)
     click.echo(f"Community Trigger is running at http://{host}:{port}/  (Ctrl+C to stop)")
     app.run(host=host, port=port, debug=debug, use_reloader=debug)
-
-
-@main.group()
-def officers() -> None:
-    """Manage officer accounts."""
-
-
-@officers.command("add")
-@click.argument("username")
-@click.option("--name", "display_name", required=True, help="Full name shown on tasks and events.")
-@click.option("--role", required=True, type=click.Choice(sorted(actors.ROLES)))
-@click.option(
-    "--agency", type=click.Choice(sorted(actors.AGENCIES)), help="Required for partner officers."
-)
-@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
-@click.option(
-    "--no-password", is_flag=True, help="No password: the officer signs in through OpenID Connect."
-)
-@click.option("--authority", help="The authority's short name; by default the first authority.")
-@click.option("--county-wide", is_flag=True, help="No authority: sees every authority's cases.")
-@pass_context
-def officers_add(
-    ctx: Context,
-    username: str,
-    display_name: str,
-    role: str,
-    agency: str | None,
-    password_stdin: bool,
-    no_password: bool,
-    authority: str | None,
-    county_wide: bool,
-) -> None:
-    """Add an officer with a role (and agency) and a password (prompted for unless given)."""
-    try:
-        actors.check_role(role, agency)  # before asking for a password
-        place = authorities.get(ctx.session(), authority).id if authority else None
-        password_hash = None if no_password else _new_password_hash(ctx, password_stdin)
-        actors.add_officer(
-            ctx.session(), username, display_name, role, agency, password_hash, by=_operator(),
-            authority_id=place, county_wide=county_wide,
-        )  # fmt: skip
-    except TriggerWorkflowError as error:
-        raise click.ClickException(error.message) from error
-    click.echo(f"Added {username} ({role}{', ' + agency if agency else ''})")
-
-
-@officers.command("set-password")
-@click.argument("username")
-@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
-@pass_context
-def officers_set_password(ctx: Context, username: str, password_stdin: bool) -> None:
-    """Set an officer's password; every session they have ends."""
-    try:
-        actors.officer_account(ctx.session(), username)
-        new_hash = _new_password_hash(ctx, password_stdin)
-        actors.set_password_hash(ctx.session(), username, new_hash, by=_operator())
-    except TriggerWorkflowError as error:
-        raise click.ClickException(error.message) from error
-    click.echo(f"Password set for {username}; their sessions have ended.")
-
-
-@officers.command("disable")
-@click.argument("username")
-@click.option("--enable", is_flag=True, help="Enable the officer again instead.")
-@pass_context
-def officers_disable(ctx: Context, username: str, enable: bool) -> None:
-    """Disable an officer: they cannot sign in, and their sessions end at once."""
-    try:
-        actors.set_disabled(ctx.session(), username, not enable, by=_operator())
-    except TriggerWorkflowError as error:
-        raise click.ClickException(error.message) from error
-    click.echo(f"{username} is {'enabled' if enable else 'disabled'}.")
-
-
-def _operator() -> str:
-    """Name who made a change from the command line, for the security log."""
-    return f"command line ({getpass.getuser()})"
-
-
-def _new_password_hash(ctx: Context, from_stdin: bool) -> str:
-    """Read a new password (standard input, or a hidden prompt asked twice) and hash it."""
-    if from_stdin:
-        password = sys.stdin.readline().rstrip("\n")
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    hashing = passwords.Hashing(ctx.settings.argon2_time_cost, ctx.settings.argon2_memory_kib)
-    return passwords.hash_password(password, hashing)
-
-
-@officers.command("list")
-@pass_context
-def officers_list(ctx: Context) -> None:
-    """List officers with their roles and agencies."""
-    for officer in actors.list_officers(ctx.session()):
-        click.echo(
-            f"{officer.username:20} {officer.role:14} {officer.agency or '':22} {officer.display_name}"
-        )
 
 
 @main.group()
@@ -704,3 +607,4 @@ def outbox_printed(ctx: Context, message_id: int, username: str) -> None:
 from trigger_workflow.cli_authorities import authorities_group  # noqa: E402 (uses Context)
 
 main.add_command(authorities_group)
+main.add_command(officers)
