@@ -36,6 +36,7 @@ def _issue(
     return token
 
 
+@pytest.mark.today("2026-11-10")
 def test_a_councils_api_client_reads_only_its_councils_cases(
     app: Flask, client: FlaskClient, sessions: sessionmaker[Session]
 ) -> None:
@@ -76,6 +77,7 @@ def test_a_councils_api_client_reads_only_its_councils_cases(
             assert (applicant in page.text) == sees, (name, reference)
 
 
+@pytest.mark.today("2026-11-10")
 def test_an_authoritys_administrator_manages_only_its_own_api_clients(
     app: Flask, client: FlaskClient, sessions: sessionmaker[Session]
 ) -> None:

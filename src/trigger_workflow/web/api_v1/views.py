@@ -165,7 +165,7 @@ def release(task_id: str) -> dict[str, Any]:
     errors=(400, 401, 403, 409, 422),
 )  # fmt: skip
 def apply(body: dict[str, Any]) -> cases.CaseResult:
-    authority = _authority_id(body["authority"], "authority", FormInvalid)
+    authority = _authority_id(body["authority"])
     command = cases.SubmitApplication(
         body["data"], g.actor, body["submission_key"], body["received_on"], authority
     )
@@ -184,7 +184,7 @@ def figures(query: dict[str, Any]) -> dict[str, Any]:
     start = query["start"]
     period = statutory.Period.starting(start) if start else statutory.Period.parse(None)
     scope = access.in_authorities(g.actor)
-    chosen = _authority_id(query["authority"], "authority", FormInvalid)
+    chosen = _authority_id(query["authority"])
     if chosen is not None:
         scope = scope & (Case.authority_id == chosen)
     result = statutory.figures(get_session(), period, scope)
@@ -209,11 +209,14 @@ def _task(task: OpenTask, reference: str) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _authority_id(code: str | None, field: str, error: type[FormInvalid]) -> int | None:
+def _authority_id(code: str | None) -> int | None:
     """Return the id of the council this client named, among those it serves (None: not named)."""
     if not code:
         return None
     found = authorities.by_code(authorities.choices_for(get_session(), g.actor), code)
     if found is None:
-        raise error([FieldProblem((field,), "Give the short name of a council this client serves")])
+        problem = FieldProblem(
+            ("authority",), "Give the short name of a council this client serves"
+        )
+        raise FormInvalid([problem])
     return found
