@@ -2,16 +2,26 @@
 
 Pure functions over plain values, so that the migration that fills in old events, the code that
 appends new ones and the auditor's verification all compute exactly the same thing.
+
+Personal values (issue 13) are committed to, not hashed as they are: an event's `personal` names
+the leaves of its `data` and `detail` that are personal and whose, and the hash is taken over a
+*sealed* copy where each of those leaves is {"$sealed": HMAC(subject's salt, path + value)}.
+Erasing a value means writing that same {"$sealed": ...} in its place (and destroying the salt):
+the sealed copy, and so the hash, do not change, while any other change to a value does.
+Events recorded before (personal is None) are hashed over their values as they always were.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 GENESIS = ""  # the "previous hash" of a case's first event
+SEALED = "$sealed"  # the key of the object a personal value is committed to (and erased to) by
 CONTENT_FIELDS = (
     "case_id",
     "seq",
@@ -43,11 +53,24 @@ def as_stored(value: dict[str, Any] | None) -> dict[str, Any]:
     return json.loads(canonical_json(value or {})) if value else {}
 
 
-def event_hash(content: dict[str, Any], prev_hash: str) -> str:
+class SaltMissing(ValueError):
+    """A personal value is still there, but its subject's salt is not (destroyed or never made)."""
+
+    def __init__(self, path: str, subject: str) -> None:
+        super().__init__(f"{path} ({subject})")
+        self.path = path
+        self.subject = subject
+
+
+def event_hash(
+    content: Mapping[str, Any], prev_hash: str, salts: Mapping[str, bytes] | None = None
+) -> str:
     """Return the SHA-256 of an event's content (CONTENT_FIELDS) chained to the previous hash.
 
     `data` and `detail` must be as stored (see `as_stored`): what is hashed when an event is
-    written must be what is read back when it is verified.
+    written must be what is read back when it is verified. When the content names personal
+    leaves (`personal`), they are hashed sealed with their subjects' `salts`: a leaf whose salt
+    is missing and that is not already sealed raises SaltMissing.
     """
     fields = {name: content.get(name) for name in CONTENT_FIELDS}
     when = fields["occurred_at"]
@@ -55,5 +78,61 @@ def event_hash(content: dict[str, Any], prev_hash: str) -> str:
         fields["occurred_at"] = canonical_time(when)
     fields["data"] = fields["data"] or {}
     fields["detail"] = fields["detail"] or {}
+    personal = content.get("personal")
+    if personal is not None:
+        fields["personal"] = personal
+        for part in ("data", "detail"):
+            fields[part] = sealed(fields[part], personal.get(part) or {}, salts or {})
     text = canonical_json({"content": fields, "prev_hash": prev_hash})
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def seal(salt: bytes, path: str, value: Any) -> dict[str, str]:
+    """Return what a personal value is committed to (and replaced by when erased)."""
+    message = (path + "\n" + canonical_json(value)).encode("utf-8")
+    return {SEALED: hmac.new(salt, message, hashlib.sha256).hexdigest()}
+
+
+def is_sealed(value: Any) -> bool:
+    """Return whether a value is a sealed (erased) personal value."""
+    return isinstance(value, Mapping) and len(value) == 1 and SEALED in value
+
+
+def sealed(value: Any, paths: Mapping[str, str], salts: Mapping[str, bytes]) -> Any:
+    """Return a copy of a JSON value with each personal leaf (path: subject) sealed.
+
+    A leaf already sealed stays as it is; a path that is not there is left out, so removing a
+    personal value shows as an alteration like any other change.
+    """
+    if not paths:
+        return value
+    copy = json.loads(canonical_json(value))
+    for path, subject in paths.items():
+        parent, key, leaf = locate(copy, path)
+        if is_sealed(leaf):
+            continue
+        salt = salts.get(subject)
+        if salt is None:
+            raise SaltMissing(path, subject)
+        if parent is not None:
+            parent[key] = seal(salt, path, leaf)
+    return copy
+
+
+def locate(value: Any, path: str) -> tuple[Any, Any, Any]:
+    """Return (parent, key, leaf) of a JSON Pointer in a value; (None, None, None) if absent."""
+    parent: Any = None
+    key: Any = None
+    here = value
+    for token in (
+        [t.replace("~1", "/").replace("~0", "~") for t in path[1:].split("/")] if path else []
+    ):
+        parent = here
+        if isinstance(here, dict) and token in here:
+            key = token
+        elif isinstance(here, list) and token.isdigit() and int(token) < len(here):
+            key = int(token)
+        else:
+            return None, None, None
+        here = here[key]
+    return parent, key, here

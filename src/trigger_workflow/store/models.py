@@ -78,6 +78,8 @@ class Authority(Base):
     agencies: Mapped[list[str] | None] = mapped_column(JSON)
     # The process version new cases take; None: follow the default (the newest deployment).
     process_version_id: Mapped[int | None] = mapped_column(ForeignKey("process_version.id"))
+    # Years a closed case's personal data is kept (issue 13); None: the service's default (6).
+    retention_years: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -131,6 +133,8 @@ class Case(Base):
         Index("ix_case_timer_due_at", "timer_due_at"),
         # The case list: newest change first, a page at a time.
         Index("ix_case_updated_at", "updated_at"),
+        # The retention schedule: closed cases, oldest closure first.
+        Index("ix_case_closed_at", "status", "closed_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -149,6 +153,10 @@ class Case(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     timer_due_at: Mapped[datetime | None]
+    # When the case last closed (its retention counts from here), and when its personal data
+    # was erased under the retention schedule (issue 13).
+    closed_at: Mapped[datetime | None]
+    anonymised_at: Mapped[datetime | None]
     workflow_state: Mapped[str] = mapped_column(Text)
     serializer_version: Mapped[str] = mapped_column(String(20))
     lock_version: Mapped[int] = mapped_column(Integer, default=1)
@@ -207,6 +215,7 @@ class Event(Base):
 
     __tablename__ = "event"
     __table_args__ = (UniqueConstraint("case_id", "seq"),)
+    __allow_unmapped__ = True  # for `salts` below, which is not a column
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
@@ -219,9 +228,15 @@ class Event(Base):
     task_name: Mapped[str | None] = mapped_column(String(200))
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Which leaves of data and detail are personal, and whose ({"data": {"/applicant/name":
+    # "applicant"}, "detail": {...}}): the hash commits to those by salted digests (issue 13), so
+    # they can be erased and the chain still verified. None on events recorded before that.
+    personal: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # Tamper evidence (store/chain.py): the previous event's hash, and this one's over both.
     prev_hash: Mapped[str] = mapped_column(String(64), default="")
     hash: Mapped[str] = mapped_column(String(64), default="")
+    # The salts a new event was sealed with, for the check just before it is written; never stored.
+    salts: dict[str, bytes] | None = None
 
 
 class Officer(Base):
@@ -499,6 +514,42 @@ class ApplicationDraft(Base):
     expires_at: Mapped[datetime] = mapped_column(index=True)
 
 
+class CaseSecret(Base):
+    """A random salt per case and person (data subject), kept apart from the events (issue 13).
+
+    An event's hash commits to each personal value by an HMAC under its subject's salt. Erasure
+    replaces the values by those digests and destroys the salt: the chain still verifies, and
+    nobody can test a guess (a name, a postcode) against a digest any more (crypto-shredding).
+    """
+
+    __tablename__ = "case_secret"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(30), primary_key=True)
+    salt: Mapped[bytes | None] = mapped_column(LargeBinary)  # None once destroyed
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    destroyed_at: Mapped[datetime | None]
+
+
+class Erasure(Base):
+    """One erasure of personal data from a case: under the retention schedule or on request.
+
+    Append-only: `audit verify` reads these to tell an erased value from an altered one.
+    """
+
+    __tablename__ = "erasure"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    subjects: Mapped[list[str]] = mapped_column(JSON)
+    under: Mapped[str] = mapped_column(String(20))  # "schedule" or "request"
+    reason: Mapped[str] = mapped_column(Text)
+    erased_by: Mapped[str] = mapped_column(String(100))
+    erased_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # What was removed where ({"events": 7, "letters": 3, ...}): counts, never values.
+    counts: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
 class AppendOnlyError(RuntimeError):
     """Raised when code tries to change or delete a recorded event."""
 
@@ -509,12 +560,19 @@ def _refuse_event_change(mapper: Any, connection: Any, target: Event) -> None:
     raise AppendOnlyError(f"event {target.id} of case {target.case_id} is append-only")
 
 
+@event.listens_for(Erasure, "before_update")
+@event.listens_for(Erasure, "before_delete")
+def _refuse_erasure_change(mapper: Any, connection: Any, target: Erasure) -> None:
+    raise AppendOnlyError(f"erasure {target.id} of case {target.case_id} is append-only")
+
+
 @event.listens_for(Event, "before_insert")
 def _refuse_unhashed_change(mapper: Any, connection: Any, target: Event) -> None:
     # An event changed between being hashed (services/records.append_event) and written would
     # be reported as tampered with for ever: refuse to write it.
-    content = {name: getattr(target, name) for name in chain.CONTENT_FIELDS}
-    if target.hash != chain.event_hash(content, target.prev_hash):
+    content = {name: getattr(target, name) for name in (*chain.CONTENT_FIELDS, "personal")}
+    salts = getattr(target, "salts", None)
+    if target.hash != chain.event_hash(content, target.prev_hash, salts):
         raise AppendOnlyError(
             f"event {target.seq} of case {target.case_id} changed after it was hashed: "
             "give everything it records to records.append_event"

@@ -16,6 +16,8 @@ from trigger_workflow.engine import workflow as engine
 from trigger_workflow.services.accounts import access
 from trigger_workflow.services.accounts.actors import PARTNER, Actor
 from trigger_workflow.services.mail import notifications
+from trigger_workflow.services.privacy import personal_data
+from trigger_workflow.services.privacy import salts as case_salts
 from trigger_workflow.services.process_owners import processes
 from trigger_workflow.store import chain
 from trigger_workflow.store.models import Authority, AuthorityCounter, Case, Event, OpenTask, utcnow
@@ -45,6 +47,10 @@ def save_case(
     case.stage = engine.stage(workflow)
     case.outcome = engine.end_reached(workflow)
     case.status = "closed" if workflow.is_completed() else "open"
+    if case.status != "closed":
+        case.closed_at = None
+    elif case.closed_at is None:
+        case.closed_at = utcnow()  # the retention schedule counts from here (issue 13)
     case.timer_due_at = engine.next_timer_due(workflow)
     case.updated_at = utcnow()
     done = done_before(session, case, completing)
@@ -189,12 +195,29 @@ def append_event(
         "data": chain.as_stored(data),
         "detail": chain.as_stored(detail),
     }
+    # Personal values are committed to by salted digests, so they can be erased (issue 13).
+    content["personal"] = {
+        "data": personal_data.classify_data(content["data"], _closed_keys(case)),
+        "detail": personal_data.classify_detail(content["detail"]),
+    }
+    subjects = {*content["personal"]["data"].values(), *content["personal"]["detail"].values()}
+    salts = case_salts.salts_for(session, case, subjects) if subjects else {}
     # The case row is locked (or new) while its events are appended, so its head is current.
     prev_hash = case.last_event_hash or chain.GENESIS
-    event = Event(**content, prev_hash=prev_hash, hash=chain.event_hash(content, prev_hash))
+    event = Event(**content, prev_hash=prev_hash, hash=chain.event_hash(content, prev_hash, salts))
+    event.salts = salts
     case.last_event_hash = event.hash
     session.add(event)
     return event
+
+
+def _closed_keys(case: Case) -> frozenset[str]:
+    """The closed-choice field names of the case's forms (not personal data)."""
+    version = case.process_version
+    if version is None:
+        return frozenset()
+    deployed = processes.deployed(version)
+    return personal_data.closed_keys_of_files(deployed.content_hash, deployed.files.files)
 
 
 def step_detail(case: Case, report: engine.StepReport) -> dict[str, Any]:

@@ -1,0 +1,1 @@
+"""Data protection (issue 13): what is personal, erasure, retention, subject access."""
