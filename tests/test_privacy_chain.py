@@ -8,10 +8,12 @@ from datetime import UTC, datetime
 
 import time_machine
 from click.testing import CliRunner
+from flask.testing import FlaskClient
 from sqlalchemy import select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from tests.audit_cases import FRONT, MET, REVIEW, ROLE_OFFICER, Step, open_task, run_case
+from tests.scenario import CaseDriver
 from trigger_workflow.cli import main
 from trigger_workflow.samples import AGENCY_OFFICER, ANSWERS, APPLICATION
 from trigger_workflow.services.accounts import actors
@@ -271,3 +273,19 @@ def test_replay_of_an_anonymised_case_still_finds_a_changed_state(
     session.commit()
     result = replay.replay_case(session, reference)
     assert result.divergence is not None and "threshold_outcome" in result.divergence.message
+
+
+def test_r21_auditor_sees_the_erasure_and_erased_values_as_erased(
+    client: FlaskClient, sessions: sessionmaker[Session], deployed: processes.DeployResult
+) -> None:
+    """The audit timeline of an erased case: the chain intact with the erasure's note, the
+    application's answers reading "[erased]", no digest and no erased value on the page."""
+    with sessions() as session:
+        reference = run_case(session, CLOSED_STEPS)
+        _erase(session, reference, erasure.subjects_on(session, _case(session, reference)))
+    CaseDriver(client, sessions).act_as("ada")
+    html = client.get(f"/audit/cases/{reference}?event=2").text
+    assert "Intact" in html and "erased on request on 7 December 2026 by ada" in html
+    assert "[erased]" in html and "$sealed" not in html
+    for value in (*APPLICANT_VALUES, *FREE_TEXT):
+        assert value not in html
