@@ -152,6 +152,12 @@ def header(report: Report, args: argparse.Namespace, db: database.BenchDatabase)
     report.line(f"    {db.engine.url.render_as_string(hide_password=True)}")
     report.line(f"  project: {_git_state()}")
     report.line(f"  options: --cases {args.cases} --sizes {','.join(map(str, args.sizes))}")
+    report.line(f"  load average at the start (1, 5, 15 min): {load_average()}")
+
+
+def load_average() -> str:
+    """Return the machine's 1, 5 and 15 minute load averages: read the figures beside them."""
+    return " / ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
 def _git_state() -> str:
@@ -427,6 +433,7 @@ def main(argv: list[str] | None = None) -> None:
             url = args.database_url or database.sqlite_url(tmp, "tasklist")
             task_list(report, url, tmp, args.sizes, args.runs)
     report.line()
+    report.line(f"load average at the end (1, 5, 15 min): {load_average()}")
     report.line(f"total run time {time.perf_counter() - began:.0f} s; written to {RESULTS}")
     report.close()
 
