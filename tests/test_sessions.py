@@ -237,3 +237,24 @@ def _csrf(browser: FlaskClient) -> str:
     token = re.search(r'name="csrf_token" value="([^"]+)"', page)
     assert token is not None
     return token.group(1)
+
+
+def test_the_cookie_is_written_when_the_session_changes_not_on_every_request(
+    app: Flask, sessions: sessionmaker[Session], clock: time_machine.Coordinates
+) -> None:
+    """Signing in writes the cookie; pages after that send none (re-signing it each request
+    cost CPU and moved no limit: those are on the server); signing out writes it without the
+    session."""
+    carol = signed_in(app, sessions, "carol")
+    carol.get("/tasks")  # the first form page may add the session's CSRF token: a change
+    for _ in range(3):
+        clock.shift(timedelta(minutes=5))
+        response = carol.get("/tasks")
+        assert response.status_code == 200
+        assert "Set-Cookie" not in response.headers
+    signed_out = carol.post("/sign-out")
+    assert signed_out.status_code == 302
+    assert any(c.startswith("session=") for c in signed_out.headers.getlist("Set-Cookie"))
+    with carol.session_transaction() as cookie:
+        assert "sid" not in cookie  # the new cookie names no session (only the flash message)
+    assert not is_signed_in(carol)

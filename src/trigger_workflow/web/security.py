@@ -35,6 +35,10 @@ def init_app(app: Flask, settings: Settings) -> None:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.session_max_hours),
+        # Write the cookie only when the session changes (sign-in, its CSRF token, sign-out), not
+        # signed again on every request: it holds only the session's id, and the idle and age
+        # limits are kept on the server (officer_sessions), so a fresher cookie would add nothing.
+        SESSION_REFRESH_EACH_REQUEST=False,
         # The session's own expiry bounds the token: a long form is not lost to a timer.
         WTF_CSRF_TIME_LIMIT=None,
     )
