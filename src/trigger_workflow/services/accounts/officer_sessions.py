@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from trigger_workflow.store.models import Officer, OfficerSession, utcnow
 
@@ -47,11 +47,17 @@ def start(session: Session, officer_id: int, method: str, limits: Limits) -> str
 def current(session: Session, token: str, limits: Limits) -> Officer | None:
     """Return the officer of a live session, moving its idle clock; end it if it has lapsed."""
     now = utcnow()
-    found = session.execute(
-        select(OfficerSession, Officer)
-        .join(Officer, Officer.id == OfficerSession.officer_id)
-        .where(OfficerSession.id_hash == _hash(token))
-    ).first()
+    # One round trip: the session, its officer and the authorities granted to them.
+    found = (
+        session.execute(
+            select(OfficerSession, Officer)
+            .join(Officer, Officer.id == OfficerSession.officer_id)
+            .where(OfficerSession.id_hash == _hash(token))
+            .options(joinedload(Officer.granted))
+        )
+        .unique()
+        .first()
+    )
     if found is None:
         return None
     row, officer = found
@@ -70,6 +76,8 @@ def current(session: Session, token: str, limits: Limits) -> Officer | None:
         row.ended_at, row.ended_reason = now, lapsed
     elif now - row.last_seen_at >= TOUCH_EVERY:
         row.last_seen_at = now
+    else:
+        return officer  # nothing to write: the request goes on in this transaction
     session.commit()
     return None if lapsed else officer
 

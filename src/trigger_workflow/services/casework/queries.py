@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, defer, joinedload, selectinload
 
 from trigger_workflow.engine import workflow as engine
 from trigger_workflow.errors import NotFound, NotPermitted
@@ -143,7 +143,18 @@ def open_tasks_for(session: Session, actor: Actor, limit: int = 200) -> list[Tas
 
 def task_form(session: Session, task_id: str, actor: Actor) -> TaskForm:
     """Return an open task and its form, if the actor may work on it."""
-    task = session.get(OpenTask, task_id)
+    # One round trip for the task, its case and the case's version. The case's workflow state
+    # is left for whoever needs it: a completion reads it again with the case locked anyway.
+    task = session.scalar(
+        select(OpenTask)
+        .where(OpenTask.id == task_id)
+        .options(
+            joinedload(OpenTask.case, innerjoin=True).options(
+                defer(Case.workflow_state),
+                joinedload(Case.process_version, innerjoin=True),
+            )
+        )
+    )
     if task is None:
         raise NotFound("This task does not exist or has already been completed.")
     try:

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from trigger_workflow import schema_forms
@@ -295,7 +295,7 @@ def complete_task(session: Session, command: CompleteTask) -> CaseResult:
             answered = {"agency": open_task.agency} if open_task.agency else None
             _record_completion(
                 session, case, workflow, deployed, command.actor, human, data, report, context,
-                answered,
+                answered, done,
             )  # fmt: skip
         except EngineError as error:
             # The workflow state is not saved: the case stays where it was, held, answers kept.
@@ -343,13 +343,14 @@ def _record_completion(
     report: engine.StepReport,
     context: dict[str, Any],
     extra_detail: dict[str, Any] | None = None,
+    done: dict[str, date] | None = None,
 ) -> None:
     """Save the case after a completed task, and the event saying who submitted what.
 
     The event keeps the context the engine got beside the answers (receipt day, deadlines, what
     the law's checks derived), so that a replay gives the engine exactly what it had.
     """
-    records.save_case(session, case, workflow, deployed, task.spec_name)
+    records.save_case(session, case, workflow, deployed, task.spec_name, done)
     access.share_case(session, case, access.agencies_named(data))
     detail = records.step_detail(case, report) | {"context": context} | (extra_detail or {})
     records.append_event(
@@ -398,11 +399,13 @@ def _checked(
 
 
 def _locked_case(session: Session, reference: str) -> Case:
+    # The version comes in the same round trip (its files and spec are deferred, and only the
+    # case row is locked: every case of a version shares its row).
     case = session.scalar(
         select(Case)
         .where(Case.reference == reference)
-        .with_for_update()
-        .options(selectinload(Case.open_tasks))
+        .with_for_update(of=Case)
+        .options(selectinload(Case.open_tasks), joinedload(Case.process_version, innerjoin=True))
         .execution_options(populate_existing=True)
     )
     if case is None:

@@ -39,9 +39,11 @@ def save_case(
     workflow: engine.Workflow,
     deployed: processes.DeployedProcess,
     completing: str | None = None,
+    done: Mapping[str, date] | None = None,
 ) -> None:
     """Write the workflow state, stage, status and open-task rows of a case (after completing
-    the step `completing`, when one was)."""
+    the step `completing`, when one was). `done` is `done_before(session, case, completing)`
+    when the caller has it already (no event was added since)."""
     case.workflow_state = serialization.dump_state(workflow)
     case.serializer_version = serialization.SERIALIZER_VERSION
     case.stage = engine.stage(workflow)
@@ -53,7 +55,8 @@ def save_case(
         case.closed_at = utcnow()  # the retention schedule counts from here (issue 13)
     case.timer_due_at = engine.next_timer_due(workflow)
     case.updated_at = utcnow()
-    done = done_before(session, case, completing)
+    if done is None:
+        done = done_before(session, case, completing)
     ready = {t.id: t for t in engine.human_tasks(workflow)}
     for row in list(case.open_tasks):
         if row.id not in ready:
