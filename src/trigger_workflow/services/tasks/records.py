@@ -204,7 +204,10 @@ def append_event(
         "detail": personal_data.classify_detail(content["detail"]),
     }
     subjects = {*content["personal"]["data"].values(), *content["personal"]["detail"].values()}
-    salts = case_salts.salts_for(session, case, subjects) if subjects else {}
+    # Not flushed first: the case row would be written twice in one step (its state, then its
+    # event head), and the salts made earlier in this transaction are known without a flush.
+    with session.no_autoflush:
+        salts = case_salts.salts_for(session, case, subjects) if subjects else {}
     # The case row is locked (or new) while its events are appended, so its head is current.
     prev_hash = case.last_event_hash or chain.GENESIS
     event = Event(**content, prev_hash=prev_hash, hash=chain.event_hash(content, prev_hash, salts))
