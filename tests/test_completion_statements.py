@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
 import pytest
+import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event
@@ -14,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.datastructures import MultiDict
 
 from tests.scenario import ANSWERS, CaseDriver, form_schema
+from trigger_workflow.engine.calendar import UK_TIME
 from trigger_workflow.schema_forms import encode_form
 
 # Read the session with its officer and their granted authorities; read the task with its case
@@ -53,9 +56,12 @@ def test_one_completion_reads_the_case_its_tasks_and_version_once_each(
     fields = encode_form(
         form_schema("record_complaints.json"), ANSWERS["Record qualifying complaints"]
     )
-    client.get("/tasks")  # the session's idle clock was just moved: no write to come
-    with statements_of(app) as seen:
-        response = client.post(f"/tasks/{task_id}", data=MultiDict(fields))
+    # Twenty minutes on, the clock held still: this page moves the session's idle clock, so the
+    # post that follows at the same moment has nothing of the session to write.
+    with time_machine.travel(datetime(2026, 11, 25, 10, 20, tzinfo=UK_TIME), tick=False):
+        client.get("/tasks")
+        with statements_of(app) as seen:
+            response = client.post(f"/tasks/{task_id}", data=MultiDict(fields))
     assert response.status_code == 302, response.text
     listing = "\n".join(seen)
     assert len(seen) == COMPLETION_STATEMENTS, listing
