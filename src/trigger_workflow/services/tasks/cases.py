@@ -351,11 +351,13 @@ def _record_completion(
     the law's checks derived), so that a replay gives the engine exactly what it had.
     """
     records.save_case(session, case, workflow, deployed, task.spec_name, done)
-    access.share_case(session, case, access.agencies_named(data))
     detail = records.step_detail(case, report) | {"context": context} | (extra_detail or {})
     records.append_event(
         session, case, actor, "task_completed", task=task, data=data, detail=detail
     )
+    # After the event: its query would otherwise flush the case row once before the event's
+    # head is set on it, and once more after.
+    access.share_case(session, case, access.agencies_named(data))
     recommendations.after_task(session, case, task.spec_name, data, task.id)
     letters.write_after_task(session, case, task.spec_name, task.id, {**task.data, **data}, actor)
     notifications.after_task(session, case, task.spec_name, {**task.data, **data})
