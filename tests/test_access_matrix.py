@@ -67,6 +67,10 @@ API_TASKS = row(401, 401, 200, 200, 200, 200, 200, 200, 200, 200)
 API_CLAIM = row(401, 401, 403, 200, 404, 403, 403, 403, 403, 403)
 AUDITOR_PAGE = row(302, 302, 403, 403, 403, 403, 403, 403, 200, 403)
 SECURITY_LOG = row(302, 302, 403, 403, 403, 403, 403, 403, 200, 200)
+# Subject access requests (issue 13): auditors and administrators, over their own authorities'
+# cases; a search or an export with no details is refused as incomplete.
+SUBJECT_ACCESS_PAGE = row(302, 302, 403, 403, 403, 403, 403, 403, 200, 200)
+SUBJECT_ACCESS_POST = row(302, 302, 403, 403, 403, 403, 403, 403, 422, 422)
 PROCESS_OWNER_PAGE = row(302, 302, 403, 403, 403, 403, 403, 200, 403, 403)
 
 
@@ -278,6 +282,15 @@ MATRIX: dict[tuple[str, str], Probe] = {
     ("GET", "/audit/figures.csv"): Probe("/audit/figures.csv", AUDITOR_PAGE),
     ("GET", "/audit/figures/<figure>"): Probe("/audit/figures/applications", AUDITOR_PAGE),
     ("GET", "/audit/security-log"): Probe("/audit/security-log", SECURITY_LOG),
+    ("GET", "/data-protection/subject-access"): Probe(
+        "/data-protection/subject-access", SUBJECT_ACCESS_PAGE
+    ),
+    ("POST", "/data-protection/subject-access"): Probe(
+        "/data-protection/subject-access", SUBJECT_ACCESS_POST, data={}
+    ),
+    ("POST", "/data-protection/subject-access/export"): Probe(
+        "/data-protection/subject-access/export", SUBJECT_ACCESS_POST, data={}
+    ),
     # Health checks for load balancers and Compose: open to all, no personal data.
     ("GET", "/healthz"): Probe("/healthz", everyone(200)),
     ("GET", "/assets/editor/<path:filename>"): Probe(

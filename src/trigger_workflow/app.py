@@ -38,6 +38,7 @@ from trigger_workflow.web import (
     security,
     security_log,
     sign_in,
+    subject_access,
     tasks,
     tracking,
     uploads,
@@ -115,6 +116,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         notify_receipts.bp,
         officer_settings.bp,
         tracking.bp,
+        subject_access.bp,
     ):
         app.register_blueprint(blueprint)
     return app

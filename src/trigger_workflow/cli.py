@@ -605,6 +605,8 @@ def outbox_printed(ctx: Context, message_id: int, username: str) -> None:
 
 
 from trigger_workflow.cli_authorities import authorities_group  # noqa: E402 (uses Context)
+from trigger_workflow.cli_subject_access import subject_access_group  # noqa: E402 (uses Context)
 
 main.add_command(authorities_group)
 main.add_command(officers)
+main.add_command(subject_access_group)

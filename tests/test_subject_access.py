@@ -1,0 +1,189 @@
+"""Subject access requests (issue 13, item 4; R22 for the logged views): a person is found across
+the cases an auditor or administrator serves, and what is held about them is exported as JSON
+and PDF with every other person's details redacted; each search and export is logged."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from tests.authorities_helpers import two_authorities
+from tests.subject_access_helpers import OTHERS, SAM, pdf_text, sams_cases
+from trigger_workflow.errors import FormInvalid, NotPermitted
+from trigger_workflow.services.accounts import actors, security_log
+from trigger_workflow.services.privacy import subject_access, subject_access_files
+from trigger_workflow.services.privacy.subject_access import PersonQuery
+from trigger_workflow.services.privacy.subject_access_report import ERASED, REDACTED
+from trigger_workflow.store.chain import SEALED
+from trigger_workflow.store.models import Case, CaseView, Event, SecurityEvent
+
+pytestmark = [pytest.mark.usefixtures("deployed"), pytest.mark.today("2026-11-23")]
+BY_NAME = PersonQuery(name="sam requester")
+
+
+def _keys(matches: list[subject_access.Match]) -> list[tuple[str, str]]:
+    return [(m.reference, m.subject) for m in matches]
+
+
+def test_a_person_is_found_as_applicant_on_one_case_and_victim_on_another(
+    session: Session,
+) -> None:
+    """Sam applied on one case and is the victim on another: a search by name, typed with other
+    capitals and spaces, finds both, saying as whom and what matched."""
+    sams = sams_cases(session)
+    ada = actors.find_officer(session, "ada")
+    matches = subject_access.search(session, ada, PersonQuery(name="  SAM  requester"))
+    assert _keys(matches) == [(sams.as_applicant, "applicant"), (sams.as_victim, "victim")]
+    assert [m.matched for m in matches] == [("name",), ("name",)]
+
+
+def test_postcode_phone_email_and_date_of_birth_match_however_they_are_written(
+    session: Session,
+) -> None:
+    """Postcode spacing, a phone number's +44 and spaces, an email's capitals and a date written
+    day first all match; the case where every one matches comes first."""
+    sams = sams_cases(session)
+    ada = actors.find_officer(session, "ada")
+    query = PersonQuery(
+        postcode="de1 2ab", phone="+44 1332 123 456", email="SAM.requester@example.ORG",
+        date_of_birth="27/3/1980",
+    )  # fmt: skip
+    matches = subject_access.search(session, ada, query)
+    assert _keys(matches) == [(sams.as_applicant, "applicant"), (sams.as_victim, "victim")]
+    assert matches[0].matched == ("email", "phone", "postcode", "date_of_birth")
+    assert matches[1].matched == ("email", "postcode")
+
+
+def test_a_search_with_no_details_is_refused(session: Session) -> None:
+    """At least one detail is needed: an empty search would list everyone."""
+    with pytest.raises(FormInvalid):
+        subject_access.search(session, actors.find_officer(session, "ada"), PersonQuery())
+
+
+def test_other_roles_may_not_search_or_export(session: Session) -> None:
+    """Only auditors and administrators handle subject access requests."""
+    sams_cases(session)
+    for username in ("carol", "pete", "ingrid", "olu", "owen"):
+        actor = actors.find_officer(session, username)
+        with pytest.raises(NotPermitted):
+            subject_access.search(session, actor, BY_NAME)
+        with pytest.raises(NotPermitted):
+            subject_access.export(session, actor, BY_NAME, ["x:applicant"], "JSON")
+
+
+def test_another_councils_cases_are_not_searched(
+    session: Session, sessions: sessionmaker[Session]
+) -> None:
+    """Issue 12: Derby City's auditor finds Sam on Derby's cases only; Chesterfield's auditor
+    finds only Chesterfield's case, and cannot export one of Derby's by naming it."""
+    two_authorities(sessions)
+    derby = sams_cases(session)
+    chesterfield = sams_cases(session, "cath")
+    ada = actors.find_officer(session, "ada")
+    abe = actors.find_officer(session, "abe")
+    assert {r for r, _ in _keys(subject_access.search(session, ada, BY_NAME))} == {
+        derby.as_applicant,
+        derby.as_victim,
+    }
+    assert {r for r, _ in _keys(subject_access.search(session, abe, BY_NAME))} == {
+        chesterfield.as_applicant,
+        chesterfield.as_victim,
+    }
+    with pytest.raises(FormInvalid):
+        subject_access.export(session, abe, BY_NAME, [f"{derby.as_applicant}:applicant"], "JSON")
+
+
+def test_the_export_holds_the_persons_data_and_nobody_elses(session: Session) -> None:
+    """Sam's export (JSON and PDF) has Sam's details, stages, letter and decisions; Olive (the
+    victim on Sam's application) and Pat (who applied for Sam) appear nowhere in it: their
+    groups are redacted, and the letters sent to Pat are withheld."""
+    sams = sams_cases(session)
+    ada = actors.find_officer(session, "ada")
+    chosen = [f"{sams.as_applicant}:applicant", f"{sams.as_victim}:victim"]
+    done = subject_access.export(session, ada, BY_NAME, chosen, "JSON")
+    text = subject_access_files.as_json(done.document)
+    document = json.loads(text)
+    mine, victim = document["cases"]
+    assert (mine["reference"], mine["as"], victim["as"]) == (
+        sams.as_applicant,
+        "applicant",
+        "victim",
+    )
+    details = {d["path"]: d["value"] for d in mine["details"]}
+    assert details["/applicant/name"] == SAM["name"]
+    assert details["/applicant/email"] == SAM["email"]
+    assert {d["path"] for d in victim["details"]} >= {"/victim/name", "/victim/postcode"}
+    # The stages and decisions are there; the free text is flagged for review.
+    assert [e["what"] for e in mine["history"]][:2] == ["Case started", "Submit application"]
+    items = [i for e in mine["history"] for i in e["items"]]
+    assert any(i["path"] == "/victim/name" and i["value"] == REDACTED for i in items)
+    summary = next(i for i in items if i["path"] == "/asb_summary")
+    assert summary["review"].startswith("review before release")
+    assert any(i["path"] == "/acknowledgement_method" and i["about"] == "none" for i in items)
+    # The letter to Sam is there as sent; the letter to Pat is not.
+    assert SAM["name"] in mine["letters"][0]["html"]
+    assert victim["letters"][0]["html"] is None and victim["letters"][0]["withheld"]
+    pdf = subject_access_files.as_pdf(done.document, "Derby City Council")
+    shown = pdf_text(pdf)
+    assert SAM["name"] in shown and sams.as_victim in shown
+    assert "redacted: another person" in shown
+    leaked = [v for v in OTHERS if v.casefold() in text.casefold() or v in shown]
+    assert leaked == []
+
+
+def test_an_erased_value_is_shown_as_erased_and_matches_nothing(session: Session) -> None:
+    """A value erased from an event (sealed, as erasure leaves it) is exported as "erased", and
+    nobody is found by it any more."""
+    sams = sams_cases(session)
+    case_id = session.scalar(select(Case.id).where(Case.reference == sams.as_applicant))
+    event = session.scalar(
+        select(Event).where(Event.case_id == case_id, Event.kind == "task_completed")
+    )
+    assert event is not None and event.data["applicant"]["email"] == SAM["email"]
+    data = json.loads(json.dumps(event.data))
+    data["applicant"]["email"] = {SEALED: "x"}
+    # As the erasure does it: the append-only guard is for the ORM, erasure writes underneath.
+    session.execute(update(Event).where(Event.id == event.id).values(data=data))
+    session.commit()
+    ada = actors.find_officer(session, "ada")
+    by_email = subject_access.search(session, ada, PersonQuery(email=SAM["email"]))
+    assert _keys(by_email) == [(sams.as_victim, "victim")]
+    done = subject_access.export(session, ada, BY_NAME, [f"{sams.as_applicant}:applicant"], "JSON")
+    details = {d["path"]: d["value"] for d in done.document["cases"][0]["details"]}
+    assert details["/applicant/email"] == ERASED
+    assert details["/applicant/name"] == SAM["name"]
+    assert "erased" in pdf_text(subject_access_files.as_pdf(done.document, "Derby City Council"))
+
+
+def test_searches_and_exports_are_logged_without_personal_values(session: Session) -> None:
+    """R22: each export is a logged view of each case in it; the security log has the search and
+    the export with the references and counts, never the name, email or postcode searched for."""
+    sams = sams_cases(session)
+    adam = actors.find_officer(session, "adam")  # an administrator's views are logged too
+    query = PersonQuery(name=SAM["name"], postcode=SAM["postcode"])
+    subject_access.search(session, adam, query)
+    subject_access.export(session, adam, query, [f"{sams.as_victim}:victim"], "PDF")
+    logged = list(session.scalars(select(SecurityEvent).order_by(SecurityEvent.id)))
+    kinds = [e.kind for e in logged]
+    assert kinds[-2:] == [
+        security_log.SUBJECT_ACCESS_SEARCHED,
+        security_log.SUBJECT_ACCESS_EXPORTED,
+    ]
+    searched, exported = logged[-2:]
+    assert searched.actor == exported.actor == "adam"
+    assert searched.detail == (
+        f"searched by name, postcode: 2 matches on {sams.as_applicant}, {sams.as_victim}"
+    )
+    assert exported.detail == f"PDF export of 1 cases: {sams.as_victim}"
+    for entry in (searched, exported):
+        written = f"{entry.subject} {entry.detail}".casefold()
+        assert not [v for v in (SAM["name"], "de1 2ab", "de12ab") if v.casefold() in written]
+    views = session.scalars(
+        select(CaseView).join(Case, Case.id == CaseView.case_id).where(CaseView.username == "adam")
+    )
+    assert [(v.role, v.what) for v in views] == [
+        ("administrator", "subject access export (PDF) of the victim")
+    ]
