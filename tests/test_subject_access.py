@@ -10,13 +10,15 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from tests.audit_cases import PATHS, run_case
 from tests.authorities_helpers import two_authorities
 from tests.subject_access_helpers import OTHERS, SAM, pdf_text, sams_cases
 from trigger_workflow.errors import FormInvalid, NotPermitted
+from trigger_workflow.samples import APPLICATION
 from trigger_workflow.services.accounts import actors, security_log
 from trigger_workflow.services.privacy import subject_access, subject_access_files
 from trigger_workflow.services.privacy.subject_access import PersonQuery
-from trigger_workflow.services.privacy.subject_access_report import ERASED, REDACTED
+from trigger_workflow.services.privacy.subject_access_report import AGENCY_REVIEW, ERASED, REDACTED
 from trigger_workflow.store.chain import SEALED
 from trigger_workflow.store.models import Case, CaseView, Event, SecurityEvent
 
@@ -187,3 +189,45 @@ def test_searches_and_exports_are_logged_without_personal_values(session: Sessio
     assert [(v.role, v.what) for v in views] == [
         ("administrator", "subject access export (PDF) of the victim")
     ]
+
+
+def test_agencies_answers_follow_who_may_read_them(session: Session) -> None:
+    """R22 in the export: the auditor (who reads every agency's answer) gets the housing
+    answer flagged to review with the agency; the administrator (who reads none) gets only that
+    housing answered, never what it said."""
+    reference = run_case(session, PATHS["in review"])
+    query = PersonQuery(name=APPLICATION["applicant"]["name"])
+    chosen = [f"{reference}:applicant"]
+    ada, adam = (actors.find_officer(session, u) for u in ("ada", "adam"))
+    audited = subject_access.export(session, ada, query, chosen, "JSON").document
+    answered = [
+        e for e in audited["cases"][0]["history"] if e["what"] == "Answer information request"
+    ]
+    answer = next(
+        i for i in answered[0]["items"] if i["path"] == "/information_response/known_issues"
+    )
+    assert (answer["value"], answer["about"]) == ("Two reports logged.", "agency")
+    assert answer["review"] == AGENCY_REVIEW
+    administered = subject_access.export(session, adam, query, chosen, "JSON").document
+    text = subject_access_files.as_json(administered)
+    assert "Two reports logged." not in text and "Warning letter." not in text
+    withheld = [
+        e["answers_withheld"] for e in administered["cases"][0]["history"] if e["answers_withheld"]
+    ]
+    assert withheld == [["housing"]]
+
+
+def test_events_recorded_before_personal_data_was_classified_are_redacted_too(
+    session: Session,
+) -> None:
+    """Events written before events named their personal values (personal is None) are
+    classified as they are exported: the other people on Sam's cases are still redacted."""
+    sams = sams_cases(session)
+    session.execute(update(Event).values(personal=None))  # as events recorded before issue 13
+    session.commit()
+    ada = actors.find_officer(session, "ada")
+    chosen = [f"{sams.as_applicant}:applicant", f"{sams.as_victim}:victim"]
+    done = subject_access.export(session, ada, BY_NAME, chosen, "JSON")
+    text = subject_access_files.as_json(done.document)
+    assert SAM["email"] in text and REDACTED in text
+    assert [v for v in OTHERS if v.casefold() in text.casefold()] == []
