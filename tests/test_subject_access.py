@@ -16,11 +16,12 @@ from tests.subject_access_helpers import OTHERS, SAM, pdf_text, sams_cases
 from trigger_workflow.errors import FormInvalid, NotPermitted
 from trigger_workflow.samples import APPLICATION
 from trigger_workflow.services.accounts import actors, security_log
-from trigger_workflow.services.privacy import subject_access, subject_access_files
+from trigger_workflow.services.privacy import erasure, subject_access, subject_access_files
+from trigger_workflow.services.privacy import salts as case_salts
 from trigger_workflow.services.privacy.subject_access import PersonQuery
 from trigger_workflow.services.privacy.subject_access_report import AGENCY_REVIEW, ERASED, REDACTED
 from trigger_workflow.store.chain import SEALED
-from trigger_workflow.store.models import Case, CaseView, Event, SecurityEvent
+from trigger_workflow.store.models import Case, CaseView, Erasure, Event, SecurityEvent
 
 pytestmark = [pytest.mark.usefixtures("deployed"), pytest.mark.today("2026-11-23")]
 BY_NAME = PersonQuery(name="sam requester")
@@ -157,7 +158,42 @@ def test_an_erased_value_is_shown_as_erased_and_matches_nothing(session: Session
     details = {d["path"]: d["value"] for d in done.document["cases"][0]["details"]}
     assert details["/applicant/email"] == ERASED
     assert details["/applicant/name"] == SAM["name"]
-    assert "erased" in pdf_text(subject_access_files.as_pdf(done.document, "Derby City Council"))
+    assert ERASED in pdf_text(subject_access_files.as_pdf(done.document, "Derby City Council"))
+
+
+def test_after_a_real_erasure_the_export_shows_it_and_the_erased_person_is_not_found(
+    session: Session,
+) -> None:
+    """After the erasure service sealed a case's free text, the export shows each of those
+    values as erased and lists the erasure; once Sam's own values are erased from a case, Sam is
+    no longer found there."""
+    sams = sams_cases(session)
+    _erase(session, sams.as_applicant, {"case"})
+    ada = actors.find_officer(session, "ada")
+    chosen = [f"{sams.as_applicant}:applicant"]
+    document = subject_access.export(session, ada, BY_NAME, chosen, "JSON").document
+    mine = document["cases"][0]
+    items = [i for e in mine["history"] for i in e["items"]]
+    summary = next(i for i in items if i["path"] == "/asb_summary")
+    assert (summary["value"], summary["about"]) == (ERASED, "case")
+    assert [(e["under"], e["subjects"]) for e in mine["erasures"]] == [("request", ["case"])]
+    _erase(session, sams.as_applicant, {"applicant"})
+    assert _keys(subject_access.search(session, ada, BY_NAME)) == [(sams.as_victim, "victim")]
+
+
+def _erase(session: Session, reference: str, subjects: set[str]) -> None:
+    """Erase as the erasure service does: seal in the events, destroy the salts, record it."""
+    case = session.scalar(select(Case).where(Case.reference == reference))
+    assert case is not None
+    erased = erasure.erase_from_events(session, case, subjects)
+    case_salts.destroy(session, case, subjects)
+    session.add(
+        Erasure(
+            case_id=case.id, subjects=sorted(subjects), under="request",
+            reason="The subject's request", erased_by="adam", counts={"events": erased.events},
+        )
+    )  # fmt: skip
+    session.commit()
 
 
 def test_searches_and_exports_are_logged_without_personal_values(session: Session) -> None:

@@ -2,7 +2,7 @@
 
 Each value of a case's events is shown by whose it is (services/privacy/personal_data.py):
 
-- the requester's own (their person group): as held, or "erased";
+- the requester's own (their person group): as held, or "[erased]";
 - another person's group on the same case: REDACTED;
 - free text about the case: as held, flagged "review before release: may name other people";
 - an agency's answer to an information request: only if the exporting officer may read it (R22,
@@ -39,14 +39,14 @@ if TYPE_CHECKING:
 FORMAT = "trigger-workflow/subject-access"
 FORMAT_VERSION = 1
 REDACTED = "[redacted: another person's data]"
-ERASED = "erased"
+ERASED = personal_data.ERASED  # "[erased]", as the audit pages show it
 REVIEW = "review before release: may name other people"
 AGENCY_REVIEW = "an agency's answer: review with the agency before release"
 # Who a value is about, as the export says it.
 YOURS, OTHER, CASE, AGENCY, NOT_PERSONAL = "requester", "another person", "case", "agency", "none"
 NOTES = [
     "Values about the requester are shown as held; values erased under the retention schedule "
-    "or on request are shown as 'erased'.",
+    "or on request are shown as '[erased]'.",
     "Other people's details on the same case (applicant, victim, responsible adult) are "
     f"replaced by '{REDACTED}'.",
     f"Free text about a case is shown as held and flagged '{REVIEW}': read it and redact any "
