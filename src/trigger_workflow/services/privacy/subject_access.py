@@ -40,6 +40,7 @@ FIELDS = {
     "postcode": "Postcode",
     "date_of_birth": "Date of birth",
 }
+SUBJECT = "subject access request"  # the security log's "account" column for these entries
 MAX_MATCHES = 200  # a search this wide is not one person: ask for more details
 _DATE = re.compile(r"^(\d{1,2})[/.\- ](\d{1,2})[/.\- ](\d{4})$")
 
@@ -144,9 +145,6 @@ def search(session: Session, actor: Actor, query: PersonQuery, address: str = ""
     )
     session.commit()
     return matches
-
-
-SUBJECT = "subject access request"  # the security log's "account" column for these entries
 
 
 def find_matches(session: Session, actor: Actor, criteria: Mapping[str, str]) -> list[Match]:
