@@ -21,7 +21,7 @@ from tests.scenario import CaseDriver
 from trigger_workflow.samples import ANSWERS, APPLICATION
 from trigger_workflow.services.accounts import actors
 from trigger_workflow.services.audit import definitions, figure_charts, report
-from trigger_workflow.services.audit.figures import Period, figures
+from trigger_workflow.services.audit.figures import Figures, Period, figures
 from trigger_workflow.services.tasks import cases
 from trigger_workflow.store.models import Case
 from trigger_workflow.web import audit
@@ -135,7 +135,8 @@ def test_r20_figures_by_quarter_of_the_financial_year(
 
 def test_r20_quarters_of_any_twelve_months_cover_them_exactly() -> None:
     """R20: the four quarters of any 12 months follow each other without gap or overlap, from
-    the first day to the last (a first day late in a month keeps to the month's last day)."""
+    the first day to the last (a first day late in a month keeps to the month's last day); the
+    figures say when their quarters do not add up to the year."""
     for start in (date(2026, 4, 1), date(2026, 8, 31), date(2028, 2, 29), date(2026, 1, 15)):
         period = Period.starting(start)
         quarters = period.quarters()
@@ -151,6 +152,10 @@ def test_r20_quarters_of_any_twelve_months_cover_them_exactly() -> None:
     assert Period.starting(date(2026, 1, 15)).quarters()[0].months() == (
         "15 January 2026 to 14 April 2026"
     )
+    empty = {key: [] for key in definitions.FIGURES}
+    year = Figures(YEAR, {**empty, "applications": ["A", "B"]}, [])
+    year.quarters = [Figures(q, {**empty, "applications": ["A"]}, []) for q in YEAR.quarters()]
+    assert year.inconsistencies() == ["the quarters' applications do not add up to the year's"]
 
 
 @pytest.mark.today("2027-03-24")
