@@ -20,6 +20,7 @@ from trigger_workflow.services.privacy import erasure, subject_access, subject_a
 from trigger_workflow.services.privacy import salts as case_salts
 from trigger_workflow.services.privacy.subject_access import PersonQuery
 from trigger_workflow.services.privacy.subject_access_report import AGENCY_REVIEW, ERASED, REDACTED
+from trigger_workflow.services.tasks import records
 from trigger_workflow.store.chain import SEALED
 from trigger_workflow.store.models import Case, CaseView, Erasure, Event, SecurityEvent
 
@@ -267,3 +268,47 @@ def test_events_recorded_before_personal_data_was_classified_are_redacted_too(
     text = subject_access_files.as_json(done.document)
     assert SAM["email"] in text and REDACTED in text
     assert [v for v in OTHERS if v.casefold() in text.casefold()] == []
+
+
+def test_corrections_are_searched_and_the_values_they_replaced_are_redacted_by_whose(
+    session: Session,
+) -> None:
+    """A process owner's corrections (data_corrected events): Sam is found by a corrected email
+    as by the first one, and the export shows it as last held; a correction of the victim's name
+    on Sam's case, and the name it replaced (kept in the event's detail), are both redacted."""
+    sams = sams_cases(session)
+    case = session.scalar(select(Case).where(Case.reference == sams.as_applicant))
+    assert case is not None
+    owen = actors.find_officer(session, "owen")
+    corrections = [
+        ({"applicant": {"email": "sam.new@example.org"}}, {"applicant": {"email": SAM["email"]}}),
+        ({"victim": {"name": "Olive Renamed"}}, {"victim": {"name": OTHERS[0]}}),
+    ]
+    for data, before in corrections:
+        records.append_event(
+            session,
+            case,
+            owen,
+            "data_corrected",
+            data=data,
+            detail={"incident": 1, "before": before},
+        )
+    session.commit()
+    ada = actors.find_officer(session, "ada")
+    by_new_email = subject_access.search(session, ada, PersonQuery(email="SAM.NEW@example.org"))
+    assert _keys(by_new_email) == [(sams.as_applicant, "applicant")]
+    done = subject_access.export(session, ada, BY_NAME, [f"{sams.as_applicant}:applicant"], "JSON")
+    details = {d["path"]: d["value"] for d in done.document["cases"][0]["details"]}
+    assert details["/applicant/email"] == "sam.new@example.org"
+    history = done.document["cases"][0]["history"]
+    replaced = [
+        i for e in history if e["what"] == "Data corrected by a process owner" for i in e["items"]
+    ]
+    assert [(i["path"], i["about"]) for i in replaced] == [
+        ("/applicant/email", "requester"),
+        ("/before/applicant/email", "requester"),
+        ("/victim/name", "another person"),
+        ("/before/victim/name", "another person"),
+    ]
+    text = subject_access_files.as_json(done.document)
+    assert "Olive Renamed" not in text and OTHERS[0] not in text
