@@ -25,6 +25,7 @@ from trigger_workflow.web import (
     claims,
     correspondence,
     database,
+    erasure,
     errors,
     health,
     hostile_input,
@@ -115,6 +116,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         notify_receipts.bp,
         officer_settings.bp,
         tracking.bp,
+        erasure.bp,
     ):
         app.register_blueprint(blueprint)
     return app
