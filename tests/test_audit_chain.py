@@ -57,11 +57,13 @@ def test_r21_every_event_carries_its_hash_and_the_previous_one(
     for reference in references.values():
         case_id = _case_id(session, reference)
         events = session.scalars(select(Event).where(Event.case_id == case_id).order_by(Event.seq))
+        salts = verify.case_salts(session, [case_id]).get(case_id, {})
         previous = chain.GENESIS
         for event in events:
             assert event.prev_hash == previous and len(event.hash) == 64
-            content = {name: getattr(event, name) for name in chain.CONTENT_FIELDS}
-            assert chain.event_hash(content, previous) == event.hash
+            content = {name: getattr(event, name) for name in (*chain.CONTENT_FIELDS, "personal")}
+            assert event.personal is not None  # personal values are committed to by digests
+            assert chain.event_hash(content, previous, salts) == event.hash
             previous = event.hash
         case = session.get(Case, case_id)
         assert case is not None and case.last_event_hash == previous

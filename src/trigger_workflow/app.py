@@ -11,6 +11,7 @@ from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from trigger_workflow import logs
 from trigger_workflow.engine import calendar, script_pool
 from trigger_workflow.services.mail import letters, notifications
+from trigger_workflow.services.privacy import personal_data
 from trigger_workflow.settings import Settings
 from trigger_workflow.web import (
     acting,
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True
     app.jinja_env.globals["council_name"] = settings.council_name
     app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.filters["readable"] = personal_data.readable  # erased values read "[erased]"
     database.init_app(app, settings)
     script_pool.configure_from(settings)
     letters.configure(app.extensions["trigger_workflow.sessions"], letters.council_from(settings))

@@ -373,6 +373,8 @@ def audit_verify(ctx: Context, references: tuple[str, ...]) -> None:
     for verdict in report.broken:
         for problem in verdict.problems:
             click.echo(f"{verdict.reference}: {problem.message}")
+    for reference, note in report.erased:
+        click.echo(f"{reference}: {note.message}")
     broken = len(report.broken)
     click.echo(
         f"{report.checked} cases, {report.events} events checked: "
@@ -399,6 +401,8 @@ def audit_replay(ctx: Context, reference: str) -> None:
             f"{reference}: {result.events} events replayed on process version "
             f"{result.process_version}: the replay matches the stored state."
         )
+        if result.erasure_note:
+            click.echo(f"{reference}: {result.erasure_note}")
         return
     click.echo(
         f"{reference}: diverges at event {result.divergence.seq}: {result.divergence.message}"

@@ -10,6 +10,7 @@ from trigger_workflow import pdf, schema_forms
 from trigger_workflow.errors import NotFound
 from trigger_workflow.services.accounts import access, authorities
 from trigger_workflow.services.audit import definitions, figures, history
+from trigger_workflow.services.privacy import personal_data
 from trigger_workflow.store.models import Case
 from trigger_workflow.web.acting import officer_required
 from trigger_workflow.web.database import get_session
@@ -38,9 +39,8 @@ def case(reference: str) -> str:
     found = history.case_history(get_session(), reference, g.actor, f"audit timeline, event {seq}")
     step = history.timeline_step(found, seq)
     form = found.forms.get(step.event.task_spec or "")
-    rows = (
-        schema_forms.read_only_summary(*form, step.event.data) if form and step.event.data else []
-    )
+    data = personal_data.readable(step.event.data)  # erased values read "[erased]"
+    rows = schema_forms.read_only_summary(*form, data) if form and data else []
     return render_template("audit/case.html", history=found, step=step, submitted=rows)
 
 

@@ -88,7 +88,7 @@ def case_history(session: Session, reference: str, actor: Actor, what: str) -> C
         session.scalars(select(Event).where(Event.case_id == case.id).order_by(Event.seq))
     )
     rows = [{name: getattr(e, name) for name in verify.EVENT_NAMES} for e in events]
-    verdict = verify.check_chain(case.reference, rows, case.events_recorded, case.last_event_hash)
+    verdict = verify.check_case(session, case, rows)
     replayed = replay.replay_case(session, reference)
     access_log.record_view(session, case.id, actor, what)
     session.commit()
@@ -185,7 +185,9 @@ def history_json(history: CaseHistory) -> str:
         },
         "chain_intact": history.chain.intact,
         "chain_problems": [p.message for p in history.chain.problems],
+        "erasures": [note.message for note in history.chain.erasures],
         "replay_matches": history.replay.matches,
+        "replay_erasure_note": history.replay.erasure_note,
         "replay_divergence": history.replay.divergence.message
         if history.replay.divergence
         else None,

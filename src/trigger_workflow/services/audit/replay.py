@@ -5,6 +5,12 @@ exactly as recorded, and every timer firing at its recorded moment, with the eng
 to the moment recorded for that step. After each step the replay is compared with what the event
 says happened (stage, status, outcome, tasks waiting); at the end, task by task (path, state,
 data), with the stored workflow state.
+
+A case whose personal data was erased (issue 13) is replayed with the sealed digests in place of
+the erased values: steps that never read them re-execute as they did; the first step that cannot
+(a script or condition that read an erased value) is named, with why, and the replay stops there
+without calling it a divergence. Erased values are left out of the final comparison, everything
+else is compared as before; the hash chain of every event is checked by `audit verify` anyway.
 """
 
 from __future__ import annotations
@@ -22,8 +28,10 @@ from sqlalchemy.orm import Session
 from trigger_workflow.engine import workflow as engine
 from trigger_workflow.errors import NotFound, TriggerWorkflowError
 from trigger_workflow.services.audit import snapshot
+from trigger_workflow.services.privacy import personal_data
 from trigger_workflow.services.process_owners import processes
 from trigger_workflow.services.tasks import records
+from trigger_workflow.store import chain
 from trigger_workflow.store.models import Case, Event, ProcessVersion
 
 CASE_STARTED, TASK_COMPLETED, TIMER_FIRED = "case_started", "task_completed", "timer_fired"
@@ -61,17 +69,38 @@ class Replay:
     events: int
     steps: list[Step] = field(default_factory=list)
     divergence: Divergence | None = None
+    erased_steps: list[int] = field(default_factory=list)  # steps given erased values
+    # The step that could not be re-executed because it read erased personal data, and why.
+    stopped: Divergence | None = None
 
     @property
     def matches(self) -> bool:
-        """Return whether the replay matched the record and the stored state."""
+        """Return whether the replay matched the record and the stored state (as far as erased
+        personal data let it go)."""
         return self.divergence is None
+
+    @property
+    def erasure_note(self) -> str | None:
+        """Say what erased personal data kept the replay from checking, if anything."""
+        if self.stopped is not None:
+            return self.stopped.message
+        if self.erased_steps:
+            seqs = ", ".join(str(s) for s in self.erased_steps)
+            return (
+                f"event(s) {seqs} were re-executed with their erased personal values sealed; "
+                "those values are left out of the comparison"
+            )
+        return None
 
 
 class _Diverged(Exception):
     def __init__(self, seq: int | None, message: str) -> None:
         super().__init__(message)
         self.divergence = Divergence(seq, message)
+
+
+class _Stopped(Exception):
+    """A step that read personal data erased since: the replay cannot go on, nothing diverged."""
 
 
 def replay_case(session: Session, reference: str) -> Replay:
@@ -88,6 +117,8 @@ def replay_case(session: Session, reference: str) -> Replay:
         _compare_stored(case, workflow, events)
     except _Diverged as diverged:
         result.divergence = diverged.divergence
+    except _Stopped:
+        pass  # result.stopped says where and why
     return result
 
 
@@ -117,6 +148,9 @@ def _replay_events(
             result.steps.append(_step(event, workflow, None, None, version.id))
             continue
         seen, process_id = None, None
+        erased = _holds_erased(event)
+        if erased:
+            result.erased_steps.append(event.seq)
         try:
             if event.kind == MIGRATED:
                 version = _version(session, case, event)
@@ -124,11 +158,28 @@ def _replay_events(
             else:
                 seen, process_id = _feed(workflow, event, ids)
         except TriggerWorkflowError as error:
+            if erased:
+                result.stopped = Divergence(
+                    event.seq,
+                    f"event {event.seq} ({event.kind}) cannot be re-executed: it gives the engine "
+                    f"personal data since erased, and the engine needed it ({error}); the events "
+                    "after it are not re-executed, their chain is still checked",
+                )
+                raise _Stopped from error
             raise _unreplayable(event, error) from error
         _check_against_event(event, workflow)
         _map_new_tasks(workflow, event, ids)
         result.steps.append(_step(event, workflow, seen, process_id, version.id))
     return workflow
+
+
+def _holds_erased(event: Event) -> bool:
+    """Return whether an event's data or detail holds an erased (sealed) value."""
+    return any(
+        chain.is_sealed(leaf)
+        for part in (event.data, event.detail)
+        for _, leaf in personal_data.leaves(part or {})
+    )
 
 
 def _moved(
@@ -266,7 +317,10 @@ def _compare_stored(case: Case, workflow: engine.Workflow, events: list[Event]) 
         stored = records.load_workflow(case)
     except Exception as error:  # a state altered so far that the engine cannot read it
         raise _Diverged(last, f"the stored workflow state cannot be read: {error}") from error
-    difference = snapshot.first_difference(snapshot.tasks(stored), snapshot.tasks(workflow))
+    replayed = snapshot.tasks(workflow)
+    difference = snapshot.first_difference(
+        snapshot.masked(snapshot.tasks(stored), replayed), replayed
+    )
     if difference:
         raise _Diverged(
             last, f"after the last event ({last}) the stored state differs: {difference}"

@@ -12,6 +12,8 @@ from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
 from trigger_workflow.engine import workflow as engine
+from trigger_workflow.services.privacy import personal_data
+from trigger_workflow.store import chain
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,26 @@ def marks(workflow: engine.Workflow) -> Marks:
     for process_id, waiting in result.waiting.items():
         # A step done once and waiting again (a fresh review) is shown as waiting.
         result.completed.get(process_id, set()).difference_update(waiting)
+    return result
+
+
+def masked(stored: list[TaskRecord], replayed: list[TaskRecord]) -> list[TaskRecord]:
+    """Return the stored tasks with each value the replay holds erased (sealed) set to the same
+    sealed value: erased personal data cannot be compared, everything beside it still is."""
+    by_path = {t.path: t for t in replayed}
+    result = []
+    for task in stored:
+        other = by_path.get(task.path)
+        if other is None or chain.SEALED not in other.data:
+            result.append(task)
+            continue
+        data = json.loads(task.data)
+        for parts, leaf in personal_data.leaves(json.loads(other.data)):
+            if chain.is_sealed(leaf):
+                parent, key, _ = chain.locate(data, personal_data.pointer(parts))
+                if parent is not None:
+                    parent[key] = leaf
+        result.append(replace(task, data=_canonical(data)))
     return result
 
 

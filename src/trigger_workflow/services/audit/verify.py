@@ -1,4 +1,9 @@
-"""Check each case's event chain: find altered, deleted, inserted and reordered events."""
+"""Check each case's event chain: find altered, deleted, inserted and reordered events.
+
+Personal values are checked through their salted digests (store/chain.py): a value erased under
+the retention schedule or on request verifies, and the verdict says when, by whom and under
+what; a value changed, or put back after its key was destroyed, is an alteration like any other.
+"""
 
 from __future__ import annotations
 
@@ -11,10 +16,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from trigger_workflow.errors import NotFound
+from trigger_workflow.services.privacy import personal_data
 from trigger_workflow.store import chain
-from trigger_workflow.store.models import Case, Event
+from trigger_workflow.store.models import Case, CaseSecret, Erasure, Event
 
-EVENT_NAMES = (*chain.CONTENT_FIELDS, "prev_hash", "hash")
+EVENT_NAMES = (*chain.CONTENT_FIELDS, "personal", "prev_hash", "hash")
+UNDER = {"schedule": "under the retention schedule", "request": "on request"}
 EVENT_COLUMNS = [getattr(Event, name) for name in EVENT_NAMES]
 
 
@@ -28,6 +35,31 @@ class ChainProblem:
     shift: int | None = None  # recorded number minus present number, for a renumbered event
 
 
+@dataclass(frozen=True)
+class ErasureNote:
+    """A lawful erasure of personal data from a case, as `audit verify` reports it."""
+
+    erased_at: Any
+    erased_by: str
+    under: str
+    subjects: tuple[str, ...]
+    legacy_events: tuple[int, ...] = ()
+
+    @property
+    def message(self) -> str:
+        """Say whose data was erased, when, by whom and under what."""
+        whose = ", ".join(personal_data.SUBJECT_NAMES.get(s, s) for s in self.subjects)
+        when = self.erased_at.strftime("%-d %B %Y")
+        text = f"personal data of {whose} erased {UNDER.get(self.under, self.under)} on {when} by {self.erased_by}"
+        if self.legacy_events:
+            seqs = ", ".join(str(s) for s in self.legacy_events)
+            text += (
+                f"; event(s) {seqs} were recorded before values were sealed: their content can "
+                "no longer be checked, their place in the chain still is"
+            )
+        return text
+
+
 @dataclass
 class CaseVerdict:
     """The result of checking one case."""
@@ -35,6 +67,7 @@ class CaseVerdict:
     reference: str
     events: int
     problems: list[ChainProblem] = field(default_factory=list)
+    erasures: list[ErasureNote] = field(default_factory=list)
 
     @property
     def intact(self) -> bool:
@@ -49,6 +82,7 @@ class VerifyReport:
     checked: int = 0
     events: int = 0
     broken: list[CaseVerdict] = field(default_factory=list)
+    erased: list[tuple[str, ErasureNote]] = field(default_factory=list)  # (reference, note)
 
 
 def verify_cases(
@@ -64,10 +98,20 @@ def verify_cases(
             select(*EVENT_COLUMNS).where(Event.case_id.in_(ids)).order_by(Event.case_id, Event.seq)
         ).mappings()
         by_case = {k: list(v) for k, v in groupby(rows, key=lambda r: r["case_id"])}
+        salts = case_salts(session, ids)
+        erasures = case_erasures(session, ids)
         for case_id, reference, recorded, head in chunk:
-            verdict = check_chain(reference, by_case.get(case_id, []), recorded, head)
+            verdict = check_chain(
+                reference,
+                by_case.get(case_id, []),
+                recorded,
+                head,
+                salts.get(case_id, {}),
+                erasures.get(case_id, []),
+            )
             report.checked += 1
             report.events += verdict.events
+            report.erased.extend((reference, note) for note in verdict.erasures)
             if not verdict.intact:
                 report.broken.append(verdict)
     return report
@@ -84,18 +128,69 @@ def _cases(session: Session, references: list[str]) -> list[tuple[int, str, int,
     return found
 
 
+def case_salts(session: Session, case_ids: list[int]) -> dict[int, dict[str, bytes]]:
+    """Return the salts still kept for each case, by subject."""
+    found: dict[int, dict[str, bytes]] = {}
+    rows = session.execute(
+        select(CaseSecret.case_id, CaseSecret.subject, CaseSecret.salt).where(
+            CaseSecret.case_id.in_(case_ids), CaseSecret.salt.is_not(None)
+        )
+    )
+    for case_id, subject, salt in rows:
+        found.setdefault(case_id, {})[subject] = salt
+    return found
+
+
+def case_erasures(session: Session, case_ids: list[int]) -> dict[int, list[ErasureNote]]:
+    """Return the erasures recorded for each case, oldest first."""
+    found: dict[int, list[ErasureNote]] = {}
+    rows = session.scalars(
+        select(Erasure).where(Erasure.case_id.in_(case_ids)).order_by(Erasure.id)
+    )
+    for row in rows:
+        legacy = tuple(int(s) for s in (row.counts or {}).get("legacy_events", []))
+        note = ErasureNote(row.erased_at, row.erased_by, row.under, tuple(row.subjects), legacy)
+        found.setdefault(row.case_id, []).append(note)
+    return found
+
+
+def check_case(session: Session, case: Case, events: list[Any]) -> CaseVerdict:
+    """Check one case's chain (its events as mappings of EVENT_NAMES, in seq order)."""
+    return check_chain(
+        case.reference,
+        events,
+        case.events_recorded,
+        case.last_event_hash,
+        case_salts(session, [case.id]).get(case.id, {}),
+        case_erasures(session, [case.id]).get(case.id, []),
+    )
+
+
 def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
 
-def check_chain(reference: str, events: list[Any], recorded: int, head: str) -> CaseVerdict:
-    """Check one case's events (in seq order) against their hashes, links and the case's head."""
-    verdict = CaseVerdict(reference, len(events))
+def check_chain(
+    reference: str,
+    events: list[Any],
+    recorded: int,
+    head: str,
+    salts: dict[str, bytes] | None = None,
+    erasures: list[ErasureNote] | None = None,
+) -> CaseVerdict:
+    """Check one case's events (in seq order) against their hashes, links and the case's head.
+
+    `salts` are the case's kept salts by subject; `erasures` the case's recorded erasures.
+    """
+    verdict = CaseVerdict(reference, len(events), erasures=list(erasures or []))
+    unverifiable = {seq for note in verdict.erasures for seq in note.legacy_events}
     hashes = {e["hash"]: e["seq"] for e in events}
     previous_hash, previous_seq = chain.GENESIS, 0
     for event in events:
-        problem = _check_event(event, previous_hash, previous_seq, hashes, len(events))
+        problem = _check_event(
+            event, previous_hash, previous_seq, hashes, len(events), salts or {}, unverifiable
+        )
         if problem:
             verdict.problems.append(problem)
         previous_hash, previous_seq = event["hash"], event["seq"]
@@ -151,11 +246,29 @@ def _explain_renumbering(problems: list[ChainProblem]) -> list[ChainProblem]:
 
 
 def _check_event(
-    event: Any, previous_hash: str, previous_seq: int, hashes: dict[str, int], count: int
+    event: Any,
+    previous_hash: str,
+    previous_seq: int,
+    hashes: dict[str, int],
+    count: int,
+    salts: dict[str, bytes],
+    unverifiable: set[int],
 ) -> ChainProblem | None:
     seq = event["seq"]
-    if chain.event_hash(dict(event), event["prev_hash"]) != event["hash"]:
-        moved = _hashed_as(event, count)
+    try:
+        content_matches = chain.event_hash(dict(event), event["prev_hash"], salts) == event["hash"]
+    except chain.SaltMissing as missing:
+        whose = personal_data.SUBJECT_NAMES.get(missing.subject, missing.subject)
+        return ChainProblem(
+            seq,
+            "altered",
+            f"event {seq} was altered: it holds a value at {missing.path} of {whose}, whose "
+            "personal data was erased (the value was put back or changed)",
+        )
+    if not content_matches and event["personal"] is None and seq in unverifiable:
+        content_matches = True  # erased before sealing existed: said in the erasure's note
+    if not content_matches:
+        moved = _hashed_as(event, count, salts)
         if moved is not None:
             return ChainProblem(
                 seq,
@@ -195,12 +308,12 @@ def _check_event(
     )
 
 
-def _hashed_as(event: Any, count: int) -> int | None:
+def _hashed_as(event: Any, count: int, salts: dict[str, bytes]) -> int | None:
     """Return the number the event had when recorded, if only its number was changed."""
     content = dict(event)
     for seq in range(1, count + 2):
         if seq != event["seq"]:
             content["seq"] = seq
-            if chain.event_hash(content, event["prev_hash"]) == event["hash"]:
+            if chain.event_hash(content, event["prev_hash"], salts) == event["hash"]:
                 return seq
     return None

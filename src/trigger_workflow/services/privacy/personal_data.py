@@ -72,6 +72,7 @@ SYSTEM_DETAIL_KEYS = frozenset(
 )
 # Closed choices the service's own pages write outside forms (a recommendation's progress form).
 SERVICE_CLOSED_KEYS = frozenset({"status"})
+ERASED = "[erased]"  # what an erased value reads as wherever it is shown
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ][0-9:.+\-Z]*)?$")
 
 
@@ -103,6 +104,17 @@ def leaves(value: Any, parts: Path = ()) -> Iterator[tuple[Path, Any]]:
             yield from leaves(item, (*parts, index))
     else:
         yield parts, value
+
+
+def readable(value: Any) -> Any:
+    """Return a JSON value with each erased (sealed) leaf shown as ERASED, for pages and exports."""
+    if is_sealed(value):
+        return ERASED
+    if isinstance(value, Mapping):
+        return {key: readable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [readable(item) for item in value]
+    return value
 
 
 def classify_data(value: Mapping[str, Any] | None, closed_keys: frozenset[str]) -> dict[str, str]:
