@@ -110,7 +110,7 @@ def application(storage: documents.Storage, session: Session) -> dict[str, Any]:
             },
             {
                 "behaviour_date": "2026-10-20",
-                "what_happened": "Drumming and shouting at Tobias Wrenfield",
+                "what_happened": "Drumming and shouting at the neighbours",
                 "reported_on": "2026-10-21",
                 "reported_to": ["police"],
             },

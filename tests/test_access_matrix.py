@@ -175,9 +175,7 @@ MATRIX: dict[tuple[str, str], Probe] = {
     # Erasure on request (issue 13): the administrator of the case's authority; a request with
     # no person chosen and no reason is refused (tests/test_erasure_requests.py erases).
     ("GET", "/cases/<reference>/erase"): Probe("/cases/{reference}/erase", ADMIN_PAGE),
-    ("POST", "/cases/<reference>/erase"): Probe(
-        "/cases/{reference}/erase", ADMIN_ACTION, data={}
-    ),
+    ("POST", "/cases/<reference>/erase"): Probe("/cases/{reference}/erase", ADMIN_ACTION, data={}),
     ("POST", "/cases/new"): Probe("/cases/new", NEW_APPLICATION_POST, data={}),
     ("GET", "/api/cases/<reference>"): Probe("/api/cases/{reference}", API_CASE),
     ("POST", "/api/cases/<reference>/tasks/<task_id>"): Probe(

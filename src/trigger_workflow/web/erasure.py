@@ -8,9 +8,19 @@ authority's administrator is told the case is not there (404).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request
-from flask import url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
@@ -71,7 +81,7 @@ def _page(
     chosen: list[str],
     reason: str,
     *,
-    counts: dict[str, int] | None = None,
+    counts: dict[str, Any] | None = None,
     error: str | None = None,
 ) -> str:
     session = get_session()

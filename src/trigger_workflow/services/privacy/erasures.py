@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -26,7 +27,7 @@ from trigger_workflow.errors import TriggerWorkflowError
 from trigger_workflow.services.accounts.actors import Actor
 from trigger_workflow.services.privacy import erasure, personal_data, salts, scrub
 from trigger_workflow.services.tasks import records
-from trigger_workflow.store.models import Case, CaseSecret, Erasure, utcnow
+from trigger_workflow.store.models import Case, Erasure, utcnow
 
 SCHEDULE, REQUEST = "schedule", "request"
 RETENTION_ACTOR = Actor("retention-schedule", "system", display_name="Retention schedule")
@@ -72,7 +73,7 @@ def erase(
 
 def preview(
     session: Session, case: Case, subjects: Iterable[str], *, under: str, instance_path: Path
-) -> dict[str, int]:
+) -> dict[str, Any]:
     """Return what erasing these persons' data would change, per store; change nothing.
 
     The erasure is done and rolled back (letters' PDFs are not made again meanwhile), so the
@@ -137,7 +138,8 @@ def _erase(
         raise ErasureRefused(f"There is no case {case.reference}.")
     check(locked, subjects, under, reason, open_case_confirmed)
     erased = erasure.erase_from_events(session, locked, subjects)
-    counts = {"events": erased.events, "legacy_events": len(erased.legacy_events)}
+    # Numbers per store, and the seqs of events recorded before sealing (audit verify reads them).
+    counts: dict[str, Any] = {"events": erased.events, "legacy_events": erased.legacy_events}
     counts |= scrub.scrub_case(
         session, locked, set(erased.values), subjects, instance_path, remake_pdfs=remake_pdfs
     )
@@ -162,11 +164,9 @@ def _erase(
 
 def subjects_of(session: Session, case: Case) -> dict[str, bool]:
     """Return the persons the case holds data about, and whether each one's is erased already."""
-    rows = session.execute(
-        select(CaseSecret.subject, CaseSecret.salt).where(CaseSecret.case_id == case.id)
-    )
-    found = {subject: salt is None for subject, salt in rows}
-    return {s: found[s] for s in personal_data.SUBJECTS if s in found}
+    found = erasure.subjects_on(session, case)
+    erased = {s for row in of_case(session, case.id) for s in row.subjects}
+    return {s: s in erased for s in personal_data.SUBJECTS if s in found}
 
 
 def of_case(session: Session, case_id: int) -> list[Erasure]:

@@ -17,6 +17,7 @@ import logging
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
@@ -39,7 +40,7 @@ class DueCase:
     closed_on: date
     due_on: date
     years: int
-    counts: dict[str, int] = field(default_factory=dict)
+    counts: dict[str, Any] = field(default_factory=dict)
     error: str = ""
 
 
@@ -131,7 +132,7 @@ def run(
 
 def _one(
     sessions: sessionmaker[Session], item: DueCase, dry_run: bool, instance_path: Path
-) -> dict[str, int]:
+) -> dict[str, Any]:
     with sessions() as session:
         case = session.get(Case, item.case_id)
         if case is None:
