@@ -337,6 +337,6 @@ def settings_summary(authority: Authority) -> dict[str, Any]:
         "Retention": (
             f"{authority.retention_years} years after a case closes"
             if authority.retention_years
-            else "The service's default"
+            else "Follow the county"
         ),
     }
