@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -79,7 +79,8 @@ def due_cases(
     for authority_id, years in years_of.items():
         # Closed on or before this day (one more for 29 February), then checked exactly below.
         last_day = add_years(today, -years) + timedelta(days=1)
-        before = datetime.combine(last_day + timedelta(days=1), time(0), UK_TIME)
+        # In UTC: SQLite compares the stored moments as written, in UTC.
+        before = datetime.combine(last_day + timedelta(days=1), time(0), UK_TIME).astimezone(UTC)
         query = (
             select(Case.id, Case.reference, Case.closed_at)
             .where(Case.status == "closed", Case.closed_at < before)

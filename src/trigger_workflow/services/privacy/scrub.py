@@ -264,7 +264,7 @@ def _security_log(session: Session, redact: Redactor, values: Iterable[str]) -> 
     if not searched:
         return 0
     columns = (SecurityEvent.detail, SecurityEvent.subject, SecurityEvent.actor)
-    found = or_(*(column.contains(value) for value in searched for column in columns))
+    found = or_(*(c.contains(v, autoescape=True) for v in searched for c in columns))
     return int(session.scalar(select(func.count()).select_from(SecurityEvent).where(found)) or 0)
 
 
