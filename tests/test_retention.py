@@ -25,7 +25,7 @@ from tests.retention_helpers import (
 )
 from tests.test_rules_deadlines import london
 from trigger_workflow.services.audit import figures, verify
-from trigger_workflow.services.privacy import retention
+from trigger_workflow.services.privacy import erasures, retention
 from trigger_workflow.services.process_owners import processes
 from trigger_workflow.services.tasks import records
 from trigger_workflow.store.models import Authority, Case, CaseSecret, Erasure, Event, Letter
@@ -187,3 +187,48 @@ def test_a_case_still_open_is_never_touched(
     assert found_in_database(sessions, SEEDED) == before
     with sessions() as session:
         assert session.scalars(select(Erasure)).all() == []
+
+
+def test_one_case_failing_is_left_whole_and_the_others_still_go(
+    sessions: sessionmaker[Session],
+    deployed: processes.DeployResult,
+    instance: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two cases fall due; the first fails after its stores were scrubbed (destroying its
+    salts): it is reported, and left exactly as it was (rows, letters, its upload's file), and
+    the second is erased."""
+    first = _closed_case(sessions, instance)
+    second = _closed_case(sessions, instance)
+    real_destroy = erasures.salts.destroy
+
+    def destroy(session: Session, case: Case, subjects: object) -> None:
+        if case.reference == first:
+            raise RuntimeError("the disk is full")
+        real_destroy(session, case, subjects)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(erasures.salts, "destroy", destroy)
+    with sessions() as session:
+        before = _rows_of(session, first)
+    files_before = sorted(p.name for p in instance.rglob("*") if p.is_file())
+
+    report = _run(sessions, instance, DUE)
+
+    assert [(d.reference, d.error) for d in report.failed] == [
+        (first, "RuntimeError (see the log)")
+    ]
+    assert [d.reference for d in report.erased] == [second]
+    with sessions() as session:
+        assert _rows_of(session, first) == before
+        assert _rows_of(session, second)[0] == ("[erased]", "[erased]")
+    assert len(files_before) == 2
+    assert sorted(p.name for p in instance.rglob("*") if p.is_file()) != files_before
+    assert len([p for p in instance.rglob("*") if p.is_file()]) == 1  # the first's is kept
+
+
+def _rows_of(session: Session, reference: str) -> tuple[object, ...]:
+    case = session.scalar(select(Case).where(Case.reference == reference))
+    assert case is not None
+    letters = session.scalars(select(Letter.html).where(Letter.case_id == case.id)).all()
+    events = session.scalars(select(Event.data).where(Event.case_id == case.id)).all()
+    return (case.applicant_name, case.applicant_postcode), letters, events, case.workflow_state

@@ -34,6 +34,7 @@ from trigger_workflow.services.privacy.redaction import (
     scrub_json,
 )
 from trigger_workflow.services.process_owners import processes
+from trigger_workflow.store import chain
 from trigger_workflow.store.models import (
     ApplicationDraft,
     Case,
@@ -112,9 +113,10 @@ def _workflow_state(
     try:
         serialization.load_state(text, deployed.specs, case.serializer_version)
     except Exception as error:  # the erasure rolls back: nothing is half-erased
+        # The error's own words may quote the data: only its kind is said.
         raise TriggerWorkflowError(
-            f"Case {case.reference}'s workflow would not restore once erased ({error}); "
-            "nothing was erased."
+            f"Case {case.reference}'s workflow would not restore once erased "
+            f"({type(error).__name__}); nothing was erased."
         ) from error
     case.workflow_state = text
     return changed
@@ -201,8 +203,6 @@ def _documents(
 
 def _personal_leaves(data: Any, keys: frozenset[str]) -> list[tuple[Any, str]]:
     """Return (value, subject) of each personal leaf of task data (as an event would classify it)."""
-    from trigger_workflow.store import chain  # noqa: PLC0415 (pure functions over JSON)
-
     return [
         (chain.locate(data, path)[2], subject)
         for path, subject in personal_data.classify_data(data or {}, keys).items()
