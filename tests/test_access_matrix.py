@@ -174,6 +174,7 @@ MATRIX: dict[tuple[str, str], Probe] = {
     ("GET", "/cases/new"): Probe("/cases/new", NEW_APPLICATION),
     # Erasure on request (issue 13): the administrator of the case's authority; a request with
     # no person chosen and no reason is refused (tests/test_erasure_requests.py erases).
+    ("GET", "/admin/erasure"): Probe("/admin/erasure", ADMIN_PAGE),
     ("GET", "/cases/<reference>/erase"): Probe("/cases/{reference}/erase", ADMIN_PAGE),
     ("POST", "/cases/<reference>/erase"): Probe("/cases/{reference}/erase", ADMIN_ACTION, data={}),
     ("POST", "/cases/new"): Probe("/cases/new", NEW_APPLICATION_POST, data={}),

@@ -21,12 +21,17 @@ def test_administrator_erases_the_victims_data_in_the_browser(
     sessions: sessionmaker[Session],
     settings: Settings,
 ) -> None:
-    """The administrator chooses the victim, is asked for the reason, sees the counts,
-    confirms, and the page lists the erasure; the victim's values are gone."""
+    """From the service navigation the administrator finds the case by its reference, chooses
+    the victim, is asked for the reason, sees the counts, confirms, and the page lists the
+    erasure; the victim's values are gone."""
     with time_machine.travel(london(2026, 12, 15, 10, 0), tick=False):
         reference = seeded_case(sessions, settings.instance_path, date(2026, 12, 15))
     sign_in(page, base_url, "adam")
-    page.goto(f"{base_url}/cases/{reference}/erase")
+    page.get_by_role("link", name="Erase personal data").click()
+    check_page(page, "erasure-find-case")
+    page.get_by_label("Case reference").fill(reference.lower())
+    page.locator("#find-case").click()
+    expect(page).to_have_url(f"{base_url}/cases/{reference}/erase")
     expect(page.locator("h1")).to_have_text("Erase personal data")
     check_page(page, "erasure-choose")
     page.get_by_label("the victim (applied for by someone else)").check()

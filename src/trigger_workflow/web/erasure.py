@@ -35,6 +35,16 @@ bp = Blueprint("erasure", __name__)
 CONFIRMED_OPEN = "open_case_confirmed"
 
 
+@bp.get("/admin/erasure")
+@role_required(ADMINISTRATOR)
+def start() -> str | Response:
+    """Ask for the case whose personal data a person asked to be erased; go to its page."""
+    reference = request.args.get("reference", "").strip().upper()
+    if reference:
+        return redirect(url_for("erasure.erase", reference=_case(reference).reference))
+    return render_template("cases/erase_start.html")
+
+
 @bp.route("/cases/<reference>/erase", methods=["GET", "POST"])
 @role_required(ADMINISTRATOR)
 def erase(reference: str) -> tuple[str, int] | str | Response:
