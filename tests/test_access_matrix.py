@@ -282,6 +282,9 @@ MATRIX: dict[tuple[str, str], Probe] = {
     ("GET", "/audit/figures"): Probe("/audit/figures", AUDITOR_PAGE),
     ("GET", "/audit/figures.csv"): Probe("/audit/figures.csv", AUDITOR_PAGE),
     ("GET", "/audit/figures/<figure>"): Probe("/audit/figures/applications", AUDITOR_PAGE),
+    # The year's report of the figures (page and PDF), asked for the case's council by name.
+    ("GET", "/audit/report"): Probe("/audit/report?authority=derby-city", AUDITOR_PAGE),
+    ("GET", "/audit/report.pdf"): Probe("/audit/report.pdf?authority=derby-city", AUDITOR_PAGE),
     ("GET", "/audit/security-log"): Probe("/audit/security-log", SECURITY_LOG),
     # Health checks for load balancers and Compose: open to all, no personal data.
     ("GET", "/healthz"): Probe("/healthz", everyone(200)),
