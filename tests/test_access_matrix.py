@@ -176,6 +176,11 @@ MATRIX: dict[tuple[str, str], Probe] = {
     ("GET", "/cases"): Probe("/cases", CASE_LIST),
     ("GET", "/cases/<reference>"): Probe("/cases/{reference}", CASE_PAGE),
     ("GET", "/cases/new"): Probe("/cases/new", NEW_APPLICATION),
+    # Erasure on request (issue 13): the administrator of the case's authority; a request with
+    # no person chosen and no reason is refused (tests/test_erasure_requests.py erases).
+    ("GET", "/admin/erasure"): Probe("/admin/erasure", ADMIN_PAGE),
+    ("GET", "/cases/<reference>/erase"): Probe("/cases/{reference}/erase", ADMIN_PAGE),
+    ("POST", "/cases/<reference>/erase"): Probe("/cases/{reference}/erase", ADMIN_ACTION, data={}),
     ("POST", "/cases/new"): Probe("/cases/new", NEW_APPLICATION_POST, data={}),
     ("GET", "/api/cases/<reference>"): Probe("/api/cases/{reference}", API_CASE),
     ("POST", "/api/cases/<reference>/tasks/<task_id>"): Probe(

@@ -68,9 +68,11 @@ def test_an_authority_keeps_its_local_settings_or_follows_the_county(
             timescales={"decide_threshold": 7},
             agencies=["police", "council"],
             process_version=deployed.version.number,
+            retention_years=10,
         ),
     )
     summary = authorities.settings_summary(saved)
+    assert summary["Retention"] == "10 years after a case closes"  # issue 13
     assert summary["Threshold"] == "2 complaints"
     assert summary["Threshold window"] == "3 months"
     assert summary["Timescales"] == "decide threshold: 7 working days"
@@ -78,6 +80,13 @@ def test_an_authority_keeps_its_local_settings_or_follows_the_county(
     assert saved.process_version_id == deployed.version.id
     following = authorities.settings_summary(authorities.default_authority(session))
     assert set(following.values()) == {"Follow the county", "Every agency"}
+
+
+@pytest.mark.parametrize("years", [0, 101])
+def test_retention_is_1_to_100_years(session: Session, years: int) -> None:
+    """Issue 13: an authority keeps closed cases 1 to 100 years, or follows the default."""
+    with pytest.raises(TriggerWorkflowError, match="kept 1 to 100 years"):
+        authorities.save(session, _details(retention_years=years))
 
 
 def test_reference_prefixes_and_short_names_are_unique(session: Session) -> None:

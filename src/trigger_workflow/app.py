@@ -26,6 +26,7 @@ from trigger_workflow.web import (
     claims,
     correspondence,
     database,
+    erasure,
     errors,
     health,
     hostile_input,
@@ -119,6 +120,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         officer_settings.bp,
         tracking.bp,
         subject_access.bp,
+        erasure.bp,
     ):
         app.register_blueprint(blueprint)
     return app

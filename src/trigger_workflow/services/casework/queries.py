@@ -27,6 +27,7 @@ EVENT_TITLES = {
     "incident_retry_failed": "A retry failed",
     "incident_resolved": "Incident resolved: the case continued",
     "data_corrected": "Data corrected by a process owner",
+    "personal_data_erased": "Personal data erased",
 }
 
 
