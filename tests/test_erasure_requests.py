@@ -105,11 +105,12 @@ def test_the_applicant_of_an_open_case_is_erased_only_when_confirmed(
             instance_path=instance, open_case_confirmed=True,
         )  # fmt: skip
         assert _load(session, reference).status == "open"
-    # Only where the officers' free text about the case names her (the threshold's reasons):
-    # that goes with the case's own data (docs/data-protection.md).
-    assert found_in_database(sessions, APPLICANT_VALUES) == {
-        "Morwenna Quillfeather": ["event.data"]
-    }
+    # Nowhere: the officers' free text that names her (the threshold's reasons) is sealed whole
+    # with her own values, though the case's other free text stays.
+    assert found_in_database(sessions, APPLICANT_VALUES) == {}
+    assert "event.data" in found_in_database(sessions, ["Quiet evenings on Larkspur Close"]).get(
+        "Quiet evenings on Larkspur Close", []
+    )
 
 
 @pytest.mark.today("2027-02-01")

@@ -21,7 +21,8 @@ from typing import Any
 
 from markupsafe import escape
 
-ERASED = "[erased]"
+from trigger_workflow.services.privacy.personal_data import ERASED
+
 MIN_SEARCHED = 3  # characters: shorter values are matched only as a whole value
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ][0-9:.+\-Z]*)?$")
 
