@@ -13,6 +13,7 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.authorities_helpers import CHESTERFIELD, two_authorities
+from tests.old_schema import empty_database
 from trigger_workflow.cli import main
 from trigger_workflow.errors import TriggerWorkflowError
 from trigger_workflow.samples import APPLICATION
@@ -190,16 +191,8 @@ def _migrated_to(url: str, revision: str) -> None:
 
 @pytest.fixture
 def old_database(tmp_path: Path) -> str:
-    """An empty database at the last release's schema (0012): a SQLite file, or a PostgreSQL
-    schema of its own beside the test database."""
-    if not PG_URL:
-        return f"sqlite:///{tmp_path / 'old.sqlite'}"
-    engine = create_engine(PG_URL)
-    with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA IF EXISTS release_0012 CASCADE"))
-        connection.execute(text("CREATE SCHEMA release_0012"))
-    engine.dispose()
-    return PG_URL + "?options=-csearch_path%3Drelease_0012"
+    """An empty database to bring to the last release's schema (0012)."""
+    return empty_database(tmp_path, "release_0012")
 
 
 def test_a_single_council_database_migrates_to_one_authority_owning_everything(

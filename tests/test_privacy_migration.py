@@ -4,7 +4,6 @@ events recorded before sealing are still erased, the verdict saying what can no 
 from __future__ import annotations
 
 import json
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.audit_cases import MET, REVIEW, run_case
+from tests.old_schema import empty_database
 from trigger_workflow.samples import ANSWERS
 from trigger_workflow.services.audit import verify
 from trigger_workflow.services.privacy import erasure
@@ -22,22 +22,13 @@ from trigger_workflow.services.process_owners import processes
 from trigger_workflow.store import chain, db
 from trigger_workflow.store.models import Case, Erasure, Event
 
-PG_URL = os.environ.get("TRIGGER_WORKFLOW_TEST_DATABASE_URL", "")
 CLOSED_STEPS = [*MET, *REVIEW, ("record_appeal", ANSWERS["record_appeal"], None)]
 
 
 @pytest.fixture
 def release_0015(tmp_path: Path) -> str:
-    """An empty database at the schema before issue 13 (0015): a SQLite file, or a PostgreSQL
-    schema of its own beside the test database."""
-    if not PG_URL:
-        return f"sqlite:///{tmp_path / 'old.sqlite'}"
-    engine = create_engine(PG_URL)
-    with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA IF EXISTS release_0015 CASCADE"))
-        connection.execute(text("CREATE SCHEMA release_0015"))
-    engine.dispose()
-    return PG_URL + "?options=-csearch_path%3Drelease_0015"
+    """An empty database to bring to the schema before issue 13 (0015)."""
+    return empty_database(tmp_path, "release_0015")
 
 
 def test_closed_cases_get_the_moment_they_closed_from_their_last_event(release_0015: str) -> None:
