@@ -18,9 +18,8 @@ from importlib import metadata
 from pathlib import Path
 
 import database
-import inbox_http
 import layers
-import tasklist
+import officer_lists
 from SpiffWorkflow.bpmn.script_engine.python_environment import TaskDataEnvironment
 from timing import Report, median, ms, p95, progress, ratio
 from workload import (
@@ -83,6 +82,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "instead of a temporary SQLite file",
     )
     parser.add_argument("--skip-tasklist", action="store_true", help="leave out the task list part")
+    parser.add_argument(
+        "--councils",
+        type=int,
+        default=10,
+        help="part 5: spread the largest size over this many councils (1 leaves it out)",
+    )
     parser.add_argument(
         "--only-tasklist", action="store_true", help="run only the task list and pages parts"
     )
@@ -346,73 +351,6 @@ def peer_rows() -> list[list[str]]:
     return rows
 
 
-def task_list(report: Report, url: str, tmp: Path, sizes: list[int], runs: int) -> None:
-    """Part 3: the task list query and inbox page with many cases in the database."""
-    progress("task list: fresh database")
-    db = database.fresh(url)
-    app = layers.make_app(db, tmp / "instance-tasks")
-    coordinator, police = db.officers["carol"], db.officers["pete"]
-    report.line()
-    report.line(
-        f"3. Task list — queries.open_tasks_for (limit 200, fresh session per call) and GET /tasks "
-        f"(signed in as the coordinator); {runs} timed runs each after 5 warm-up runs; "
-        f"{tasklist.OPEN_SHARE:.0%} of cases open with 1–2 open tasks"
-    )
-    rows = []
-    for size in sizes:
-        progress(f"task list: inserting up to {size:,} cases")
-        filled = tasklist.fill(db, size)
-        progress(f"task list: timing at {size:,} cases")
-        query_c = tasklist.time_query(db, coordinator, runs)
-        query_p = tasklist.time_query(db, police, runs)
-        page = tasklist.time_inbox(app, "carol", runs)
-        rows.append(
-            [
-                f"{size:,}",
-                f"+{filled.cases:,} cases, +{filled.open_tasks:,} tasks in {filled.seconds:.1f} s",
-                *_timing_cells(query_c),
-                *_timing_cells(query_p),
-                *_timing_cells(page),
-            ]
-        )
-    progress(f"officers' pages over HTTP at {sizes[-1]:,} cases")
-    inbox_http.give_tasks(db, "carol", "coordinator")
-    pages = inbox_http.time_pages(app, "carol", runs)
-    app.extensions["trigger_workflow.engine"].dispose()
-    db.dispose()
-    report.table(
-        [
-            "cases",
-            "bulk insert (Core executemany)",
-            "coordinator query median",
-            "p95",
-            "rows",
-            "police query median",
-            "p95",
-            "rows",
-            "GET /tasks median",
-            "p95",
-            "rows",
-        ],
-        rows,
-    )
-    report.line("  project aim: the task list under 20 ms at 100,000 cases")
-    report.line()
-    report.line(
-        f"4. Officers' pages over real HTTP (threaded server on loopback, one keep-alive "
-        f"connection, signed in as the coordinator) at {sizes[-1]:,} cases; "
-        f"{inbox_http.CLAIMED_BY_OFFICER} tasks assigned to her; {runs} timed runs each"
-    )
-    report.table(
-        ["page", "what it shows", "median", "p95", "rows"],
-        [[path, what, *_timing_cells(pages[path])] for path, what in inbox_http.PAGES],
-    )
-
-
-def _timing_cells(timing: tasklist.Timing) -> list[str]:
-    return [ms(timing.median), ms(timing.p95), str(timing.rows)]
-
-
 def main(argv: list[str] | None = None) -> None:
     """Run every part and write the report."""
     args = parse_args(argv)
@@ -431,7 +369,12 @@ def main(argv: list[str] | None = None) -> None:
         db.dispose()
         if not args.skip_tasklist:
             url = args.database_url or database.sqlite_url(tmp, "tasklist")
-            task_list(report, url, tmp, args.sizes, args.runs)
+            one = officer_lists.task_list(report, url, tmp, args.sizes, args.runs)
+            if args.councils > 1:
+                url = args.database_url or database.sqlite_url(tmp, "county")
+                officer_lists.county(
+                    report, url, tmp, args.sizes[-1], args.runs, args.councils, one
+                )
     report.line()
     report.line(f"load average at the end (1, 5, 15 min): {load_average()}")
     report.line(f"total run time {time.perf_counter() - began:.0f} s; written to {RESULTS}")

@@ -17,9 +17,10 @@ from timing import median, p95, timed
 
 from trigger_workflow.engine.serialization import SERIALIZER_VERSION
 from trigger_workflow.services.accounts.actors import Actor
+from trigger_workflow.services.accounts.authorities import default_authority
 from trigger_workflow.services.casework import queries
 from trigger_workflow.services.process_owners import processes
-from trigger_workflow.store.models import Case, OpenTask
+from trigger_workflow.store.models import Case, CaseAgency, OpenTask
 
 BATCH = 5_000
 SET_SEQUENCE = (
@@ -79,11 +80,15 @@ class Timing:
     rows: int
 
 
-def fill(database: BenchDatabase, total: int, seed: int = 1) -> Fill:
-    """Bulk-insert synthetic cases (Core executemany, in batches) until there are `total`."""
+def fill(
+    database: BenchDatabase, total: int, seed: int = 1, authorities: list[int] | None = None
+) -> Fill:
+    """Bulk-insert synthetic cases (Core executemany, in batches) until there are `total`,
+    spread evenly over the given authorities (by default the first, a single council's)."""
     with database.sessions() as session:
         have = session.scalar(select(func.max(Case.id))) or 0
         version_id = processes.latest_version(session).id
+        owners = authorities or [default_authority(session).id]
     rng = random.Random(seed + have)
     today = date.today()
     added_tasks = 0
@@ -91,10 +96,13 @@ def fill(database: BenchDatabase, total: int, seed: int = 1) -> Fill:
     def load() -> None:
         nonlocal added_tasks
         with database.engine.begin() as connection:
-            for case_rows, task_rows in _batches(rng, have + 1, total, version_id, today):
+            for case_rows, task_rows in _batches(rng, have + 1, total, version_id, today, owners):
                 connection.execute(insert(Case), case_rows)
                 if task_rows:
                     connection.execute(insert(OpenTask), task_rows)
+                    shared = _shared(task_rows)
+                    if shared:
+                        connection.execute(insert(CaseAgency), shared)
                 added_tasks += len(task_rows)
             _after_load(connection, database.dialect)
 
@@ -109,10 +117,11 @@ def _after_load(connection: Any, dialect: str) -> None:
     connection.execute(text(SET_SEQUENCE))
     connection.execute(text('ANALYZE "case"'))
     connection.execute(text("ANALYZE open_task"))
+    connection.execute(text("ANALYZE case_agency"))
 
 
 def _batches(
-    rng: random.Random, first: int, last: int, version_id: int, today: date
+    rng: random.Random, first: int, last: int, version_id: int, today: date, owners: list[int]
 ) -> Iterator[tuple[list[dict[str, Any]], list[dict[str, Any]]]]:
     """Yield case rows and their open-task rows, BATCH cases at a time."""
     for start in range(first, last + 1, BATCH):
@@ -122,9 +131,16 @@ def _batches(
             is_open = rng.random() < OPEN_SHARE
             waiting = rng.choices(SPECS, weights=WEIGHTS)[0] if is_open else None
             case_rows.append(_case_row(rng, case_id, version_id, today, waiting))
+            case_rows[-1]["authority_id"] = owners[case_id % len(owners)]
             if waiting is not None:
                 task_rows += _task_rows(rng, case_id, today, waiting)
         yield case_rows, task_rows
+
+
+def _shared(task_rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Return the case_agency rows of the agencies asked for information (R22: shared with them)."""
+    pairs = {(row["case_id"], row["agency"]) for row in task_rows if row["agency"]}
+    return [{"case_id": case_id, "agency": agency} for case_id, agency in sorted(pairs)]
 
 
 def _case_row(

@@ -67,6 +67,10 @@ API_TASKS = row(401, 401, 200, 200, 200, 200, 200, 200, 200, 200)
 API_CLAIM = row(401, 401, 403, 200, 404, 403, 403, 403, 403, 403)
 AUDITOR_PAGE = row(302, 302, 403, 403, 403, 403, 403, 403, 200, 403)
 SECURITY_LOG = row(302, 302, 403, 403, 403, 403, 403, 403, 200, 200)
+# Subject access requests (issue 13): auditors and administrators, over their own authorities'
+# cases; a search or an export with no details is refused as incomplete.
+SUBJECT_ACCESS_PAGE = row(302, 302, 403, 403, 403, 403, 403, 403, 200, 200)
+SUBJECT_ACCESS_POST = row(302, 302, 403, 403, 403, 403, 403, 403, 422, 422)
 PROCESS_OWNER_PAGE = row(302, 302, 403, 403, 403, 403, 403, 200, 403, 403)
 
 
@@ -172,6 +176,11 @@ MATRIX: dict[tuple[str, str], Probe] = {
     ("GET", "/cases"): Probe("/cases", CASE_LIST),
     ("GET", "/cases/<reference>"): Probe("/cases/{reference}", CASE_PAGE),
     ("GET", "/cases/new"): Probe("/cases/new", NEW_APPLICATION),
+    # Erasure on request (issue 13): the administrator of the case's authority; a request with
+    # no person chosen and no reason is refused (tests/test_erasure_requests.py erases).
+    ("GET", "/admin/erasure"): Probe("/admin/erasure", ADMIN_PAGE),
+    ("GET", "/cases/<reference>/erase"): Probe("/cases/{reference}/erase", ADMIN_PAGE),
+    ("POST", "/cases/<reference>/erase"): Probe("/cases/{reference}/erase", ADMIN_ACTION, data={}),
     ("POST", "/cases/new"): Probe("/cases/new", NEW_APPLICATION_POST, data={}),
     ("GET", "/api/cases/<reference>"): Probe("/api/cases/{reference}", API_CASE),
     ("POST", "/api/cases/<reference>/tasks/<task_id>"): Probe(
@@ -277,7 +286,19 @@ MATRIX: dict[tuple[str, str], Probe] = {
     ("GET", "/audit/figures"): Probe("/audit/figures", AUDITOR_PAGE),
     ("GET", "/audit/figures.csv"): Probe("/audit/figures.csv", AUDITOR_PAGE),
     ("GET", "/audit/figures/<figure>"): Probe("/audit/figures/applications", AUDITOR_PAGE),
+    # The year's report of the figures (page and PDF), asked for the case's council by name.
+    ("GET", "/audit/report"): Probe("/audit/report?authority=derby-city", AUDITOR_PAGE),
+    ("GET", "/audit/report.pdf"): Probe("/audit/report.pdf?authority=derby-city", AUDITOR_PAGE),
     ("GET", "/audit/security-log"): Probe("/audit/security-log", SECURITY_LOG),
+    ("GET", "/data-protection/subject-access"): Probe(
+        "/data-protection/subject-access", SUBJECT_ACCESS_PAGE
+    ),
+    ("POST", "/data-protection/subject-access"): Probe(
+        "/data-protection/subject-access", SUBJECT_ACCESS_POST, data={}
+    ),
+    ("POST", "/data-protection/subject-access/export"): Probe(
+        "/data-protection/subject-access/export", SUBJECT_ACCESS_POST, data={}
+    ),
     # Health checks for load balancers and Compose: open to all, no personal data.
     ("GET", "/healthz"): Probe("/healthz", everyone(200)),
     ("GET", "/assets/editor/<path:filename>"): Probe(

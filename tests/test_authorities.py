@@ -13,6 +13,7 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.authorities_helpers import CHESTERFIELD, two_authorities
+from tests.old_schema import empty_database
 from trigger_workflow.cli import main
 from trigger_workflow.errors import TriggerWorkflowError
 from trigger_workflow.samples import APPLICATION
@@ -68,9 +69,11 @@ def test_an_authority_keeps_its_local_settings_or_follows_the_county(
             timescales={"decide_threshold": 7},
             agencies=["police", "council"],
             process_version=deployed.version.number,
+            retention_years=10,
         ),
     )
     summary = authorities.settings_summary(saved)
+    assert summary["Retention"] == "10 years after a case closes"  # issue 13
     assert summary["Threshold"] == "2 complaints"
     assert summary["Threshold window"] == "3 months"
     assert summary["Timescales"] == "decide threshold: 7 working days"
@@ -78,6 +81,13 @@ def test_an_authority_keeps_its_local_settings_or_follows_the_county(
     assert saved.process_version_id == deployed.version.id
     following = authorities.settings_summary(authorities.default_authority(session))
     assert set(following.values()) == {"Follow the county", "Every agency"}
+
+
+@pytest.mark.parametrize("years", [0, 101])
+def test_retention_is_1_to_100_years(session: Session, years: int) -> None:
+    """Issue 13: an authority keeps closed cases 1 to 100 years, or follows the default."""
+    with pytest.raises(TriggerWorkflowError, match="kept 1 to 100 years"):
+        authorities.save(session, _details(retention_years=years))
 
 
 def test_reference_prefixes_and_short_names_are_unique(session: Session) -> None:
@@ -181,16 +191,8 @@ def _migrated_to(url: str, revision: str) -> None:
 
 @pytest.fixture
 def old_database(tmp_path: Path) -> str:
-    """An empty database at the last release's schema (0012): a SQLite file, or a PostgreSQL
-    schema of its own beside the test database."""
-    if not PG_URL:
-        return f"sqlite:///{tmp_path / 'old.sqlite'}"
-    engine = create_engine(PG_URL)
-    with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA IF EXISTS release_0012 CASCADE"))
-        connection.execute(text("CREATE SCHEMA release_0012"))
-    engine.dispose()
-    return PG_URL + "?options=-csearch_path%3Drelease_0012"
+    """An empty database to bring to the last release's schema (0012)."""
+    return empty_database(tmp_path, "release_0012")
 
 
 def test_a_single_council_database_migrates_to_one_authority_owning_everything(

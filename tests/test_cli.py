@@ -30,6 +30,9 @@ COMMANDS = [
     ["processes", "diff"],
     ["processes", "rollback"],
     ["processes", "migrate"],
+    ["subject-access"],
+    ["subject-access", "search"],
+    ["subject-access", "export"],
 ]
 
 

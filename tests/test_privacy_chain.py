@@ -4,7 +4,9 @@ and `audit verify` tells an erasure (when, by whom, under what) from an alterati
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import time_machine
 from click.testing import CliRunner
@@ -87,6 +89,23 @@ def _erase(session: Session, reference: str, subjects: set[str], under: str = "r
             erased_at=datetime(2026, 12, 7, 10, 0, tzinfo=UTC),
             counts={"events": erased.events, "legacy_events": erased.legacy_events},
         )
+    )
+    session.commit()
+
+
+def _tamper(
+    session: Session, reference: str, task_spec: str, change: Callable[[Any], None]
+) -> None:
+    """Change a task's event data behind the application's back, as someone with the database
+    could; `change` is given the data and asserts what it expects there."""
+    case = _case(session, reference)
+    event_id = session.scalar(
+        select(Event.id).where(Event.case_id == case.id, Event.task_spec == task_spec)
+    )
+    data = session.scalar(select(Event.data).where(Event.id == event_id))
+    change(data)
+    session.execute(
+        text("UPDATE event SET data = :d WHERE id = :i"), {"d": json.dumps(data), "i": event_id}
     )
     session.commit()
 
@@ -174,17 +193,12 @@ def test_r21_a_sealed_value_changed_is_an_alteration(
     """Changing the digest an erased value was replaced by breaks the chain like any change."""
     reference = run_case(session, CLOSED_STEPS)
     _erase(session, reference, {"applicant"})
-    case = _case(session, reference)
-    event_id = session.scalar(
-        select(Event.id).where(Event.case_id == case.id, Event.task_spec == "submit_application")
-    )
-    data = session.scalar(select(Event.data).where(Event.id == event_id))
-    assert data is not None and "$sealed" in data["applicant"]["name"]
-    data["applicant"]["name"] = {"$sealed": "0" * 64}
-    session.execute(
-        text("UPDATE event SET data = :d WHERE id = :i"), {"d": json.dumps(data), "i": event_id}
-    )
-    session.commit()
+
+    def forge_digest(data: Any) -> None:
+        assert "$sealed" in data["applicant"]["name"]
+        data["applicant"]["name"] = {"$sealed": "0" * 64}
+
+    _tamper(session, reference, "submit_application", forge_digest)
     verdict = _verdict(session, reference)
     assert [p.kind for p in verdict.problems] == ["altered"]
 
@@ -195,17 +209,11 @@ def test_r21_a_value_put_back_after_erasure_is_an_alteration(
     """A name written back where it was erased (its key destroyed) is reported, with where."""
     reference = run_case(session, CLOSED_STEPS)
     _erase(session, reference, {"applicant"})
-    case = _case(session, reference)
-    event_id = session.scalar(
-        select(Event.id).where(Event.case_id == case.id, Event.task_spec == "submit_application")
-    )
-    data = session.scalar(select(Event.data).where(Event.id == event_id))
-    assert data is not None
-    data["applicant"]["name"] = "Alex Applicant"
-    session.execute(
-        text("UPDATE event SET data = :d WHERE id = :i"), {"d": json.dumps(data), "i": event_id}
-    )
-    session.commit()
+
+    def put_back(data: Any) -> None:
+        data["applicant"]["name"] = "Alex Applicant"
+
+    _tamper(session, reference, "submit_application", put_back)
     verdict = _verdict(session, reference)
     assert [p.kind for p in verdict.problems] == ["altered"]
     assert "/applicant/name of the applicant" in verdict.problems[0].message
@@ -218,24 +226,20 @@ def test_r21_a_choice_changed_after_erasure_is_an_alteration(
     reference = run_case(session, CLOSED_STEPS)
     case = _case(session, reference)
     _erase(session, reference, erasure.subjects_on(session, case), under="schedule")
-    event_id = session.scalar(
-        select(Event.id).where(Event.case_id == case.id, Event.task_spec == "decide_threshold")
-    )
-    data = session.scalar(select(Event.data).where(Event.id == event_id))
-    assert data is not None and data["threshold_outcome"] == "met"
-    data["threshold_outcome"] = "not_met"
-    session.execute(
-        text("UPDATE event SET data = :d WHERE id = :i"), {"d": json.dumps(data), "i": event_id}
-    )
-    session.commit()
+
+    def change_outcome(data: Any) -> None:
+        assert data["threshold_outcome"] == "met"
+        data["threshold_outcome"] = "not_met"
+
+    _tamper(session, reference, "decide_threshold", change_outcome)
     assert [p.kind for p in _verdict(session, reference).problems] == ["altered"]
 
 
 def test_new_answers_about_an_erased_person_are_sealed_with_a_fresh_salt(
     session: Session, deployed: processes.DeployResult
 ) -> None:
-    """Erasing the applicant of an open case, then recording more about the case: the chain
-    still verifies (the new values get a new salt; the erased ones need none)."""
+    """Erasing the free text of an open case, then recording more free text: the chain still
+    verifies (the new values get a new salt; the erased ones need none)."""
     reference = run_case(session, FRONT)
     _erase(session, reference, {"case"})
     _complete(session, reference, [("decide_threshold", ANSWERS["decide_threshold"], None)])

@@ -26,6 +26,7 @@ from trigger_workflow.web import (
     claims,
     correspondence,
     database,
+    erasure,
     errors,
     health,
     hostile_input,
@@ -39,6 +40,7 @@ from trigger_workflow.web import (
     security,
     security_log,
     sign_in,
+    subject_access,
     tasks,
     tracking,
     uploads,
@@ -117,6 +119,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         notify_receipts.bp,
         officer_settings.bp,
         tracking.bp,
+        subject_access.bp,
+        erasure.bp,
     ):
         app.register_blueprint(blueprint)
     return app

@@ -452,7 +452,7 @@ def _safe_url(url: str) -> str:
 @click.option("--once", is_flag=True, help="Fire what is due now and stop.")
 @pass_context
 def worker(ctx: Context, interval: float, once: bool) -> None:
-    """Fire due timers (escalations, deadlines) and email due letters; safe to run as several processes on PostgreSQL."""
+    """Fire due timers (escalations, deadlines), email due letters and erase closed cases past their retention; safe to run as several processes on PostgreSQL."""
     import time
 
     from trigger_workflow.services.tasks import timers
@@ -473,6 +473,10 @@ def worker(ctx: Context, interval: float, once: bool) -> None:
             except Exception:
                 # Letters wait for the next pass; timers must keep firing meanwhile.
                 logging.getLogger(__name__).exception("The letters pass failed")
+            try:
+                more_waiting |= _retention_pass(ctx.settings, sessions)
+            except Exception:
+                logging.getLogger(__name__).exception("The retention schedule's pass failed")
             if more_waiting:
                 continue  # a full batch: go on at once (timers fire between batches)
             if once:
@@ -495,6 +499,26 @@ def _letters_pass(settings: Settings, sessions: Any) -> bool:
         )
     if done.pdfs_made:
         click.echo(f"Letters' PDFs made: {done.pdfs_made}.")
+    return done.more_waiting
+
+
+def _retention_pass(settings: Settings, sessions: Any) -> bool:
+    """Erase the closed cases whose retention has run out (a batch); return whether more wait."""
+    from trigger_workflow.engine import calendar
+    from trigger_workflow.services.privacy import retention
+
+    done = retention.run(
+        sessions,
+        calendar.today(),
+        False,
+        instance_path=settings.instance_path,
+        default_years=settings.retention_years,
+        limit=retention.BATCH,
+    )
+    if done.erased or done.failed:
+        click.echo(
+            f"Retention schedule: {len(done.erased)} case(s) erased, {len(done.failed)} failed."
+        )
     return done.more_waiting
 
 
@@ -609,6 +633,11 @@ def outbox_printed(ctx: Context, message_id: int, username: str) -> None:
 
 
 from trigger_workflow.cli_authorities import authorities_group  # noqa: E402 (uses Context)
+from trigger_workflow.cli_privacy import cases_erase, retention_group  # noqa: E402 (uses Context)
+from trigger_workflow.cli_subject_access import subject_access_group  # noqa: E402 (uses Context)
 
 main.add_command(authorities_group)
+main.add_command(retention_group)
+cases.add_command(cases_erase)
 main.add_command(officers)
+main.add_command(subject_access_group)

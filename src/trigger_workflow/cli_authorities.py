@@ -67,6 +67,11 @@ def _options(command: F) -> F:
         click.option(
             "--process-version", type=int, help="The version new cases take; none: the default."
         ),
+        click.option(
+            "--retention-years",
+            type=int,
+            help="Years closed cases' personal data is kept (1-100); none: the service's default.",
+        ),
         click.option("--follow-county", is_flag=True, help="Clear every local setting."),
     ]
     for option in reversed(options):
@@ -108,6 +113,7 @@ def _details(
             timescales={},
             agencies=None,
             process_version=None,
+            retention_years=None,
         )
     timescales = given.pop("timescales")
     if timescales:

@@ -105,6 +105,9 @@ class Settings:
     script_memory_limit_mb: int = 256
     script_data_limit_kb: int = 1024
     script_workers: int = 2
+    # Data protection (issue 13): years a closed case's personal data is kept when its
+    # authority sets none; then the worker erases it (the retention schedule).
+    retention_years: int = 6
 
     def __post_init__(self) -> None:
         for name in (
@@ -165,6 +168,8 @@ class Settings:
             or self.tracking_requests_per_address < 1
         ):
             raise ValueError(f"{ENV_PREFIX}TRACKING_* settings must be positive.")
+        if not 1 <= self.retention_years <= 100:
+            raise ValueError(f"{ENV_PREFIX}RETENTION_YEARS must be 1 to 100 years.")
         if not self.mail_from:
             object.__setattr__(self, "mail_from", self.council_email)
         if not self.database_url:
@@ -234,6 +239,7 @@ class Settings:
             ("script_memory_limit_mb", int),
             ("script_data_limit_kb", int),
             ("script_workers", int),
+            ("retention_years", int),
         ):
             raw = env.get(ENV_PREFIX + name.upper())
             if raw:

@@ -38,6 +38,8 @@ def _configure_sqlite(dbapi_connection: Any, connection_record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
+    # Erased personal data (issue 13) must not stay in freed pages of the file.
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, g, render_template, request
+from sqlalchemy import ColumnElement
 
 from trigger_workflow import pdf, schema_forms
 from trigger_workflow.errors import NotFound
 from trigger_workflow.services.accounts import access, authorities
-from trigger_workflow.services.audit import definitions, figures, history
+from trigger_workflow.services.audit import definitions, figure_charts, figures, history, report
 from trigger_workflow.services.privacy import personal_data
 from trigger_workflow.store.models import Case
 from trigger_workflow.web.acting import officer_required
@@ -76,10 +77,40 @@ def figures_page() -> str:
     return render_template(
         "audit/figures.html",
         result=result,
+        charts=figure_charts.charts(result),
+        share_text=figure_charts.share_text,
         definitions=definitions,
         chosen=chosen,
         choices=choices,
     )
+
+
+@bp.get("/report")
+def report_page() -> str:
+    """Show the year's report of the figures, ready to publish (and to print): of one authority,
+    or the roll-up of the auditor's authorities with each one's figures."""
+    chosen, _ = _authority_chosen()
+    return render_template("audit/report.html", chosen=chosen, **_report())
+
+
+@bp.get("/report.pdf")
+def report_pdf() -> Response:
+    """Download the year's report as a PDF."""
+    chosen, _ = _authority_chosen()
+    found = _report()
+    html = render_template("audit/report_pdf.html", **found)
+    name = f"community-trigger-report-{chosen + '-' if chosen else ''}"
+    name += f"{found['report'].figures.period.start.isoformat()}.pdf"
+    return _download(pdf.html_to_pdf(html), "application/pdf", name)
+
+
+def _report() -> dict[str, Any]:
+    """Return the year's report for the period and authority asked, and what its page needs."""
+    chosen, choices = _authority_chosen()
+    covered = [c for c in choices if c[0] == chosen] if chosen else choices
+    period = figures.Period.parse(request.args.get("start"))
+    found = report.year_report(get_session(), period, _scope(), covered)
+    return {"report": found, "definitions": definitions, "share_text": figure_charts.share_text}
 
 
 @bp.get("/figures.csv")
@@ -103,12 +134,17 @@ def _authority_chosen() -> tuple[str, list[tuple[str, str, int]]]:
 
 def _figures() -> figures.Figures:
     """Return the figures for the period and authority asked, within the auditor's authorities."""
+    period = figures.Period.parse(request.args.get("start"))
+    return figures.figures(get_session(), period, _scope())
+
+
+def _scope() -> ColumnElement[bool]:
+    """Return the cases counted: the authority asked's, or all the auditor's authorities'."""
     chosen, choices = _authority_chosen()
     scope = access.in_authorities(g.actor)
     if chosen:
         scope = scope & (Case.authority_id == authorities.by_code(choices, chosen))
-    period = figures.Period.parse(request.args.get("start"))
-    return figures.figures(get_session(), period, scope)
+    return scope
 
 
 @bp.get("/figures/<figure>")

@@ -8,7 +8,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from werkzeug.wrappers import Response
 
 from trigger_workflow.errors import NotPermitted, TriggerWorkflowError
@@ -117,6 +127,7 @@ def _posted() -> authorities.AuthorityDetails:
         timescales=timescales,
         agencies=agencies,
         process_version=_number("process_version", "The process version"),
+        retention_years=_number("retention_years", "The years closed cases are kept"),
     )
 
 
@@ -158,4 +169,5 @@ def _edit_page(authority: Authority | None, error: str | None, values: Any) -> s
         timescale_tasks=_timescale_tasks(),
         versions=versions,
         summary=authorities.settings_summary(authority) if authority else None,
+        retention_default=current_app.extensions["trigger_workflow.settings"].retention_years,
     )

@@ -13,6 +13,7 @@ from trigger_workflow.errors import NotPermitted
 from trigger_workflow.services.accounts import access, authorities
 from trigger_workflow.services.casework import case_list, case_page, labels, queries
 from trigger_workflow.services.mail import correspondence
+from trigger_workflow.services.privacy import erasures, personal_data
 from trigger_workflow.services.process_owners import incidents, processes
 from trigger_workflow.services.tasks import cases, escalations
 from trigger_workflow.web import uploads
@@ -71,6 +72,8 @@ def show(reference: str) -> str:
         history=history,
         correspondence=correspondence.for_case(get_session(), page.case),
         incidents=held,
+        erasures=erasures.of_case(get_session(), page.case.id),
+        subject_names=personal_data.SUBJECT_NAMES,
     )
 
 

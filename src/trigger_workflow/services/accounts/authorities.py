@@ -21,7 +21,8 @@ from trigger_workflow.store.models import Authority, Case, Officer, OfficerAutho
 # months of them. An authority may ask for fewer, never more.
 STATUTORY_MAX_COMPLAINTS = 3
 STATUTORY_MAX_WINDOW_MONTHS = 6
-MAX_TIMESCALE_DAYS = 60  # working days: a local timescale longer than this is a typing mistake
+MAX_TIMESCALE_DAYS = 60
+MAX_RETENTION_YEARS = 100  # working days: a local timescale longer than this is a typing mistake
 CODE = re.compile(r"[a-z][a-z0-9-]{0,39}")
 PREFIX = re.compile(r"[A-Z][A-Z0-9]{0,7}")
 
@@ -42,6 +43,7 @@ class AuthorityDetails:
     timescales: dict[str, int] = field(default_factory=dict)
     agencies: list[str] | None = None
     process_version: int | None = None  # a version number of the community trigger process
+    retention_years: int | None = None  # years closed cases are kept (issue 13); None: default
 
 
 def problems(details: AuthorityDetails) -> list[str]:
@@ -80,6 +82,12 @@ def problems(details: AuthorityDetails) -> list[str]:
     for agency in details.agencies or []:
         if agency not in AGENCIES:
             found.append(f"Unknown agency '{agency}': choose from {', '.join(AGENCIES)}.")
+    years = details.retention_years
+    if years is not None and not 1 <= years <= MAX_RETENTION_YEARS:
+        found.append(
+            f"Closed cases are kept 1 to {MAX_RETENTION_YEARS} years, or leave it blank for the "
+            "service's default."
+        )
     if details.agencies is not None and not details.agencies:
         found.append("Choose at least one agency that takes part, or follow the county.")
     return found
@@ -125,6 +133,7 @@ def save(session: Session, details: AuthorityDetails, existing: str | None = Non
     authority.timescales = dict(details.timescales)
     authority.agencies = sorted(details.agencies) if details.agencies is not None else None
     authority.process_version_id = version_id
+    authority.retention_years = details.retention_years
     session.add(authority)
     session.commit()
     return authority
@@ -165,6 +174,7 @@ def details_of(authority: Authority, session: Session) -> AuthorityDetails:
         authority.email, authority.phone, authority.logo_file, authority.threshold_number,
         authority.threshold_window_months, dict(authority.timescales or {}),
         list(authority.agencies) if authority.agencies is not None else None, number,
+        authority.retention_years,
     )  # fmt: skip
 
 
@@ -323,5 +333,10 @@ def settings_summary(authority: Authority) -> dict[str, Any]:
             ", ".join(AGENCIES[a] for a in authority.agencies if a in AGENCIES)
             if authority.agencies is not None
             else "Every agency"
+        ),
+        "Retention": (
+            f"{authority.retention_years} years after a case closes"
+            if authority.retention_years
+            else "Follow the county"
         ),
     }

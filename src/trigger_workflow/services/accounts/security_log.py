@@ -1,4 +1,5 @@
-"""Record sign-ins, sign-outs and administrators' changes to accounts, for auditors to read."""
+"""Record sign-ins, sign-outs, administrators' changes to accounts and subject access searches and
+exports, for auditors to read."""
 
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ PASSWORD_RESET = "password_reset"
 SIGN_IN_UNLOCKED = "sign_in_unlocked"
 API_CLIENT_ISSUED = "api_client_issued"
 API_CLIENT_REVOKED = "api_client_revoked"
+SUBJECT_ACCESS_SEARCHED = "subject_access_searched"
+SUBJECT_ACCESS_EXPORTED = "subject_access_exported"
 
 KINDS = {
     SIGNED_IN: "Signed in with a password",
@@ -41,6 +44,8 @@ KINDS = {
     SIGN_IN_UNLOCKED: "Failed sign-ins cleared",
     API_CLIENT_ISSUED: "API client issued a token",
     API_CLIENT_REVOKED: "API client's token revoked",
+    SUBJECT_ACCESS_SEARCHED: "Subject access: person searched for",
+    SUBJECT_ACCESS_EXPORTED: "Subject access: data exported",
 }
 
 PAGE_SIZE = 100

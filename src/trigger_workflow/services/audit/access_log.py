@@ -34,6 +34,20 @@ def record_view(session: Session, case_id: int, actor: Actor, what: str) -> bool
     return True
 
 
+def record_export(session: Session, case_id: int, actor: Actor, what: str) -> None:
+    """Log that this actor exported a case's personal data (a subject access request), whatever
+    their role: an export leaves the service, so every one is on the case's view log."""
+    session.add(
+        CaseView(
+            case_id=case_id,
+            username=actor.username,
+            role=actor.role,
+            agency=actor.agency,
+            what=what[:200],
+        )
+    )
+
+
 def views_of(session: Session, case_id: int) -> list[CaseView]:
     """Return the logged views of a case, oldest first."""
     query = (

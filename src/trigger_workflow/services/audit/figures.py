@@ -1,4 +1,5 @@
-"""The statutory figures (R20) for a 12-month period, the cases behind each, and step timeliness."""
+"""The statutory figures (R20) for a 12-month period and each of its quarters, the cases behind
+each, and step timeliness."""
 
 from __future__ import annotations
 
@@ -58,6 +59,29 @@ class Period:
         """Say the period in words."""
         return f"{self.start:%-d %B %Y} to {self.end:%-d %B %Y}"
 
+    def months(self) -> str:
+        """Say the period in months when it runs from a month's first day to a month's last
+        ("April to June 2026"), else in days."""
+        if self.start.day != 1 or (self.end + timedelta(days=1)).day != 1:
+            return self.label()
+        first = f"{self.start:%B}" if self.start.year == self.end.year else f"{self.start:%B %Y}"
+        return f"{first} to {self.end:%B %Y}"
+
+    def quarters(self) -> list[Period]:
+        """Return the period's four quarters of three months each (of a financial year: April to
+        June, July to September, October to December, January to March), together the period."""
+        starts = [_months_after(self.start, 3 * n) for n in range(4)]
+        ends = [following - timedelta(days=1) for following in starts[1:]] + [self.end]
+        return [Period(start, end) for start, end in zip(starts, ends, strict=True)]
+
+
+def _months_after(day: date, months: int) -> date:
+    """Return the same day so many months later (the month's last day if it has no such day)."""
+    month0 = day.month - 1 + months
+    year, month = day.year + month0 // 12, month0 % 12 + 1
+    following = date(year + month // 12, month % 12 + 1, 1)
+    return date(year, month, min(day.day, (following - timedelta(days=1)).day))
+
 
 @dataclass
 class StepTimeliness:
@@ -83,15 +107,20 @@ class StepTimeliness:
 
 @dataclass
 class Figures:
-    """The figures of one period and the cases behind each."""
+    """The figures of one period and the cases behind each; of a year, also of each quarter."""
 
     period: Period
     cases: dict[str, list[str]]
     steps: list[StepTimeliness]
+    quarters: list[Figures] = field(default_factory=list)
 
     def count(self, figure: str) -> int:
         """Return one figure."""
         return len(self.cases[figure])
+
+    def step(self, task: str) -> StepTimeliness | None:
+        """Return how one step fared (None if no case did it in the period)."""
+        return next((step for step in self.steps if step.task == task), None)
 
     def inconsistencies(self) -> list[str]:
         """Say every way the figures fail to add up (empty when they are consistent)."""
@@ -108,6 +137,14 @@ class Figures:
             (not (n["reviews"] & n["rejected"]), "a rejected application was reviewed"),
             (n["with_recommendations"] <= n["reviews"], "recommendations without a review"),
         ]
+        if self.quarters:
+            checks += [
+                (
+                    sum(q.count(key) for q in self.quarters) == self.count(key),
+                    f"the quarters' {key.replace('_', ' ')} do not add up to the year's",
+                )
+                for key in self.cases
+            ]
         return [message for ok, message in checks if not ok]
 
 
@@ -137,11 +174,27 @@ def figures(session: Session, period: Period, scope: ColumnElement[bool] | None 
     )
     for event in session.scalars(query):
         events[event.case_id].append(event)
+    versions: dict[int, processes.DeployedProcess] = {}
+    whole = _tally(session, period, list(by_id.values()), events, versions)
+    for quarter in period.quarters():
+        within = [row for row in by_id.values() if quarter.start <= row.received_on <= quarter.end]
+        whole.quarters.append(_tally(session, quarter, within, events, versions))
+    return whole
+
+
+def _tally(
+    session: Session,
+    period: Period,
+    rows: list[Any],
+    events: dict[int, list[Event]],
+    versions: dict[int, processes.DeployedProcess],
+) -> Figures:
+    """Count the figures and timeliness of these cases (those received in the period)."""
     cases: dict[str, list[str]] = {key: [] for key in d.FIGURES}
-    for case_id, row in by_id.items():
-        for figure in _figures_of(events[case_id]):
+    for row in rows:
+        for figure in _figures_of(events[row.id]):
             cases[figure].append(row.reference)
-    steps = _timeliness(session, rows, events)
+    steps = _timeliness(session, rows, events, versions)
     return Figures(period, {k: sorted(v) for k, v in cases.items()}, steps)
 
 
@@ -167,10 +220,12 @@ def _figures_of(events: list[Event]) -> set[str]:
 
 
 def _timeliness(
-    session: Session, rows: list[Any], events: dict[int, list[Event]]
+    session: Session,
+    rows: list[Any],
+    events: dict[int, list[Event]],
+    versions: dict[int, processes.DeployedProcess],
 ) -> list[StepTimeliness]:
     steps: dict[str, StepTimeliness] = {}
-    versions: dict[int, processes.DeployedProcess] = {}
     for row in rows:
         if row.process_version_id not in versions:
             version = session.get(ProcessVersion, row.process_version_id)
@@ -233,4 +288,24 @@ def figures_csv(result: Figures) -> str:
         share = "" if step.share_within is None else f"{step.share_within:.2f}"
         median = "" if step.median_days is None else f"{step.median_days:g}"
         writer.writerow([step.name, step.timescale_days, step.done, step.within, share, median])
+    if result.quarters:
+        _quarters_csv(writer, result)
     return out.getvalue()
+
+
+def _quarters_csv(writer: Any, result: Figures) -> None:
+    """Write each figure by quarter, then each step's timeliness by quarter."""
+    writer.writerow([])
+    writer.writerow(["quarter", "first day", "last day", *d.FIGURES.values()])
+    for n, quarter in enumerate(result.quarters, start=1):
+        counts = [quarter.count(key) for key in d.FIGURES]
+        period = quarter.period
+        writer.writerow([f"Q{n}", period.start.isoformat(), period.end.isoformat(), *counts])
+    writer.writerow([])
+    writer.writerow(["step by quarter", "quarter", "done", "within timescale", "share within"])
+    for step in result.steps:
+        for n, quarter in enumerate(result.quarters, start=1):
+            done = quarter.step(step.task)
+            if done is not None:
+                share = "" if done.share_within is None else f"{done.share_within:.2f}"
+                writer.writerow([step.name, f"Q{n}", done.done, done.within, share])

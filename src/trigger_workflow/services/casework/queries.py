@@ -13,6 +13,7 @@ from trigger_workflow.engine import workflow as engine
 from trigger_workflow.errors import NotFound, NotPermitted
 from trigger_workflow.services.accounts import access, authorities
 from trigger_workflow.services.accounts.actors import PARTNER, Actor
+from trigger_workflow.services.privacy import personal_data
 from trigger_workflow.services.process_owners import processes
 from trigger_workflow.services.tasks import rules
 from trigger_workflow.services.tasks.records import load_workflow
@@ -26,6 +27,7 @@ EVENT_TITLES = {
     "incident_retry_failed": "A retry failed",
     "incident_resolved": "Incident resolved: the case continued",
     "data_corrected": "Data corrected by a process owner",
+    "personal_data_erased": "Personal data erased",
 }
 
 
@@ -99,8 +101,10 @@ class CasePage:
     answered_by: dict[int, str | None] = field(default_factory=dict)  # answer event seq: agency
 
     def readable(self, actor: Actor, event: Event) -> access.Redacted:
-        """Return an event's data as this officer may read it (R22: agencies' answers)."""
-        return access.readable_answers(actor, event.data or {}, self.answered_by.get(event.seq))
+        """Return an event's data as this officer may read it (R22: agencies' answers), erased
+        personal values reading "[erased]" (issue 13)."""
+        data = personal_data.readable(event.data or {})
+        return access.readable_answers(actor, data, self.answered_by.get(event.seq))
 
     def history(self, actor: Actor) -> list[HistoryEntry]:
         """Return the events as this officer may read them, with the forms of the case's version."""

@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 
-from trigger_workflow.services.privacy import personal_data
+from trigger_workflow.services.privacy import personal_data, redaction
 from trigger_workflow.services.privacy import salts as case_salts
 from trigger_workflow.services.process_owners import processes
 from trigger_workflow.store import chain
@@ -49,29 +49,36 @@ class ErasedValues:
 def erase_from_events(session: Session, case: Case, subjects: Collection[str]) -> ErasedValues:
     """Seal every personal value of these subjects in the case's events; return what was there.
 
+    A value of the case's free text that names one of them (an officer's note "Vic's health is
+    suffering" when the victim is erased) is sealed too, whole: the free text's own key is kept
+    until the case's free text is erased, and a whole sentence cannot be guessed from its digest.
     The caller holds the case row locked, and destroys the subjects' salts afterwards.
     """
     wanted = set(subjects)
     salts = case_salts.salts_for(session, case, ())
     closed = _closed_keys(case)
-    result = ErasedValues()
-    rows = session.execute(
-        select(Event.id, Event.seq, Event.data, Event.detail, Event.personal)
-        .where(Event.case_id == case.id)
-        .order_by(Event.seq)
-    ).all()
-    for event_id, seq, data, detail, personal in rows:
-        legacy = personal is None
-        if legacy:
-            personal = {
-                "data": personal_data.classify_data(data, closed),
-                "detail": personal_data.classify_detail(detail),
-            }
-        new_data, erased_data = _erase(
-            data or {}, personal.get("data") or {}, wanted, salts, closed
+    rows = [
+        (event_id, seq, data or {}, detail or {}, personal, personal is None)
+        for event_id, seq, data, detail, personal in session.execute(
+            select(Event.id, Event.seq, Event.data, Event.detail, Event.personal)
+            .where(Event.case_id == case.id)
+            .order_by(Event.seq)
         )
+    ]
+    classified = [
+        (row, row[4] if not row[5] else _classified(row[2], row[3], closed)) for row in rows
+    ]
+    names = {
+        value
+        for (_, _, data, detail, _, _), personal in classified
+        for value in _values_of(data, detail, personal, wanted, closed)
+    }
+    mentions = redaction.redactor(names, closed) if personal_data.CASE not in wanted else None
+    result = ErasedValues()
+    for (event_id, seq, data, detail, _, legacy), personal in classified:
+        new_data, erased_data = _erase(data, personal.get("data") or {}, wanted, mentions, salts)
         new_detail, erased_detail = _erase(
-            detail or {}, personal.get("detail") or {}, wanted, salts, closed
+            detail, personal.get("detail") or {}, wanted, mentions, salts
         )
         erased = erased_data + erased_detail
         if not erased:
@@ -83,36 +90,72 @@ def erase_from_events(session: Session, case: Case, subjects: Collection[str]) -
         )
         result.events += 1
         result.leaves += len(erased)
-        result.values.update(v for v in erased if v is not None)
         if legacy:
             result.legacy_events.append(seq)
+    result.values = names
     # Events already in the session (this transaction's) must not keep the values in memory.
     session.expire_all()
     return result
+
+
+def _classified(
+    data: dict[str, Any], detail: dict[str, Any], closed: frozenset[str]
+) -> dict[str, dict[str, str]]:
+    """Classify an event recorded before sealing, as it would have been."""
+    return {
+        "data": personal_data.classify_data(data, closed),
+        "detail": personal_data.classify_detail(detail),
+    }
+
+
+def _values_of(
+    data: dict[str, Any],
+    detail: dict[str, Any],
+    personal: Mapping[str, Mapping[str, str]],
+    wanted: set[str],
+    closed: frozenset[str],
+) -> list[str]:
+    """Return the searchable values of the wanted subjects in one event."""
+    found = []
+    for part, value in (("data", data), ("detail", detail)):
+        for path, subject in (personal.get(part) or {}).items():
+            if subject in wanted:
+                leaf = chain.locate(value, path)[2]
+                if not chain.is_sealed(leaf):
+                    searchable = _searchable(path, leaf, closed)
+                    if searchable is not None:
+                        found.append(searchable)
+    return found
 
 
 def _erase(
     value: dict[str, Any],
     paths: Mapping[str, str],
     wanted: set[str],
+    mentions: redaction.Redactor | None,
     salts: Mapping[str, bytes],
-    closed: frozenset[str],
-) -> tuple[dict[str, Any], list[str | None]]:
-    """Return the value with the wanted subjects' leaves sealed, and the values sealed (a value
-    worth searching for elsewhere, or None)."""
+) -> tuple[dict[str, Any], list[str]]:
+    """Return the value with the wanted subjects' leaves (and free text naming them) sealed,
+    and the paths sealed."""
     copy = chain.as_stored(value)
-    erased: list[str | None] = []
+    erased: list[str] = []
     for path, subject in paths.items():
-        if subject not in wanted:
-            continue
         parent, key, leaf = chain.locate(copy, path)
         if parent is None or chain.is_sealed(leaf):
+            continue
+        names_them = (
+            subject == personal_data.CASE
+            and mentions is not None
+            and isinstance(leaf, str)
+            and mentions.holds(leaf)
+        )
+        if subject not in wanted and not names_them:
             continue
         # A salt missing here means an event recorded before sealing (its hash is over the
         # values themselves): a random one-off key keeps the erased digest meaningless.
         salt = salts.get(subject) or secrets.token_bytes(case_salts.SALT_BYTES)
         parent[key] = chain.seal(salt, path, leaf)
-        erased.append(_searchable(path, leaf, closed))
+        erased.append(path)
     return copy, erased
 
 

@@ -30,7 +30,8 @@ def salts_for(session: Session, case: Case, subjects: Iterable[str]) -> dict[str
         if known.get(subject) is not None:
             continue
         salt = secrets.token_bytes(SALT_BYTES)
-        row = session.get(CaseSecret, (case.id, subject)) if subject in known else None
+        with session.no_autoflush:
+            row = session.get(CaseSecret, (case.id, subject)) if subject in known else None
         if row is None:
             session.add(CaseSecret(case_id=case.id, subject=subject, salt=salt))
         else:
@@ -58,9 +59,12 @@ def destroy(session: Session, case: Case, subjects: Iterable[str]) -> None:
 def _known(session: Session, case: Case) -> dict[str, bytes | None]:
     cache: dict[int, dict[str, bytes | None]] = session.info.setdefault(_CACHE, {})
     if case.id not in cache:
-        rows = session.execute(
-            select(CaseSecret.subject, CaseSecret.salt).where(CaseSecret.case_id == case.id)
-        )
+        # Without flushing the case's pending changes: that would write the case row twice in
+        # one step (and count two versions of it).
+        with session.no_autoflush:
+            rows = session.execute(
+                select(CaseSecret.subject, CaseSecret.salt).where(CaseSecret.case_id == case.id)
+            ).all()
         cache[case.id] = {subject: salt for subject, salt in rows}
     return cache[case.id]
 

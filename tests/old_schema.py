@@ -1,0 +1,23 @@
+"""An empty database for a migration test: a SQLite file, or on PostgreSQL a schema of its own
+beside the test database (so the test can upgrade it from an older release's revision)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+
+PG_URL = os.environ.get("TRIGGER_WORKFLOW_TEST_DATABASE_URL", "")
+
+
+def empty_database(tmp_path: Path, name: str) -> str:
+    """Return the URL of an empty database named for the release it starts from."""
+    if not PG_URL:
+        return f"sqlite:///{tmp_path / (name + '.sqlite')}"
+    engine = create_engine(PG_URL)
+    with engine.begin() as connection:
+        connection.execute(text(f"DROP SCHEMA IF EXISTS {name} CASCADE"))
+        connection.execute(text(f"CREATE SCHEMA {name}"))
+    engine.dispose()
+    return PG_URL + f"?options=-csearch_path%3D{name}"
