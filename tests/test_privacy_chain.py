@@ -20,7 +20,7 @@ from trigger_workflow.cli import main
 from trigger_workflow.samples import AGENCY_OFFICER, ANSWERS, APPLICATION
 from trigger_workflow.services.accounts import actors
 from trigger_workflow.services.audit import replay, verify
-from trigger_workflow.services.privacy import erasure, personal_data
+from trigger_workflow.services.privacy import event_erasure, personal_data
 from trigger_workflow.services.privacy import salts as case_salts
 from trigger_workflow.services.process_owners import processes
 from trigger_workflow.services.tasks import cases
@@ -77,7 +77,7 @@ def _events_text(session: Session, case: Case) -> str:
 def _erase(session: Session, reference: str, subjects: set[str], under: str = "request") -> None:
     """Erase as the erasure service does: seal in the events, destroy the salts, record it."""
     case = _case(session, reference)
-    erased = erasure.erase_from_events(session, case, subjects)
+    erased = event_erasure.erase_from_events(session, case, subjects)
     case_salts.destroy(session, case, subjects)
     session.add(
         Erasure(
@@ -174,7 +174,7 @@ def test_r21_erasing_everything_leaves_no_value_in_the_events(
     `audit verify` on the command line reports the case intact with its erasure."""
     reference = run_case(session, CLOSED_STEPS)
     case = _case(session, reference)
-    subjects = erasure.subjects_on(session, case)
+    subjects = event_erasure.subjects_on(session, case)
     assert {"applicant", "case"} <= subjects
     _erase(session, reference, subjects, under="schedule")
     events = _events_text(session, _case(session, reference))
@@ -225,7 +225,7 @@ def test_r21_a_choice_changed_after_erasure_is_an_alteration(
     """What stays after erasure (the threshold outcome) is still fully covered by the chain."""
     reference = run_case(session, CLOSED_STEPS)
     case = _case(session, reference)
-    _erase(session, reference, erasure.subjects_on(session, case), under="schedule")
+    _erase(session, reference, event_erasure.subjects_on(session, case), under="schedule")
 
     def change_outcome(data: Any) -> None:
         assert data["threshold_outcome"] == "met"
@@ -255,7 +255,7 @@ def test_replay_of_an_anonymised_case_checks_all_but_the_erased_values(
     the steps given erased values are named and only those values are left out."""
     reference = run_case(session, CLOSED_STEPS)
     case = _case(session, reference)
-    _erase(session, reference, erasure.subjects_on(session, case), under="schedule")
+    _erase(session, reference, event_erasure.subjects_on(session, case), under="schedule")
     result = replay.replay_case(session, reference)
     assert result.matches, result.divergence
     assert result.stopped is None and 2 in result.erased_steps  # the application's event
@@ -268,7 +268,7 @@ def test_replay_of_an_anonymised_case_still_finds_a_changed_state(
     """What erasure leaves in the stored state (the threshold outcome) is still compared."""
     reference = run_case(session, CLOSED_STEPS)
     case = _case(session, reference)
-    _erase(session, reference, erasure.subjects_on(session, case), under="schedule")
+    _erase(session, reference, event_erasure.subjects_on(session, case), under="schedule")
     case = _case(session, reference)
     case.workflow_state = case.workflow_state.replace(
         '"threshold_outcome":"met"', '"threshold_outcome":"not_met"'
@@ -286,7 +286,7 @@ def test_r21_auditor_sees_the_erasure_and_erased_values_as_erased(
     application's answers reading "[erased]", no digest and no erased value on the page."""
     with sessions() as session:
         reference = run_case(session, CLOSED_STEPS)
-        _erase(session, reference, erasure.subjects_on(session, _case(session, reference)))
+        _erase(session, reference, event_erasure.subjects_on(session, _case(session, reference)))
     CaseDriver(client, sessions).act_as("ada")
     html = client.get(f"/audit/cases/{reference}?event=2").text
     assert "Intact" in html and "erased on request on 7 December 2026 by ada" in html

@@ -16,7 +16,7 @@ from tests.audit_cases import MET, REVIEW, run_case
 from tests.old_schema import empty_database
 from trigger_workflow.samples import ANSWERS
 from trigger_workflow.services.audit import verify
-from trigger_workflow.services.privacy import erasure
+from trigger_workflow.services.privacy import event_erasure
 from trigger_workflow.services.privacy import salts as case_salts
 from trigger_workflow.services.process_owners import processes
 from trigger_workflow.store import chain, db
@@ -106,7 +106,7 @@ def test_r21_events_recorded_before_sealing_are_erased_and_said_to_be_uncheckabl
     case = session.scalar(select(Case).where(Case.reference == reference))
     assert case is not None
     assert verify.verify_cases(session, [reference]).broken == []
-    erased = erasure.erase_from_events(session, case, {"applicant"})
+    erased = event_erasure.erase_from_events(session, case, {"applicant"})
     case_salts.destroy(session, case, {"applicant"})
     assert erased.legacy_events == [2] and "Alex Applicant" in erased.values
     session.add(

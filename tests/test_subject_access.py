@@ -16,7 +16,7 @@ from tests.subject_access_helpers import OTHERS, SAM, pdf_text, sams_cases
 from trigger_workflow.errors import FormInvalid, NotPermitted
 from trigger_workflow.samples import APPLICATION
 from trigger_workflow.services.accounts import actors, security_log
-from trigger_workflow.services.privacy import erasure, subject_access, subject_access_files
+from trigger_workflow.services.privacy import event_erasure, subject_access, subject_access_files
 from trigger_workflow.services.privacy import salts as case_salts
 from trigger_workflow.services.privacy.subject_access import PersonQuery
 from trigger_workflow.services.privacy.subject_access_report import AGENCY_REVIEW, ERASED, REDACTED
@@ -186,7 +186,7 @@ def _erase(session: Session, reference: str, subjects: set[str]) -> None:
     """Erase as the erasure service does: seal in the events, destroy the salts, record it."""
     case = session.scalar(select(Case).where(Case.reference == reference))
     assert case is not None
-    erased = erasure.erase_from_events(session, case, subjects)
+    erased = event_erasure.erase_from_events(session, case, subjects)
     case_salts.destroy(session, case, subjects)
     session.add(
         Erasure(

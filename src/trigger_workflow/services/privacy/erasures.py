@@ -1,7 +1,7 @@
 """Erase persons' data from a case, under the retention schedule or on request (issue 13).
 
 One erasure is one transaction on the locked case: seal the persons' values in the events
-(`erasure.erase_from_events`), take them out of every other store (`scrub.scrub_case`),
+(`event_erasure.erase_from_events`), take them out of every other store (`scrub.scrub_case`),
 destroy their salts, record an `Erasure` and a `personal_data_erased` event. Anything failing
 rolls all of it back (and no file is deleted): nothing is ever half-erased.
 
@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from trigger_workflow.errors import TriggerWorkflowError
 from trigger_workflow.services.accounts.actors import Actor
-from trigger_workflow.services.privacy import erasure, personal_data, salts, scrub
+from trigger_workflow.services.privacy import event_erasure, personal_data, salts, scrub
 from trigger_workflow.services.tasks import records
 from trigger_workflow.store.models import Case, Erasure, utcnow
 
@@ -137,7 +137,7 @@ def _erase(
     if locked is None:
         raise ErasureRefused(f"There is no case {case.reference}.")
     check(locked, subjects, under, reason, open_case_confirmed)
-    erased = erasure.erase_from_events(session, locked, subjects)
+    erased = event_erasure.erase_from_events(session, locked, subjects)
     # Numbers per store, and the seqs of events recorded before sealing (audit verify reads them).
     counts: dict[str, Any] = {"events": erased.events, "legacy_events": erased.legacy_events}
     counts |= scrub.scrub_case(
@@ -164,7 +164,7 @@ def _erase(
 
 def subjects_of(session: Session, case: Case) -> dict[str, bool]:
     """Return the persons the case holds data about, and whether each one's is erased already."""
-    found = erasure.subjects_on(session, case)
+    found = event_erasure.subjects_on(session, case)
     erased = {s for row in of_case(session, case.id) for s in row.subjects}
     return {s: s in erased for s in personal_data.SUBJECTS if s in found}
 

@@ -1,6 +1,6 @@
 """Find erased persons' values in text and JSON, and put "[erased]" in their place (issue 13).
 
-The values come from the case's events (what `erasure.erase_from_events` sealed): names,
+The values come from the case's events (what `event_erasure.erase_from_events` sealed): names,
 addresses, postcodes, emails, phone numbers, free text. They are looked for
 
 - as a whole value anywhere (a JSON leaf, a column equal to one of them), and

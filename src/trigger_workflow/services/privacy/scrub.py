@@ -1,6 +1,6 @@
 """Remove erased persons' values from everywhere a case's data lives besides its events (issue 13).
 
-The events are sealed by `erasure.erase_from_events`, which returns the values it found; this
+The events are sealed by `event_erasure.erase_from_events`, which returns the values it found; this
 module takes those values out of every other copy, keeping each store's shape: the workflow state
 (it must still restore), the search columns, letters (HTML; the PDF is made again from the
 redacted HTML), outbox messages, documents (the file is deleted, the row kept), incidents,
