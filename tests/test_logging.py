@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from sqlalchemy.orm import Session
 
+from tests.audit_cases import MET, run_case
 from trigger_workflow import logs
 from trigger_workflow.samples import TEST_PASSWORD
 
@@ -144,6 +146,24 @@ def test_worker_and_commands_log_json_lines(tmp_path: Path) -> None:
     lines = [json.loads(line) for line in result.stderr.splitlines() if line.strip()]
     assert lines[-1]["message"] == "done" and lines[-1]["case"] == 8
     assert lines[-1]["level"] == "WARNING" and lines[-1]["logger"] == "trigger_workflow.timers"
+
+
+def test_no_case_data_in_the_logs_of_a_replay(
+    database_url: str, deployed: object, session: Session
+) -> None:
+    """Issue 13: the engine's own log lines (each task's state, with its data) are not written:
+    replaying a case on the command line logs nothing of the applicant's."""
+    reference = run_case(session, MET)
+    env = {**os.environ, "TRIGGER_WORKFLOW_DATABASE_URL": database_url}
+    command = Path(sys.executable).with_name("trigger-workflow")
+    result = subprocess.run(
+        [str(command), "audit", "replay", reference],
+        env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "replay matches the stored state" in result.stdout
+    for value in ("Alex Applicant", "alex@example.org", "DE1 1AA", "Loud music"):
+        assert value not in result.stderr + result.stdout
 
 
 def test_the_deployment_files_run_what_these_tests_run() -> None:

@@ -82,6 +82,10 @@ def config(level: str = "INFO") -> dict[str, Any]:
             "gunicorn.error": {"level": level, "handlers": [], "propagate": True},
             "gunicorn.access": {"level": "INFO", "handlers": [], "propagate": True},
             "werkzeug": {"level": "INFO", "filters": ["no_query"], "propagate": True},
+            # SpiffWorkflow logs every task's change of state at INFO with the task's data: a
+            # case's personal data, copied into the logs at every step (issue 13), and a JSON
+            # dump of the whole data dozens of times per completion.
+            "spiff": {"level": "WARNING"},
             # Chatty at INFO about their own workings (each PDF's steps, each plugin loaded).
             "weasyprint": {"level": "WARNING"},
             "alembic.runtime.plugins": {"level": "WARNING"},
