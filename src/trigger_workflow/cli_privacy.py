@@ -6,14 +6,13 @@ from pathlib import Path
 from typing import Any
 
 import click
-from sqlalchemy import select
 
 from trigger_workflow.cli import Context
 from trigger_workflow.engine import calendar
+from trigger_workflow.errors import NotFound
 from trigger_workflow.services.accounts.actors import ADMINISTRATOR, Actor
 from trigger_workflow.services.privacy import erasures, personal_data, retention
 from trigger_workflow.store import db
-from trigger_workflow.store.models import Case
 
 pass_context = click.make_pass_decorator(Context)
 
@@ -97,16 +96,15 @@ def cases_erase(
 ) -> None:
     """Erase one or more persons' data from case REFERENCE, on request."""
     session = ctx.session()
-    case = session.scalar(select(Case).where(Case.reference == reference))
-    if case is None:
-        raise click.ClickException(f"There is no case {reference}.")
+    actor = Actor(username, ADMINISTRATOR)
     try:
+        case = erasures.case_of(session, actor, reference)
         row = erasures.erase(
             session, case, subjects, under=erasures.REQUEST, reason=reason,
-            actor=Actor(username, ADMINISTRATOR), instance_path=Path(ctx.settings.instance_path),
+            actor=actor, instance_path=Path(ctx.settings.instance_path),
             open_case_confirmed=confirm_open_case,
         )  # fmt: skip
-    except erasures.ErasureRefused as error:
+    except (erasures.ErasureRefused, NotFound) as error:
         raise click.ClickException(error.message) from error
     click.echo(f"Erased {', '.join(sorted(subjects))} from {reference}: {_counts(row.counts)}.")
 

@@ -12,7 +12,6 @@ from typing import Any
 
 from flask import (
     Blueprint,
-    abort,
     current_app,
     flash,
     g,
@@ -21,10 +20,8 @@ from flask import (
     request,
     url_for,
 )
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from trigger_workflow.services.accounts import access
 from trigger_workflow.services.accounts.actors import ADMINISTRATOR
 from trigger_workflow.services.privacy import erasures, personal_data
 from trigger_workflow.store.models import Case
@@ -76,10 +73,7 @@ def erase(reference: str) -> tuple[str, int] | str | Response:
 
 def _case(reference: str) -> Case:
     """Return the case if this administrator serves its authority; another's is not there."""
-    case = get_session().scalar(select(Case).where(Case.reference == reference))
-    if case is None or not access.serves(g.actor, case):
-        abort(404)
-    return case
+    return erasures.case_of(get_session(), g.actor, reference)
 
 
 def _instance() -> Path:

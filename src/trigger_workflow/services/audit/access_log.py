@@ -22,15 +22,7 @@ def record_view(session: Session, case_id: int, actor: Actor, what: str) -> bool
     """
     if actor.role not in LOGGED_ROLES:
         return False
-    session.add(
-        CaseView(
-            case_id=case_id,
-            username=actor.username,
-            role=actor.role,
-            agency=actor.agency,
-            what=what[:200],
-        )
-    )
+    record_export(session, case_id, actor, what)
     return True
 
 

@@ -23,7 +23,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from trigger_workflow.errors import TriggerWorkflowError
+from trigger_workflow.errors import NotFound, TriggerWorkflowError
+from trigger_workflow.services.accounts import access
 from trigger_workflow.services.accounts.actors import Actor
 from trigger_workflow.services.privacy import event_erasure, personal_data, salts, scrub
 from trigger_workflow.services.tasks import records
@@ -87,6 +88,15 @@ def preview(
         return dict(row.counts)
     finally:
         session.rollback()
+
+
+def case_of(session: Session, actor: Actor, reference: str) -> Case:
+    """Return the case to erase from, if it belongs to an authority this officer serves;
+    another authority's case is not there (NotFound)."""
+    case = session.scalar(select(Case).where(Case.reference == reference))
+    if case is None or not access.serves(actor, case):
+        raise NotFound(f"There is no case {reference}.")
+    return case
 
 
 def check(case: Case, subjects: set[str], under: str, reason: str, confirmed: bool) -> None:
