@@ -157,6 +157,9 @@ class Case(Base):
     # was erased under the retention schedule (issue 13).
     closed_at: Mapped[datetime | None]
     anonymised_at: Mapped[datetime | None]
+    # The council's threshold number, window and timescales the case runs under, taken from its
+    # settings when received (services/casework/local_rules.py); None: the county's.
+    local_rules: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     workflow_state: Mapped[str] = mapped_column(Text)
     serializer_version: Mapped[str] = mapped_column(String(20))
     lock_version: Mapped[int] = mapped_column(Integer, default=1)
