@@ -17,7 +17,10 @@ from trigger_workflow.services.audit import access_log
 from trigger_workflow.services.process_owners import processes
 from trigger_workflow.store.models import Case, Event
 
-COUNT = "count_qualifying_complaints(all_incidents(incidents, agency_incidents), received_on, 1, 6)"
+COUNT = (
+    "count_qualifying_complaints(all_incidents(incidents, agency_incidents), received_on, 1, "
+    "local_window_months)"
+)
 DIVIDE_BY_ZERO = ("threshold.dmn", f"<text>{COUNT}</text>", f"<text>{COUNT} / 0</text>")
 # The complaints the coordinator found in the agencies' records, as the form posts them, and as
 # the case keeps them.

@@ -164,7 +164,9 @@ def test_r8_a_table_needing_more_than_three_is_refused_naming_file_and_rule(
     """R8: a process owner who sets the local number to 4 is refused at deploy, with the file,
     the decision table and the statutory maximum named."""
     files = dict(process_files.files)
-    files["threshold.dmn"] = files["threshold.dmn"].replace("&gt;= 3", "&gt;= 4")
+    files["threshold.dmn"] = files["threshold.dmn"].replace(
+        "&gt;= local_threshold_number", "&gt;= 4"
+    )
     with pytest.raises(DiagramError) as refusal:
         processes.check(processes.loader.ProcessFiles(files))
     [problem] = refusal.value.problems
@@ -188,12 +190,13 @@ def test_r8_a_table_that_never_meets_the_count_is_refused(
 def test_r8_a_lower_local_number_is_used(
     sessions: sessionmaker[Session], process_files: processes.loader.ProcessFiles
 ) -> None:
-    """R8: an area that sets the number to 2 deploys, and two qualifying complaints meet its count."""
+    """R8: a county that writes the number 2 into its table deploys, and two qualifying complaints
+    meet the count in every council that runs that version."""
     files = dict(process_files.files)
     files["threshold.dmn"] = (
         files["threshold.dmn"]
-        .replace("&gt;= 3", "&gt;= 2")
-        .replace("<text>3</text>", "<text>2</text>")
+        .replace("&gt;= local_threshold_number", "&gt;= 2")
+        .replace("<text>local_threshold_number</text>", "<text>2</text>")
     )
     deploy_with_table(sessions, files)
     data = application(incident("2026-09-01", "2026-09-02"), incident("2026-10-01", "2026-10-02"))
@@ -209,7 +212,7 @@ def test_r8_the_windows_are_the_tables_to_change(
     six weeks after the behaviour, which the default one-month window does not."""
     files = dict(process_files.files)
     files["threshold.dmn"] = files["threshold.dmn"].replace(
-        "received_on, 1, 6)", "received_on, 2, 6)"
+        "received_on, 1, local_window_months)", "received_on, 2, local_window_months)"
     )
     deploy_with_table(sessions, files)
     data = application(

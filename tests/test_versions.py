@@ -94,7 +94,9 @@ def test_r6_diff_shows_a_changed_decision_rule_timescale_lane_role_and_form(
 ) -> None:
     """A lower complaint count (R6), a longer timescale, a lane's role and a form's question."""
     files = dict(process_files.files)
-    files["threshold.dmn"] = files["threshold.dmn"].replace("&gt;= 3", "&gt;= 2")
+    files["threshold.dmn"] = files["threshold.dmn"].replace(
+        "&gt;= local_threshold_number", "&gt;= 2"
+    )
     files["timescales.toml"] = files["timescales.toml"].replace(
         "[tasks.choose_agencies]           # R14\ndays = 5", "[tasks.choose_agencies]\ndays = 7"
     )
@@ -106,7 +108,9 @@ def test_r6_diff_shows_a_changed_decision_rule_timescale_lane_role_and_form(
     )
     found = {(c.kind, c.id): c for c in diff(process_files, ProcessFiles(files))}
     rule = found[("decision rule", "rule_count_met")]
-    assert [(a.name, a.before, a.after) for a in rule.attributes] == [("when", ">= 3", ">= 2")]
+    assert [(a.name, a.before, a.after) for a in rule.attributes] == [
+        ("when", ">= local_threshold_number", ">= 2")
+    ]
     timescale = found[("timescale", "choose_agencies")]
     assert [(a.name, a.before, a.after) for a in timescale.attributes] == [("days", "5", "7")]
     lane = found[("lane", "Review chair")]

@@ -13,6 +13,11 @@ from trigger_workflow.engine import sandbox
 COUNT_OUTPUT = "count_met"
 COUNT_FUNCTION = "count_qualifying_complaints"
 HIGHEST_COUNT_TRIED = 50
+# What the engine is given beside the answers (services/casework/local_rules.py): a council's own
+# number, 1 to the Act's 3, and window, up to the Act's 6 months. A table may read them.
+LOCAL_NUMBER, LOCAL_WINDOW = "local_threshold_number", "local_window_months"
+LOCAL_NUMBERS_ALLOWED = (1, 2, 3)
+LOCAL_WINDOW_LONGEST = 6
 
 
 @dataclass(frozen=True)
@@ -21,7 +26,8 @@ class CountRule:
 
     table_id: str
     task_id: str
-    needs: int | None  # None: no count up to HIGHEST_COUNT_TRIED meets it
+    needs: int | None  # the most it needs for any local number; None: no count meets it
+    reads_local_number: bool = False  # True: a council's own number changes what it needs
 
 
 def count_rules(spec: Any, subprocess_specs: dict[str, Any]) -> list[CountRule]:
@@ -33,15 +39,18 @@ def count_rules(spec: Any, subprocess_specs: dict[str, Any]) -> list[CountRule]:
             table = getattr(engine, "decision_table", None)
             if table is None or COUNT_OUTPUT not in {o.name for o in table.outputs}:
                 continue
-            found.append(CountRule(table.id, task_spec.bpmn_id, _needs(engine, table)))
+            by_number = [_needs(engine, table, n) for n in LOCAL_NUMBERS_ALLOWED]
+            needs = None if None in by_number else max(n for n in by_number if n is not None)
+            found.append(CountRule(table.id, task_spec.bpmn_id, needs, len(set(by_number)) > 1))
     return found
 
 
-def _needs(engine: DMNEngine, table: Any) -> int | None:
-    """Return the smallest count of complaints for which the table says the count is met."""
+def _needs(engine: DMNEngine, table: Any, local_number: int) -> int | None:
+    """Return the smallest count of complaints for which the table says the count is met, for
+    a council whose own number is `local_number`."""
     column = _count_column(table)
     for count in range(HIGHEST_COUNT_TRIED + 1):
-        if _count_met(engine, table, column, count):
+        if _count_met(engine, table, column, count, local_number):
             return count
     return None
 
@@ -53,10 +62,11 @@ def _count_column(table: Any) -> Any:
     return table.inputs[0] if table.inputs else None
 
 
-def _count_met(engine: DMNEngine, table: Any, column: Any, count: int) -> bool:
+def _count_met(engine: DMNEngine, table: Any, column: Any, count: int, local_number: int) -> bool:
     """Run the table's rules in order (FIRST) with the count column given `count`."""
     task = SimpleNamespace(
-        data={}, workflow=SimpleNamespace(script_engine=sandbox.default_engine())
+        data={LOCAL_NUMBER: local_number, LOCAL_WINDOW: LOCAL_WINDOW_LONGEST},
+        workflow=SimpleNamespace(script_engine=sandbox.default_engine()),
     )
     for rule in table.rules:
         entries = [e for e in rule.inputEntries if e.input is column]

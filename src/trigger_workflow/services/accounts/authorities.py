@@ -15,12 +15,12 @@ from sqlalchemy.orm import Session
 
 from trigger_workflow.errors import FieldProblem, FormInvalid, NotFound, TriggerWorkflowError
 from trigger_workflow.services.accounts.actors import AGENCIES, PARTNER, Actor
+from trigger_workflow.services.casework.local_rules import (
+    STATUTORY_MAX_COMPLAINTS,
+    STATUTORY_MAX_WINDOW_MONTHS,
+)
 from trigger_workflow.store.models import Authority, Case, Officer, OfficerAuthority, ProcessVersion
 
-# The Act's maxima (s.104(11), R6): at most three qualifying complaints, an application within six
-# months of them. An authority may ask for fewer, never more.
-STATUTORY_MAX_COMPLAINTS = 3
-STATUTORY_MAX_WINDOW_MONTHS = 6
 MAX_TIMESCALE_DAYS = 60
 MAX_RETENTION_YEARS = 100  # working days: a local timescale longer than this is a typing mistake
 CODE = re.compile(r"[a-z][a-z0-9-]{0,39}")

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from trigger_workflow.engine import calendar
 from trigger_workflow.errors import FieldProblem, FormInvalid
 from trigger_workflow.services.audit import definitions as d
+from trigger_workflow.services.casework import local_rules
 from trigger_workflow.services.process_owners import processes
 from trigger_workflow.store.models import Case, Event, ProcessVersion
 
@@ -160,7 +161,9 @@ def figures(session: Session, period: Period, scope: ColumnElement[bool] | None 
         in_period = in_period & scope
     rows = list(
         session.execute(
-            select(Case.id, Case.reference, Case.received_on, Case.process_version_id)
+            select(
+                Case.id, Case.reference, Case.received_on, Case.process_version_id, Case.local_rules
+            )
             .where(in_period)
             .order_by(Case.reference)
         )
@@ -231,7 +234,10 @@ def _timeliness(
             version = session.get(ProcessVersion, row.process_version_id)
             assert version is not None
             versions[row.process_version_id] = processes.deployed(version)
-        deployed = versions[row.process_version_id]
+        # Each step is judged by the timescale the case ran under: its council's, when set.
+        deployed = versions[row.process_version_id].with_local(
+            local_rules.from_json(row.local_rules)
+        )
         opened: dict[str, date] = {}
         for event in events[row.id]:
             day = event.occurred_at.astimezone(calendar.UK_TIME).date()

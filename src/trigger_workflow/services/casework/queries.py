@@ -170,7 +170,7 @@ def task_form(session: Session, task_id: str, actor: Actor) -> TaskForm:
             f"'{task.name}' is not offered to {actor.role}s"
             + (f" of {actor.agency}." if actor.agency else ".")
         )
-    deployed = processes.deployed(task.case.process_version)
+    deployed = processes.for_case(task.case)
     user_task = deployed.user_tasks.get(task.task_spec)
     schema = deployed.form(user_task.form) if user_task else None
     ui_schema = deployed.form(user_task.ui_form) if user_task else None

@@ -120,7 +120,7 @@ def write_after_task(
     kind = LETTER_AFTER_TASK.get(task_spec)
     if kind is None:
         return None
-    deployed = processes.deployed(case.process_version)
+    deployed = processes.for_case(case)
     contact = named_contact(session, case, data, actor)
     subject, html = render(kind, data, case, council_for(session, case), deployed, contact)
     applicant = data.get("applicant") or {}

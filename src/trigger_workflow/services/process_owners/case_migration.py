@@ -110,10 +110,10 @@ def _move(
                 raise _Skip(move)
             target_version = session.get(ProcessVersion, target_id)
             assert target_version is not None
-            target = processes.deployed(target_version)
+            case.process_version = target_version
+            target = processes.for_case(case)  # under the same local rules
             moved = rebind.move(workflow, target.specs)
             case.process_version_id = target_id
-            case.process_version = target_version
             records.save_case(session, case, moved, target)
             _refresh_open_tasks(case, moved, target)
             records.append_event(

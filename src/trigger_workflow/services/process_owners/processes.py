@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import tomllib
 from dataclasses import dataclass
@@ -16,10 +17,11 @@ from sqlalchemy.orm import Session
 from trigger_workflow.engine import decisions, lint, loader, serialization
 from trigger_workflow.errors import DiagramError, NotFound, Problems
 from trigger_workflow.services.accounts.actors import APPLICANT, ROLES
-from trigger_workflow.store.models import ProcessDeployment, ProcessVersion
+from trigger_workflow.services.casework import local_rules
+from trigger_workflow.services.casework.local_rules import STATUTORY_MAX_COMPLAINTS, LocalRules
+from trigger_workflow.store.models import Case, ProcessDeployment, ProcessVersion
 
 MAIN_PROCESS = "community_trigger"
-STATUTORY_MAXIMUM_COMPLAINTS = 3  # s.104: an area may set a lower number, never a higher one
 LANES_FILE = "lanes.toml"
 TIMESCALES_FILE = "timescales.toml"
 FORMS_PREFIX = "forms/"
@@ -47,7 +49,11 @@ class UserTaskForm:
 
 @dataclass(frozen=True)
 class DeployedProcess:
-    """Everything a case needs from its process version, parsed once and cached."""
+    """Everything a case needs from its process version, parsed once and cached.
+
+    `local` is the council's rules a case runs under (`for_case`): its own working days for a
+    task replace the version's, and the engine is given its threshold number and window.
+    """
 
     version_id: int
     number: int
@@ -57,6 +63,11 @@ class DeployedProcess:
     lanes: dict[str, str]
     timescales: dict[str, Timescale]
     user_tasks: dict[str, UserTaskForm]
+    local: LocalRules = local_rules.COUNTY
+
+    def with_local(self, local: LocalRules) -> DeployedProcess:
+        """Return this version as a case under these local rules runs it."""
+        return self if local == self.local else dataclasses.replace(self, local=local)
 
     def application_task(self) -> UserTaskForm:
         """Return the user task in the applicant's lane: the application form."""
@@ -66,8 +77,11 @@ class DeployedProcess:
         raise NotFound("The process has no task in a lane mapped to the applicant.")
 
     def timescale(self, task: str) -> Timescale | None:
-        """Return the working days a task is given: its own entry, else the [default]."""
-        return _timescale(self.timescales, task)
+        """Return the working days a task is given: the council's own days for it, else its own
+        entry, else the [default] (counted as the version counts that task)."""
+        found = _timescale(self.timescales, task)
+        days = self.local.days(task)
+        return found if found is None or days is None else Timescale(days, found.counted_from)
 
     def form(self, name: str | None) -> dict[str, Any] | None:
         """Return a form (JSON Schema or UI schema) of this version by file name."""
@@ -168,7 +182,7 @@ def _check_count_rules(
 ) -> None:
     """Refuse a threshold table that would need more qualifying complaints than the Act's 3."""
     for rule in decisions.count_rules(spec, subprocess_specs):
-        if rule.needs is not None and rule.needs <= STATUTORY_MAXIMUM_COMPLAINTS:
+        if rule.needs is not None and rule.needs <= STATUTORY_MAX_COMPLAINTS:
             continue
         needs = "no number of" if rule.needs is None else f"{rule.needs}"
         file = next(
@@ -178,8 +192,8 @@ def _check_count_rules(
         problems.add(
             file,
             f"The threshold count rule needs {needs} qualifying complaints to be met; the Act "
-            f"allows an area at most {STATUTORY_MAXIMUM_COMPLAINTS} (s.104, rules R6 and R8). "
-            f"Set the rule to '>= {STATUTORY_MAXIMUM_COMPLAINTS}' or a lower number.",
+            f"allows an area at most {STATUTORY_MAX_COMPLAINTS} (s.104, rules R6 and R8). "
+            f"Set the rule to '>= {STATUTORY_MAX_COMPLAINTS}' or a lower number.",
             element_id=rule.table_id,
         )
 
@@ -393,6 +407,11 @@ def deployed(version: ProcessVersion) -> DeployedProcess:
     with _cache_lock:
         _cache[version.id] = result
     return result
+
+
+def for_case(case: Case) -> DeployedProcess:
+    """Return the version a case runs, under the local rules it was received with."""
+    return deployed(case.process_version).with_local(local_rules.of_case(case))
 
 
 def _user_task_forms(specs: serialization.Specs) -> dict[str, UserTaskForm]:

@@ -50,7 +50,7 @@ def retry(session: Session, command: RetryIncident) -> CaseResult:
     with _all_or_nothing(session, incident.case.reference):
         case = _locked_case(session, incident.case.reference)
         incident = _still_open(session, incident)
-        deployed = processes.deployed(case.process_version)
+        deployed = processes.for_case(case)
         workflow = records.restore_workflow(case, deployed)
         submitted_by = Actor(incident.opened_by, role="")
         try:
@@ -110,7 +110,7 @@ def correct_data(session: Session, command: CorrectData) -> CaseResult:
     with _all_or_nothing(session, incident.case.reference):
         case = _locked_case(session, incident.case.reference)
         incident = _still_open(session, incident)
-        deployed = processes.deployed(case.process_version)
+        deployed = processes.for_case(case)
         workflow = records.restore_workflow(case, deployed)
         before = engine.correct_data(workflow, incident.task_id, command.values)
         try:

@@ -28,7 +28,7 @@ from trigger_workflow.errors import (
 from trigger_workflow.services.accounts import access, authorities
 from trigger_workflow.services.accounts.actors import COORDINATOR, PUBLIC, Actor
 from trigger_workflow.services.applications import eligibility
-from trigger_workflow.services.casework import recommendations
+from trigger_workflow.services.casework import local_rules, recommendations
 from trigger_workflow.services.mail import letters, notifications
 from trigger_workflow.services.process_owners import incidents, processes
 from trigger_workflow.services.tasks import records, rules
@@ -108,7 +108,8 @@ def submit_application(session: Session, command: SubmitApplication) -> CaseResu
         return existing
     authority = authorities.for_new_case(session, command.actor, command.authority_id)
     version = _version_for(session, authority)
-    deployed = processes.deployed(version)
+    local = local_rules.of_authority(authority)
+    deployed = processes.deployed(version).with_local(local)
     workflow, start_report = engine.start(deployed.specs.spec, deployed.specs.subprocess_specs)
     application = _application_task(workflow, deployed)
     data = _checked(deployed, application, command.data)
@@ -131,6 +132,7 @@ def submit_application(session: Session, command: SubmitApplication) -> CaseResu
         channel=data.get("channel"),
         submission_key=command.submission_key,
         received_on=received_on,
+        local_rules=local.as_json(),
     )
     try:
         with _all_or_nothing(session):
@@ -212,12 +214,14 @@ def start_case(session: Session, command: StartCase) -> CaseResult:
     """Start a case of a process that has no application form (benchmarks, diagram tests)."""
     authority = authorities.for_new_case(session, command.actor, command.authority_id)
     version = processes.latest_version(session, command.process_id)
-    deployed = processes.deployed(version)
+    local = local_rules.of_authority(authority)
+    deployed = processes.deployed(version).with_local(local)
     workflow, start_report = engine.start(deployed.specs.spec, deployed.specs.subprocess_specs)
     case = Case(
         authority_id=authority.id,
         process_version_id=version.id,
         received_on=command.received_on or calendar.today(),
+        local_rules=local.as_json(),
     )
     with _all_or_nothing(session):
         _insert_case(session, case, authority, command.actor, version, start_report)
@@ -249,7 +253,12 @@ def _insert_case(
     case.serializer_version = serialization.SERIALIZER_VERSION
     session.add(case)
     session.flush()
-    detail = {"process_version": version.number, "process_version_id": version.id}
+    # The rules it runs under, for the auditor: its version, and its council's local rules.
+    detail = {
+        "process_version": version.number,
+        "process_version_id": version.id,
+        "local_rules": case.local_rules,
+    }
     records.append_event(
         session,
         case,
@@ -277,7 +286,7 @@ def complete_task(session: Session, command: CompleteTask) -> CaseResult:
                 f"'{open_task.name}' is claimed by {open_task.assignee}. Nothing you entered was "
                 "saved: ask them to release it, or a coordinator to reassign it to you.",
             )
-        deployed = processes.deployed(case.process_version)
+        deployed = processes.for_case(case)
         workflow = records.restore_workflow(case, deployed)
         engine.find_task(workflow, command.task_id)
         human = next(t for t in engine.human_tasks(workflow) if t.id == command.task_id)

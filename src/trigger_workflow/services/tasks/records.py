@@ -15,6 +15,7 @@ from trigger_workflow.engine import calendar, serialization
 from trigger_workflow.engine import workflow as engine
 from trigger_workflow.services.accounts import access
 from trigger_workflow.services.accounts.actors import PARTNER, Actor
+from trigger_workflow.services.casework import local_rules
 from trigger_workflow.services.mail import notifications
 from trigger_workflow.services.privacy import personal_data
 from trigger_workflow.services.privacy import salts as case_salts
@@ -25,7 +26,7 @@ from trigger_workflow.store.models import Authority, AuthorityCounter, Case, Eve
 
 def load_workflow(case: Case) -> engine.Workflow:
     """Restore the workflow of a case (read-only use: views, tests, replay)."""
-    return restore_workflow(case, processes.deployed(case.process_version))
+    return restore_workflow(case, processes.for_case(case))
 
 
 def restore_workflow(case: Case, deployed: processes.DeployedProcess) -> engine.Workflow:
@@ -141,7 +142,7 @@ def _from_receipt(deployed: processes.DeployedProcess, spec_name: str) -> bool:
 
 RECEIVED_ON, DEADLINES = "received_on", "deadlines"
 # The names engine_context gives the engine beside an officer's answers (the names lint knows them).
-CONTEXT_NAMES = (RECEIVED_ON, DEADLINES)
+CONTEXT_NAMES = (RECEIVED_ON, DEADLINES, *local_rules.ENGINE_NAMES)
 
 
 def engine_context(
@@ -156,6 +157,8 @@ def engine_context(
     ready in this step; timer boundary events read it (`deadlines["acknowledge_application"]`),
     so escalations follow timescales.toml in working days, never a constant in a diagram.
     `done` (from `done_before`) says which steps are in a fresh round, and since when.
+    The council's threshold number and window (`local_threshold_number`, `local_window_months`)
+    come with them: the threshold table reads them (services/casework/local_rules.py).
     """
     today = today or calendar.today()
     deadlines = {}
@@ -163,7 +166,7 @@ def engine_context(
         due = _due_on(deployed, task, received, today, done)
         if due is not None:
             deadlines[task] = calendar.end_of_day(due).isoformat()
-    return {RECEIVED_ON: received.isoformat(), DEADLINES: deadlines}
+    return {RECEIVED_ON: received.isoformat(), DEADLINES: deadlines} | deployed.local.engine_names()
 
 
 def append_event(

@@ -56,7 +56,7 @@ def _fire_case(session: Session, case_id: int, now: datetime) -> int:
     case = session.scalar(select(Case).where(Case.id == case_id).with_for_update(skip_locked=True))
     if case is None or case.timer_due_at is None or case.timer_due_at > now:
         return 0
-    deployed = processes.deployed(case.process_version)
+    deployed = processes.for_case(case)
     workflow = restore_workflow(case, deployed)
     try:
         # The engine fires what is due at the moment the worker took the case (recorded for replay).
