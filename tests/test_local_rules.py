@@ -4,15 +4,18 @@ under; a table that reads a council's number is still held to the Act's maximum.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
 import pytest
 import time_machine
+from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.rules_driver import ServiceCase
+from tests.scenario import CaseDriver
 from tests.test_rules_threshold import (
     RECEIVED,
     THREE_QUALIFYING,
@@ -149,3 +152,48 @@ def test_local_rules_are_never_above_the_act_even_from_a_stored_value() -> None:
     rules = local_rules.of_authority(council)
     assert (rules.threshold_number, rules.window_months) == (3, 6)
     assert local_rules.from_json(None) == local_rules.COUNTY
+
+
+def test_the_authority_page_says_when_the_councils_version_sets_its_own_number(
+    app: Flask, sessions: sessionmaker[Session], process_files: processes.loader.ProcessFiles
+) -> None:
+    """An administrator setting a council's number is told when the process version its cases
+    run has a literal number in its table (so the setting is kept but not applied), and is not
+    told so while the table reads the council's number; the number saved on the page applies."""
+    admin = app.test_client()
+    CaseDriver(admin, sessions).act_as("adam")
+    with sessions() as session:
+        code = authorities.default_authority(session).code
+    page = admin.get(f"/admin/authorities/{code}")
+    assert page.status_code == 200 and 'id="table-reads"' not in page.text
+    files = dict(process_files.files)
+    files["threshold.dmn"] = files["threshold.dmn"].replace(
+        "&gt;= local_threshold_number</text>", "&gt;= 2</text>"
+    )
+    with sessions() as session:
+        literal = processes.deploy(session, processes.loader.ProcessFiles(files), "owen")
+    page = admin.get(f"/admin/authorities/{code}")
+    notice = re.search(r'id="table-reads">(.*?)</div>', page.text, re.S)
+    assert notice is not None
+    assert f"process version {literal.version.number}" in notice.group(1)
+    assert "sets its own number for every council" in notice.group(1)
+    with sessions() as session:  # back to the county's shipped table
+        processes.deploy(session, process_files, "owen")
+    saved = admin.post(
+        f"/admin/authorities/{code}",
+        data={**authority_form(sessions), "threshold_number": "2"},
+    )
+    assert saved.status_code == 302, saved.text[:2000]
+    case = to_threshold_decision(sessions, TWO_QUALIFYING)
+    assert case.data("decide_threshold")["count_met"] is True
+
+
+def authority_form(sessions: sessionmaker[Session]) -> dict[str, str]:
+    """Return the authority page's fields as they stand for the test officers' council."""
+    with sessions() as session:
+        council = authorities.default_authority(session)
+        return {
+            "name": council.name, "code": council.code,
+            "reference_prefix": council.reference_prefix, "agencies_follow": "yes",
+            "process_version": "",
+        }  # fmt: skip

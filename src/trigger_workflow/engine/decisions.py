@@ -45,6 +45,16 @@ def count_rules(spec: Any, subprocess_specs: dict[str, Any]) -> list[CountRule]:
     return found
 
 
+def reads_local_window(spec: Any, subprocess_specs: dict[str, Any], rule: CountRule) -> bool:
+    """Return whether a count rule's table counts complaints within a council's own window."""
+    for process in [spec, *subprocess_specs.values()]:
+        for task_spec in process.task_specs.values():
+            table = getattr(getattr(task_spec, "dmnEngine", None), "decision_table", None)
+            if table is not None and table.id == rule.table_id:
+                return any(LOCAL_WINDOW in (column.expression or "") for column in table.inputs)
+    return False
+
+
 def _needs(engine: DMNEngine, table: Any, local_number: int) -> int | None:
     """Return the smallest count of complaints for which the table says the count is met, for
     a council whose own number is `local_number`."""

@@ -25,7 +25,7 @@ from trigger_workflow.errors import NotPermitted, TriggerWorkflowError
 from trigger_workflow.services.accounts import authorities
 from trigger_workflow.services.accounts.actors import ADMINISTRATOR, AGENCIES
 from trigger_workflow.services.process_owners import processes
-from trigger_workflow.store.models import Authority
+from trigger_workflow.store.models import Authority, ProcessVersion
 from trigger_workflow.web.acting import role_required
 from trigger_workflow.web.database import get_session
 
@@ -155,6 +155,18 @@ def _timescale_tasks() -> dict[str, str]:
     }
 
 
+def _table_reads(authority: Authority | None) -> dict[str, Any]:
+    """Say which process version the council's new cases run, and whether its threshold table
+    reads the council's own number and window (a literal one applies to every council)."""
+    session = get_session()
+    version = None
+    if authority is not None and authority.process_version_id is not None:
+        version = session.get(ProcessVersion, authority.process_version_id)
+    version = version or processes.latest_version(session)
+    number, window = processes.reads_local_rules(version)
+    return {"version": version.number, "number": number, "window": window}
+
+
 def _edit_page(authority: Authority | None, error: str | None, values: Any) -> str:
     getlist = getattr(values, "getlist", None)
     chosen = getlist("agencies") if getlist else values.get("agencies", [])
@@ -167,6 +179,7 @@ def _edit_page(authority: Authority | None, error: str | None, values: Any) -> s
         chosen_agencies=chosen,
         all_agencies=AGENCIES,
         timescale_tasks=_timescale_tasks(),
+        table_reads=_table_reads(authority),
         versions=versions,
         summary=authorities.settings_summary(authority) if authority else None,
         retention_default=current_app.extensions["trigger_workflow.settings"].retention_years,

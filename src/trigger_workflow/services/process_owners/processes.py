@@ -409,6 +409,18 @@ def deployed(version: ProcessVersion) -> DeployedProcess:
     return result
 
 
+def reads_local_rules(version: ProcessVersion) -> tuple[bool, bool]:
+    """Return whether a version's threshold table reads a council's own number and window.
+
+    A table with a literal number or window in their place applies it to every council whose
+    cases run that version; the authority page says so beside the council's settings.
+    """
+    specs = deployed(version).specs
+    rules = decisions.count_rules(specs.spec, specs.subprocess_specs)
+    window = any(decisions.reads_local_window(specs.spec, specs.subprocess_specs, r) for r in rules)
+    return any(r.reads_local_number for r in rules), window
+
+
 def for_case(case: Case) -> DeployedProcess:
     """Return the version a case runs, under the local rules it was received with."""
     return deployed(case.process_version).with_local(local_rules.of_case(case))
