@@ -66,6 +66,10 @@ API_CASE_LIST = row(401, 401, 200, 200, 200, 200, 200, 403, 200, 403)
 API_TASKS = row(401, 401, 200, 200, 200, 200, 200, 200, 200, 200)
 API_CLAIM = row(401, 401, 403, 200, 404, 403, 403, 403, 403, 403)
 AUDITOR_PAGE = row(302, 302, 403, 403, 403, 403, 403, 403, 200, 403)
+# The statutory figures and the year's report (R20): auditors, coordinators and the OPCC; the
+# cases behind a figure: auditors and coordinators.
+FIGURES_PAGE = row(302, 302, 200, 403, 403, 403, 200, 403, 200, 403)
+FIGURE_CASES_PAGE = row(302, 302, 200, 403, 403, 403, 403, 403, 200, 403)
 SECURITY_LOG = row(302, 302, 403, 403, 403, 403, 403, 403, 200, 200)
 # Subject access requests (issue 13): auditors and administrators, over their own authorities'
 # cases; a search or an export with no details is refused as incomplete.
@@ -283,12 +287,12 @@ MATRIX: dict[tuple[str, str], Probe] = {
     ("GET", "/audit/cases/<reference>/history.pdf"): Probe(
         "/audit/cases/{reference}/history.pdf", AUDITOR_PAGE
     ),
-    ("GET", "/audit/figures"): Probe("/audit/figures", AUDITOR_PAGE),
-    ("GET", "/audit/figures.csv"): Probe("/audit/figures.csv", AUDITOR_PAGE),
-    ("GET", "/audit/figures/<figure>"): Probe("/audit/figures/applications", AUDITOR_PAGE),
+    ("GET", "/audit/figures"): Probe("/audit/figures", FIGURES_PAGE),
+    ("GET", "/audit/figures.csv"): Probe("/audit/figures.csv", FIGURES_PAGE),
+    ("GET", "/audit/figures/<figure>"): Probe("/audit/figures/applications", FIGURE_CASES_PAGE),
     # The year's report of the figures (page and PDF), asked for the case's council by name.
-    ("GET", "/audit/report"): Probe("/audit/report?authority=derby-city", AUDITOR_PAGE),
-    ("GET", "/audit/report.pdf"): Probe("/audit/report.pdf?authority=derby-city", AUDITOR_PAGE),
+    ("GET", "/audit/report"): Probe("/audit/report?authority=derby-city", FIGURES_PAGE),
+    ("GET", "/audit/report.pdf"): Probe("/audit/report.pdf?authority=derby-city", FIGURES_PAGE),
     ("GET", "/audit/security-log"): Probe("/audit/security-log", SECURITY_LOG),
     ("GET", "/data-protection/subject-access"): Probe(
         "/data-protection/subject-access", SUBJECT_ACCESS_PAGE

@@ -335,6 +335,46 @@ def test_figures_per_authority_add_up_to_the_county(
     assert own == counted["chesterfield"]
 
 
+@pytest.mark.today("2026-11-10")
+def test_coordinators_read_their_councils_figures_and_the_opcc_the_countys(
+    app: Flask, client: FlaskClient, sessions: sessionmaker[Session]
+) -> None:
+    """R20: Chesterfield's coordinator reads Chesterfield's figures and the cases behind them,
+    never Derby's; the county-wide OPCC reads the roll-up of both councils (the sum of theirs)
+    and each council's, and the year's report, but not which cases a figure counts."""
+    county = two_authorities(sessions)
+    derby = _derby_case_in_review(client, sessions)
+    with sessions() as session:
+        chesterfield = chesterfield_case_in_review(session, county)
+    cath = app.test_client()
+    CaseDriver(cath, sessions).act_as("cath")
+    assert 'href="/audit/figures"' in cath.get("/tasks").text  # in the coordinator's menu
+    own = _figures(cath.get("/audit/figures.csv").text)
+    assert own["applications"] == 1
+    assert cath.get("/audit/figures.csv?authority=derby-city").status_code == 404
+    listed = cath.get("/audit/figures/applications").text
+    assert chesterfield in listed and derby.reference not in listed
+    assert cath.get("/audit/report").status_code == 200
+    assert cath.get(f"/audit/cases/{chesterfield}").status_code == 403  # histories: auditors'
+    olu = app.test_client()
+    CaseDriver(olu, sessions).act_as("olu")
+    page = olu.get("/audit/figures")
+    assert page.status_code == 200 and "/audit/figures/applications" not in page.text
+    csv_text = olu.get("/audit/figures.csv").text
+    rolled_up = _figures(csv_text)
+    assert rolled_up["applications"] == 2
+    assert chesterfield not in csv_text and derby.reference not in csv_text
+    each = [_figures(olu.get(f"/audit/figures.csv?authority={c}").text) for c in (
+        "derby-city", "chesterfield")]  # fmt: skip
+    for figure, total in rolled_up.items():
+        assert total == sum(council[figure] for council in each), figure
+    assert each[1] == own
+    assert olu.get("/audit/figures/applications").status_code == 403
+    report = olu.get("/audit/report")
+    assert report.status_code == 200 and "Chesterfield Borough Council" in report.text
+    assert olu.get("/audit/").status_code == 403
+
+
 def _figures(text: str) -> dict[str, int]:
     """Return each figure's count from the figures CSV, by its key."""
     titles = {title: key for key, title in definitions.FIGURES.items()}

@@ -19,11 +19,22 @@ from trigger_workflow.web.database import get_session
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 
 
+# The figures and the year's report are read by coordinators and the OPCC too (figures.py says who).
+FIGURE_PAGES = frozenset(
+    {"audit.figures_page", "audit.figures_csv", "audit.report_page", "audit.report_pdf"}
+)
+
+
 @bp.before_request
 @officer_required
 def auditors_only() -> None:
-    """Refuse every page here to anyone but an auditor (403)."""
-    history.ensure_auditor(g.actor)
+    """Refuse every page here to anyone but an auditor (403), but the figures' pages."""
+    if request.endpoint in FIGURE_PAGES:
+        figures.ensure_may_read(g.actor)
+    elif request.endpoint == "audit.figure_cases":
+        figures.ensure_may_read(g.actor, cases=True)
+    else:
+        history.ensure_auditor(g.actor)
 
 
 @bp.get("/")
@@ -82,6 +93,7 @@ def figures_page() -> str:
         definitions=definitions,
         chosen=chosen,
         choices=choices,
+        with_cases=figures.may_read_cases(g.actor),
     )
 
 
@@ -120,7 +132,8 @@ def figures_csv() -> Response:
     chosen, _ = _authority_chosen()
     name = f"community-trigger-figures-{chosen + '-' if chosen else ''}"
     name += f"{result.period.start.isoformat()}.csv"
-    return _download(figures.figures_csv(result), "text/csv", name)
+    csv_text = figures.figures_csv(result, with_cases=figures.may_read_cases(g.actor))
+    return _download(csv_text, "text/csv", name)
 
 
 def _authority_chosen() -> tuple[str, list[tuple[str, str, int]]]:

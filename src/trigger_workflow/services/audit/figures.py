@@ -15,7 +15,8 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from trigger_workflow.engine import calendar
-from trigger_workflow.errors import FieldProblem, FormInvalid
+from trigger_workflow.errors import FieldProblem, FormInvalid, NotPermitted
+from trigger_workflow.services.accounts.actors import COORDINATOR, Actor
 from trigger_workflow.services.audit import definitions as d
 from trigger_workflow.services.casework import local_rules
 from trigger_workflow.services.process_owners import processes
@@ -270,15 +271,38 @@ def _count(
     step.working_days.append(days)
 
 
-def figures_csv(result: Figures) -> str:
-    """Write the figures, their cases and the steps' timeliness as CSV."""
+# Who reads the figures (R20): auditors, each council's coordinator (its own council's), and the
+# OPCC (the county's roll-up: it decides every council's appeals). The cases behind each figure
+# (their references) only for those who may see every case of the councils counted.
+FIGURES_ROLES = frozenset({"auditor", COORDINATOR, "opcc"})
+FIGURE_CASES_ROLES = frozenset({"auditor", COORDINATOR})
+
+
+def ensure_may_read(actor: Actor, cases: bool = False) -> None:
+    """Refuse an officer who may not read the figures (or, `cases`, the cases behind them)."""
+    if actor.role not in (FIGURE_CASES_ROLES if cases else FIGURES_ROLES):
+        raise NotPermitted(
+            "The cases behind each figure are for auditors and coordinators."
+            if cases and actor.role in FIGURES_ROLES
+            else "The statutory figures are for auditors, coordinators and the OPCC."
+        )
+
+
+def may_read_cases(actor: Actor) -> bool:
+    """Return whether this officer may see which cases each figure counts."""
+    return actor.role in FIGURE_CASES_ROLES
+
+
+def figures_csv(result: Figures, with_cases: bool = True) -> str:
+    """Write the figures, their cases (`with_cases`) and the steps' timeliness as CSV."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["period", result.period.start.isoformat(), result.period.end.isoformat()])
     writer.writerow(["figure", "count", "statutory", "cases"])
     for key, title in d.FIGURES.items():
         refs = result.cases[key]
-        writer.writerow([title, len(refs), "yes" if key in d.STATUTORY else "no", " ".join(refs)])
+        listed = " ".join(refs) if with_cases else ""
+        writer.writerow([title, len(refs), "yes" if key in d.STATUTORY else "no", listed])
     writer.writerow([])
     writer.writerow(
         [
