@@ -8,11 +8,13 @@ from typing import Any
 
 import pytest
 import time_machine
+from flask import Flask
 from flask.testing import FlaskClient
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from tests.authorities_helpers import chesterfield_case_in_review, two_authorities
 from tests.process_variants import (
     acknowledgement_removed,
     relabelled,
@@ -377,3 +379,36 @@ def test_a_case_changed_by_someone_else_during_its_move_is_left_as_they_left_it(
     assert "Someone else changed this case" in refused.reasons[0]
     assert _version_number(sessions, reference) == 1
     assert [e.kind for e in _events(sessions, reference)][-1] != "migrated"
+
+
+def test_a_councils_process_owner_moves_only_that_councils_cases(
+    app: Flask,
+    client: FlaskClient,
+    sessions: sessionmaker[Session],
+    session: Session,
+    process_files: ProcessFiles,
+) -> None:
+    """Issue 12: Chesterfield's process owner sees and moves Chesterfield's open cases only —
+    Derby's case on the same version stays where it is; a county-wide owner may move one
+    council's cases by choosing it."""
+    county = two_authorities(sessions)
+    derby = ServiceCase(sessions).apply()  # entered by Derby's coordinator
+    chesterfield = chesterfield_case_in_review(session, county)
+    session.commit()
+    processes.deploy(session, relabelled(process_files), "owen")
+    paul = app.test_client()
+    CaseDriver(paul, sessions).act_as("paul")
+    checked = paul.get("/processes/migrate?from=1&to=2")
+    assert checked.status_code == 200
+    assert chesterfield in checked.text and derby not in checked.text
+    assert 'id="authority"' not in checked.text  # one council: nothing to choose
+    assert "1 open" in paul.get("/processes/migrate").text  # version 1's open cases: his one
+    moved = paul.post("/processes/migrate?from=1&to=2", data={})
+    assert moved.status_code == 200, moved.text[:1000]
+    assert _version_number(sessions, chesterfield) == 2
+    assert _version_number(sessions, derby) == 1
+    assert paul.get("/processes/migrate?from=1&to=2&authority=derby-city").status_code == 404
+    report = migrate_cases(
+        session, MigrateCases(1, 2, OWEN, dry_run=True, authority_id=county.derby)
+    )
+    assert [m.reference for m in report.movable] == [derby]

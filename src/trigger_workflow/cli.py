@@ -326,17 +326,26 @@ def processes_rollback(ctx: Context, number: int, actor: str) -> None:
 @click.option(
     "--as", "actor", default="cli", show_default=True, help="Who the moves are recorded under."
 )
+@click.option("--authority", default=None, help="Only this council's cases (its short name).")
 @pass_context
 def processes_migrate(
-    ctx: Context, from_number: int, to_number: int, dry_run: bool, actor: str
+    ctx: Context,
+    from_number: int,
+    to_number: int,
+    dry_run: bool,
+    actor: str,
+    authority: str | None,
 ) -> None:
     """Move open cases from one version to another: each that can, in its own transaction."""
+    from trigger_workflow.services.accounts import authorities
     from trigger_workflow.services.process_owners import case_migration
 
-    command = case_migration.MigrateCases(
-        from_number, to_number, actors.Actor(actor, "process_owner"), dry_run=dry_run
-    )
     try:
+        authority_id = authorities.get(ctx.session(), authority).id if authority else None
+        command = case_migration.MigrateCases(
+            from_number, to_number, actors.Actor(actor, "process_owner"), dry_run=dry_run,
+            authority_id=authority_id,
+        )  # fmt: skip
         report = case_migration.migrate_cases(ctx.session(), command)
     except TriggerWorkflowError as error:
         raise click.ClickException(error.message) from error

@@ -8,6 +8,7 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 from werkzeug.wrappers import Response
 
 from trigger_workflow.errors import DiagramError, DiagramProblem, NotFound
+from trigger_workflow.services.accounts import authorities
 from trigger_workflow.services.process_owners import case_migration, versions
 from trigger_workflow.web.acting import officer_required
 from trigger_workflow.web.database import get_session
@@ -29,7 +30,7 @@ def index() -> str:
     session = get_session()
     return render_template(
         "processes/index.html",
-        summaries=versions.list_versions(session),
+        summaries=versions.list_versions(session, actor=g.actor),
         deployments=versions.deployments(session),
     )
 
@@ -39,7 +40,8 @@ def index() -> str:
 def show(number: int) -> str:
     """Show one version: its files and its difference from the version before."""
     return render_template(
-        "processes/version.html", detail=versions.version_detail(get_session(), number)
+        "processes/version.html",
+        detail=versions.version_detail(get_session(), number, actor=g.actor),
     )
 
 
@@ -47,7 +49,7 @@ def show(number: int) -> str:
 @officer_required
 def file(number: int, name: str) -> str:
     """Show one file of a version: a diagram drawn, a decision table's rules, or the text."""
-    detail = versions.version_detail(get_session(), number)
+    detail = versions.version_detail(get_session(), number, actor=g.actor)
     text = detail.files.files.get(name)
     if text is None:
         raise NotFound(f"Version {number} has no file '{name}'.")
@@ -105,15 +107,30 @@ def migrate() -> str:
     """List the open cases of a version that can move to another (dry run), or move them."""
     source = request.values.get("from", type=int)
     target = request.values.get("to", type=int)
+    # One council's cases, or (blank) those of every council the process owner serves.
+    choices = authorities.choices_for(get_session(), g.actor)
+    chosen = request.values.get("authority", "")
+    if chosen and authorities.by_code(choices, chosen) is None:
+        raise NotFound(f"There is no authority '{chosen}'.")
     report = None
     if source is not None and target is not None:
         command = case_migration.MigrateCases(
-            source, target, g.actor, dry_run=request.method != "POST"
+            source,
+            target,
+            g.actor,
+            dry_run=request.method != "POST",
+            authority_id=authorities.by_code(choices, chosen) if chosen else None,
         )
         report = case_migration.migrate_cases(get_session(), command)
-    summaries = versions.list_versions(get_session())
+    summaries = versions.list_versions(get_session(), actor=g.actor)
     return render_template(
-        "processes/migrate.html", report=report, summaries=summaries, source=source, target=target
+        "processes/migrate.html",
+        report=report,
+        summaries=summaries,
+        source=source,
+        target=target,
+        choices=choices,
+        chosen=chosen,
     )
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, selectinload
 from trigger_workflow.engine import rebind
 from trigger_workflow.engine import workflow as engine
 from trigger_workflow.errors import ConcurrentChange, EngineError, TriggerWorkflowError
+from trigger_workflow.services.accounts import access
 from trigger_workflow.services.accounts.actors import PARTNER, Actor
 from trigger_workflow.services.process_owners import processes, versions
 from trigger_workflow.services.tasks import records
@@ -28,6 +29,8 @@ class MigrateCases:
     actor: Actor
     dry_run: bool = True
     process_id: str = processes.MAIN_PROCESS
+    # One council's cases (its id); None: every council the process owner serves (issue 12).
+    authority_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -58,7 +61,9 @@ class MigrationReport:
 
 def migrate_cases(session: Session, command: MigrateCases) -> MigrationReport:
     """List (dry run) or move the open cases of a version; each move is its own transaction.
-    Only a process owner may (the command line acts as one, named by --as)."""
+    Only a process owner may (the command line acts as one, named by --as), and only the cases of
+    the councils they serve (or of the one council asked): one council's migration never moves
+    another's cases."""
     versions.require_process_owner(command.actor)
     source = versions.get_version(session, command.from_number, command.process_id)
     target = versions.get_version(session, command.to_number, command.process_id)
@@ -67,13 +72,14 @@ def migrate_cases(session: Session, command: MigrateCases) -> MigrationReport:
             f"Version {source.number} is both the source and the target: choose two versions."
         )
     source_id, target_id = source.id, target.id
-    references = list(
-        session.scalars(
-            select(Case.reference)
-            .where(Case.process_version_id == source_id, Case.status == "open")
-            .order_by(Case.id)
-        )
+    query = select(Case.reference).where(
+        Case.process_version_id == source_id,
+        Case.status == "open",
+        access.in_authorities(command.actor),
     )
+    if command.authority_id is not None:
+        query = query.where(Case.authority_id == command.authority_id)
+    references = list(session.scalars(query.order_by(Case.id)))
     session.rollback()  # no transaction held open between cases
     movable: list[CaseMove] = []
     not_movable: list[CaseMove] = []

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session, undefer
 
 from trigger_workflow.engine import outline
@@ -51,12 +51,13 @@ class VersionDetail:
 
 
 def list_versions(
-    session: Session, process_id: str = processes.MAIN_PROCESS
+    session: Session, process_id: str = processes.MAIN_PROCESS, actor: Actor | None = None
 ) -> list[VersionSummary]:
-    """Return every version, newest first, each with its difference from the one before."""
+    """Return every version, newest first, each with its difference from the one before, and
+    its open cases among the councils `actor` serves (every council's when None)."""
     versions = _versions(session, process_id)
     current = processes.latest_version(session, process_id).id if versions else None
-    counts = _open_cases(session, process_id)
+    counts = _open_cases(session, process_id, actor)
     summaries = []
     previous: ProcessVersion | None = None
     for version in versions:
@@ -66,9 +67,13 @@ def list_versions(
 
 
 def version_detail(
-    session: Session, number: int, process_id: str = processes.MAIN_PROCESS
+    session: Session,
+    number: int,
+    process_id: str = processes.MAIN_PROCESS,
+    actor: Actor | None = None,
 ) -> VersionDetail:
-    """Return one version with its files and its difference from the version before."""
+    """Return one version with its files and its difference from the version before (its open
+    cases among the councils `actor` serves)."""
     version = get_version(session, number, process_id)
     previous = session.scalar(
         select(ProcessVersion)
@@ -77,7 +82,7 @@ def version_detail(
         .limit(1)
     )
     current = processes.latest_version(session, process_id).id
-    summary = _summary(version, previous, current, _open_cases(session, process_id))
+    summary = _summary(version, previous, current, _open_cases(session, process_id, actor))
     return VersionDetail(summary, ProcessFiles(dict(version.files)))
 
 
@@ -171,11 +176,12 @@ def _versions(session: Session, process_id: str) -> list[ProcessVersion]:
     )
 
 
-def _open_cases(session: Session, process_id: str) -> dict[int, int]:
+def _open_cases(session: Session, process_id: str, actor: Actor | None) -> dict[int, int]:
     rows = session.execute(
         select(Case.process_version_id, func.count())
         .join(ProcessVersion, Case.process_version_id == ProcessVersion.id)
         .where(ProcessVersion.process_id == process_id, Case.status == "open")
+        .where(access.in_authorities(actor) if actor is not None else true())
         .group_by(Case.process_version_id)
     )
     return {version_id: count for version_id, count in rows.tuples()}
