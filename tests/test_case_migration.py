@@ -32,7 +32,7 @@ from trigger_workflow.services.accounts.actors import Actor
 from trigger_workflow.services.process_owners import processes
 from trigger_workflow.services.process_owners.case_migration import MigrateCases, migrate_cases
 from trigger_workflow.services.tasks.records import load_workflow
-from trigger_workflow.store.models import Case, Event
+from trigger_workflow.store.models import Case, Event, Officer
 
 OWEN = Actor("owen", "process_owner")
 
@@ -412,3 +412,46 @@ def test_a_councils_process_owner_moves_only_that_councils_cases(
         session, MigrateCases(1, 2, OWEN, dry_run=True, authority_id=county.derby)
     )
     assert [m.reference for m in report.movable] == [derby]
+
+
+def test_a_councils_process_owner_deploys_for_that_council_and_the_county_keeps_its_version(
+    app: Flask,
+    sessions: sessionmaker[Session],
+    session: Session,
+    process_files: ProcessFiles,
+) -> None:
+    """Issue 12: Chesterfield's process owner deploys an edited form: Chesterfield's new cases
+    take the new version, Derby's (following the county) stay on the county's, and the log says
+    for whom; the county's owner then deploys for the county, which Chesterfield, having its own
+    version, does not take until its administrator makes it follow the county again."""
+    county = two_authorities(sessions)
+    paul = app.test_client()
+    CaseDriver(paul, sessions).act_as("paul")
+    name = "forms/record_appeal.json"
+    text = process_files.files[name].replace('"properties": {', '"properties": {"x": {"type": "string"}, ', 1)  # fmt: skip
+    deployed = paul.post(f"/processes/1/edit/{name}", data={"content": text, "action": "deploy"})
+    assert deployed.status_code == 302, deployed.text[:2000]
+    index = paul.get("/processes").text
+    assert "deployed version 2 for Chesterfield Borough Council (paul)" in index
+    assert "You deploy for Chesterfield Borough Council" in index
+    with sessions() as s:
+        assert processes.latest_version(s).number == 1  # the county's
+        chf = chesterfield_case_in_review(s, county)
+    assert _version_number(sessions, chf) == 2
+    derby = ServiceCase(sessions).apply()
+    assert _version_number(sessions, derby) == 1
+    owen_view = app.test_client()
+    with sessions() as s:  # Owen: the county's process owner
+        officer = s.scalar(select(Officer).where(Officer.username == "owen"))
+        assert officer is not None
+        officer.county_wide, officer.authority_id = True, None
+        s.commit()
+    CaseDriver(owen_view, sessions).act_as("owen")
+    assert "You deploy for the county" in owen_view.get("/processes").text
+    third = text.replace('"x": {"type": "string"}', '"y": {"type": "string"}')
+    owen_view.post(f"/processes/1/edit/{name}", data={"content": third, "action": "deploy"})
+    with sessions() as s:
+        assert processes.latest_version(s).number == 3
+        chf_again = chesterfield_case_in_review(s, county)
+    assert _version_number(sessions, ServiceCase(sessions).apply()) == 3
+    assert _version_number(sessions, chf_again) == 2

@@ -89,13 +89,33 @@ def init_db(ctx: Context) -> None:
 @click.option(
     "--as", "actor", default="cli", show_default=True, help="Who the deployment is recorded under."
 )
+@click.option(
+    "--authority",
+    default=None,
+    help="Deploy for this council only (its short name): its new cases take the version; "
+    "the county's current version does not change.",
+)
 @pass_context
-def deploy(ctx: Context, processes_dir: Path | None, forms_dir: Path | None, actor: str) -> None:
+def deploy(
+    ctx: Context,
+    processes_dir: Path | None,
+    forms_dir: Path | None,
+    actor: str,
+    authority: str | None,
+) -> None:
     """Check and deploy the diagrams, decision tables and forms as a new version."""
     files = processes.read_process_files(
         processes_dir or ctx.settings.processes_dir, forms_dir or ctx.settings.forms_dir
     )
-    result = _deploy_or_exit(ctx.session(), files, actor)
+    councils = None
+    if authority:
+        from trigger_workflow.services.accounts import authorities
+
+        try:
+            councils = [authorities.get(ctx.session(), authority).id]
+        except TriggerWorkflowError as error:
+            raise click.ClickException(error.message) from error
+    result = _deploy_or_exit(ctx.session(), files, actor, councils)
     if result.created:
         state = "Deployed new"
     elif result.made_current:
@@ -438,10 +458,12 @@ def audit_figures(ctx: Context, start: str | None) -> None:
         click.echo(f"warning: the figures do not add up: {problem}", err=True)
 
 
-def _deploy_or_exit(session: Session, files: ProcessFiles, actor: str) -> processes.DeployResult:
+def _deploy_or_exit(
+    session: Session, files: ProcessFiles, actor: str, councils: list[int] | None = None
+) -> processes.DeployResult:
     """Deploy, or print each problem with its file and line and exit with status 1."""
     try:
-        return processes.deploy(session, files, actor)
+        return processes.deploy(session, files, actor, councils=councils)
     except DiagramError as error:
         for problem in error.problems:
             click.echo(f"error: {problem}", err=True)

@@ -306,6 +306,9 @@ class ProcessDeployment(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     process_id: Mapped[str] = mapped_column(String(100))
     process_version_id: Mapped[int] = mapped_column(ForeignKey("process_version.id"))
+    # The council a process owner of it deployed the version for (its new cases take it);
+    # None: the county's deployment, which councils following the county take (issue 12).
+    authority_id: Mapped[int | None] = mapped_column(ForeignKey("authority.id"))
     deployed_by: Mapped[str] = mapped_column(String(100))
     deployed_at: Mapped[datetime] = mapped_column(default=utcnow)
     kind: Mapped[str] = mapped_column(String(20))

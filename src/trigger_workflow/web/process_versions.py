@@ -32,6 +32,9 @@ def index() -> str:
         "processes/index.html",
         summaries=versions.list_versions(session, actor=g.actor),
         deployments=versions.deployments(session),
+        councils=[name for _, name, _ in authorities.choices_for(session, g.actor)]
+        if versions.deploying_for(session, g.actor) is not None
+        else None,
     )
 
 

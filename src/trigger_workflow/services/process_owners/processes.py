@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import tomllib
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from threading import Lock
@@ -19,7 +20,7 @@ from trigger_workflow.errors import DiagramError, NotFound, Problems
 from trigger_workflow.services.accounts.actors import APPLICANT, ROLES
 from trigger_workflow.services.casework import local_rules
 from trigger_workflow.services.casework.local_rules import STATUTORY_MAX_COMPLAINTS, LocalRules
-from trigger_workflow.store.models import Case, ProcessDeployment, ProcessVersion
+from trigger_workflow.store.models import Authority, Case, ProcessDeployment, ProcessVersion
 
 MAIN_PROCESS = "community_trigger"
 LANES_FILE = "lanes.toml"
@@ -305,12 +306,18 @@ class DeployResult:
 
 
 def deploy(
-    session: Session, files: loader.ProcessFiles, actor: str, process_id: str = MAIN_PROCESS
+    session: Session,
+    files: loader.ProcessFiles,
+    actor: str,
+    process_id: str = MAIN_PROCESS,
+    councils: Collection[int] | None = None,
 ) -> DeployResult:
     """Store the files as a new version unless the same content is already deployed.
 
     Content deployed before is not stored again: if it is not the current version, its version
-    becomes current again (a rollback), recorded in the deployment log.
+    becomes current again (a rollback), recorded in the deployment log. `councils` (authority
+    ids): deploy for those councils only — their new cases take the version, which does not
+    become the county's (what councils following the county take); None: the county's.
     """
     content_hash = files.content_hash()
     existing = session.scalar(
@@ -319,10 +326,10 @@ def deploy(
         )
     )
     if existing is not None:
-        if latest_version(session, process_id).id == existing.id:
+        if not _deployed_anew(session, existing, councils, process_id):
             return DeployResult(existing, created=False, made_current=False)
         check(files, process_id)  # today's checks, which may be stricter than when it was new
-        _record_deployment(session, existing, actor, "rollback")
+        _record_deployment(session, existing, actor, "rollback", councils)
         session.commit()
         return DeployResult(existing, created=False)
     spec_json, _, _ = check(files, process_id)
@@ -343,28 +350,50 @@ def deploy(
     )
     session.add(version)
     session.flush()
-    _record_deployment(session, version, actor, "deploy")
+    _record_deployment(session, version, actor, "deploy", councils)
     session.commit()
     return DeployResult(version, created=True)
 
 
-def _record_deployment(session: Session, version: ProcessVersion, actor: str, kind: str) -> None:
-    session.add(
-        ProcessDeployment(
-            process_id=version.process_id,
-            process_version_id=version.id,
-            deployed_by=actor,
-            kind=kind,
+def _deployed_anew(
+    session: Session, version: ProcessVersion, councils: Collection[int] | None, process_id: str
+) -> bool:
+    """Return whether deploying this version changes what anyone's new cases take."""
+    if councils is None:
+        return latest_version(session, process_id).id != version.id
+    return any(session.get(Authority, a).process_version_id != version.id for a in councils)  # type: ignore[union-attr]
+
+
+def _record_deployment(
+    session: Session,
+    version: ProcessVersion,
+    actor: str,
+    kind: str,
+    councils: Collection[int] | None = None,
+) -> None:
+    for council in [None] if councils is None else sorted(councils):
+        session.add(
+            ProcessDeployment(
+                process_id=version.process_id,
+                process_version_id=version.id,
+                authority_id=council,
+                deployed_by=actor,
+                kind=kind,
+            )
         )
-    )
+        if council is not None and version.process_id == MAIN_PROCESS:
+            authority = session.get(Authority, council)
+            if authority is not None:
+                authority.process_version_id = version.id
 
 
 def latest_version(session: Session, process_id: str = MAIN_PROCESS) -> ProcessVersion:
-    """Return the current version, the one deployed last (or rolled back to); new cases take it."""
+    """Return the county's current version, the one it deployed last (or rolled back to); new
+    cases of councils that follow the county take it (a council's own deployments do not count)."""
     version = session.scalar(
         select(ProcessVersion)
         .join(ProcessDeployment, ProcessDeployment.process_version_id == ProcessVersion.id)
-        .where(ProcessDeployment.process_id == process_id)
+        .where(ProcessDeployment.process_id == process_id, ProcessDeployment.authority_id.is_(None))
         .order_by(ProcessDeployment.id.desc())
         .limit(1)
     )

@@ -16,7 +16,7 @@ from trigger_workflow.services.accounts import access
 from trigger_workflow.services.accounts.actors import Actor
 from trigger_workflow.services.process_owners import processes
 from trigger_workflow.services.process_owners.process_diff import VersionDiff, diff
-from trigger_workflow.store.models import Case, ProcessDeployment, ProcessVersion
+from trigger_workflow.store.models import Authority, Case, ProcessDeployment, ProcessVersion
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,7 @@ class Deployment:
     kind: str
     deployed_by: str
     deployed_at: datetime
+    council: str | None = None  # the council it was deployed for; None: the county
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ def list_versions(
     """Return every version, newest first, each with its difference from the one before, and
     its open cases among the councils `actor` serves (every council's when None)."""
     versions = _versions(session, process_id)
-    current = processes.latest_version(session, process_id).id if versions else None
+    current = current_for(session, actor, process_id) if versions else None
     counts = _open_cases(session, process_id, actor)
     summaries = []
     previous: ProcessVersion | None = None
@@ -81,9 +82,21 @@ def version_detail(
         .order_by(ProcessVersion.number.desc())
         .limit(1)
     )
-    current = processes.latest_version(session, process_id).id
+    current = current_for(session, actor, process_id)
     summary = _summary(version, previous, current, _open_cases(session, process_id, actor))
     return VersionDetail(summary, ProcessFiles(dict(version.files)))
+
+
+def current_for(session: Session, actor: Actor | None, process_id: str) -> int:
+    """Return the id of the version new cases take where this process owner works: their
+    council's own when they serve one council that has one, else the county's."""
+    county = processes.latest_version(session, process_id).id
+    councils = deploying_for(session, actor) if actor is not None else None
+    if councils is None or len(councils) != 1 or process_id != processes.MAIN_PROCESS:
+        return county
+    [council] = councils
+    authority = session.get(Authority, council)
+    return (authority.process_version_id if authority else None) or county
 
 
 def compare(
@@ -99,21 +112,29 @@ def compare(
 def deployments(session: Session, process_id: str = processes.MAIN_PROCESS) -> list[Deployment]:
     """Return the deployment log, newest first: every deploy and rollback."""
     rows = session.execute(
-        select(ProcessDeployment, ProcessVersion.number)
+        select(ProcessDeployment, ProcessVersion.number, Authority.name)
         .join(ProcessVersion, ProcessDeployment.process_version_id == ProcessVersion.id)
+        .outerjoin(Authority, ProcessDeployment.authority_id == Authority.id)
         .where(ProcessDeployment.process_id == process_id)
         .order_by(ProcessDeployment.id.desc())
     )
-    return [Deployment(number, d.kind, d.deployed_by, d.deployed_at) for d, number in rows]
+    return [
+        Deployment(number, d.kind, d.deployed_by, d.deployed_at, council)
+        for d, number, council in rows
+    ]
 
 
 def rollback(
     session: Session, number: int, actor: Actor, process_id: str = processes.MAIN_PROCESS
 ) -> processes.DeployResult:
-    """Make an earlier version the one new cases take, by deploying its content again."""
+    """Make an earlier version the one new cases take, by deploying its content again: the
+    county's, or (a process owner of some councils) those councils'."""
     require_process_owner(actor)
     version = get_version(session, number, process_id)
-    return processes.deploy(session, ProcessFiles(dict(version.files)), actor.username, process_id)
+    files = ProcessFiles(dict(version.files))
+    return processes.deploy(
+        session, files, actor.username, process_id, deploying_for(session, actor)
+    )
 
 
 def require_process_owner(actor: Actor | None) -> Actor:
@@ -221,9 +242,19 @@ def file_text(session: Session, number: int, name: str) -> str:
 
 
 def deploy_edit(session: Session, files: ProcessFiles, actor: Actor) -> processes.DeployResult:
-    """Deploy edited files as a process owner; the deployment is recorded under their name."""
+    """Deploy edited files as a process owner; the deployment is recorded under their name. A
+    process owner of some councils deploys for those councils: the county's version stays."""
     require_process_owner(actor)
-    return processes.deploy(session, files, actor.username)
+    return processes.deploy(session, files, actor.username, councils=deploying_for(session, actor))
+
+
+def deploying_for(session: Session, actor: Actor) -> frozenset[int] | None:
+    """Return the councils a process owner's deployments are for: those they serve, or None (the
+    county's) when they serve every council (county-wide, or the only council of an install)."""
+    if actor.authorities is None:
+        return None
+    every = set(session.scalars(select(Authority.id)))
+    return None if every <= actor.authorities else actor.authorities
 
 
 def decision_rules(files: ProcessFiles, name: str) -> list[outline.Element]:
