@@ -123,3 +123,80 @@ def test_the_public_form_asks_where_the_behaviour_happens(page: Page, base_url: 
     page.get_by_label("Chesterfield Borough Council").check()
     page.get_by_role("button", name="Continue").click()
     expect(page.locator("h1")).not_to_contain_text("Where is the anti-social behaviour")
+
+
+def test_a_councils_own_number_applies_and_its_staff_and_the_opcc_read_the_figures(
+    page: Page, base_url: str, sessions: sessionmaker[Session], county: dict[str, list[str]]
+) -> None:
+    """R8, R20: the county administrator lowers Amber Valley's number to 2; an application
+    Amber Valley receives then meets the count on two complaints, as its coordinator's threshold
+    task says and accepts; she reads Amber Valley's figures from her menu, and the OPCC the
+    county's, each council's counts adding up, with no case listed."""
+    sign_in(page, base_url, "adam")
+    page.goto(f"{base_url}/admin/authorities")
+    page.get_by_role("link", name="Amber Valley Borough Council").click()
+    page.get_by_label("Number of complaints").fill("2")
+    page.get_by_role("button", name="Save authority").click()
+    expect(page.locator("main")).to_contain_text("Saved Amber Valley Borough Council.")
+    expect(page.get_by_label("Number of complaints")).to_have_value("2")
+    expect(page.locator("#table-reads")).to_have_count(0)  # the county's table reads it
+    check_page(page, "county-authority-saved")
+    reference = _amber_valley_case_at_threshold(sessions)
+    sign_in(page, base_url, "avery")
+    page.goto(f"{base_url}/tasks")
+    page.locator("#task-list tr", has_text=reference).get_by_role("link").first.click()
+    expect(page.locator("main")).to_contain_text(
+        "Count rule (2 or more qualifying complaints): met"
+    )
+    check_page(page, "county-threshold-local-number")
+    page.get_by_label("Threshold met: hold a case review").check()
+    page.get_by_label("The count rule: enough qualifying complaints").check()
+    page.locator('[name="threshold_reasons"]').fill("Two qualifying complaints: the local number.")
+    task_url = page.url
+    page.locator("#submit").click()
+    expect(page).not_to_have_url(task_url)
+    expect(page.locator(".govuk-error-summary")).to_have_count(0)
+    with sessions() as session:
+        case = session.scalar(select(Case).where(Case.reference == reference))
+        assert case is not None
+        now_open = {t.task_spec for t in case.open_tasks}  # besides escalations of late steps
+        assert "choose_agencies" in now_open and "decide_threshold" not in now_open
+    page.get_by_role("link", name="Figures").click()
+    expect(page.locator("h1")).to_contain_text("figures")
+    check_page(page, "county-coordinator-figures")
+    sign_in(page, base_url, "olu")
+    page.get_by_role("link", name="Figures").click()
+    check_page(page, "county-opcc-figures")
+    expect(page.locator("main a[href*='/audit/figures/']")).to_have_count(0)
+
+
+def _amber_valley_case_at_threshold(sessions: sessionmaker[Session]) -> str:
+    """Enter an application with two qualifying complaints as Amber Valley's coordinator and
+    take it to the threshold decision through the services; return its reference."""
+    from datetime import date
+
+    from tests.test_local_rules import TWO_QUALIFYING
+    from trigger_workflow.samples import ANSWERS
+    from trigger_workflow.services.accounts import actors
+    from trigger_workflow.services.tasks import cases
+
+    with sessions() as session:
+        avery = actors.officer_actor(actors.officer_account(session, "avery"))
+        result = cases.submit_application(
+            session,
+            cases.SubmitApplication(
+                data=TWO_QUALIFYING, actor=avery, received_on=date(2026, 11, 20)
+            ),
+        )
+        for spec, answers in (
+            ("acknowledge_application", ANSWERS["acknowledge_application"]),
+            ("record_complaints", {"agency_incidents": []}),
+        ):
+            case = session.scalar(select(Case).where(Case.reference == result.reference))
+            assert case is not None
+            task = next(t for t in case.open_tasks if t.task_spec == spec)
+            cases.complete_task(
+                session, cases.CompleteTask(result.reference, task.id, answers, avery)
+            )
+    assert result.reference.startswith("AMV-")
+    return result.reference
