@@ -144,8 +144,8 @@ def demo_command(ctx: Context, count: int) -> None:
     )
     click.echo(
         f"County demo: {len(county)} new cases in Chesterfield (cath, abe) and Amber Valley "
-        "(avery); pete (police), heath (health), olu (OPCC) and adam (administrator) are "
-        "county-wide."
+        "(avery); pete (police), heath (health), olu (OPCC), adam (administrator) and owen "
+        "(process owner) are county-wide."
     )
     click.echo(
         f"Demo officers (carol, pete, hana, heath, ingrid, olu, ada, owen, adam) sign in with the "

@@ -47,7 +47,8 @@ STAFF: dict[str, list[tuple[str, str, str, str | None]]] = {
     ],
     "amber-valley": [("avery", "Avery Coordinator", "coordinator", "council")],
 }
-COUNTY_WIDE = ("pete", "heath", "olu", "adam")  # police, health, the OPCC, the administrator
+COUNTY_WIDE = ("pete", "heath", "olu", "adam", "owen")  # police, health, the OPCC, the
+# administrator and the process owner (who deploys the county's versions)
 APPLICANTS: dict[str, list[tuple[str, str]]] = {
     "chesterfield": [
         ("Jordan Ellis", "S40 2AB"),
