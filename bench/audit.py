@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -124,8 +125,13 @@ def verify_part(bench: database.BenchDatabase, model: str, count: int, report: R
             connection.execute(text("ANALYZE"))
     inserted = time.perf_counter() - start
     progress("verifying every case")
+    resident = [_resident_mb()]
     with bench.sessions() as session:
-        result, took = timed(lambda: verify.verify_cases(session))
+        result, took = timed(
+            lambda: verify.verify_cases(
+                session, progress=lambda *_: resident.append(_resident_mb())
+            )
+        )
     assert result.broken == [] and result.checked == count, (result.checked, result.broken[:3])
     report.line("")
     report.line(f"## `audit verify` over {count:,} cases")
@@ -134,6 +140,16 @@ def verify_part(bench: database.BenchDatabase, model: str, count: int, report: R
         f"- verify all: {took / 1000:.1f} s ({took * 1000 / result.events:.1f} µs per event, "
         f"{result.events / (took / 1000):,.0f} events/s)"
     )
+    report.line(
+        f"- resident memory: {resident[0]:.0f} MB before, at most {max(resident):.0f} MB while "
+        f"verifying ({len(resident) - 1} batches of 200 cases)"
+    )
+
+
+def _resident_mb() -> float:
+    """Return this process's resident memory, in MB (Linux)."""
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
 
 
 def _max_case_id(bench: database.BenchDatabase) -> int:

@@ -370,3 +370,23 @@ def test_r21_an_event_changed_after_it_was_hashed_is_not_written(
         "Choose agencies",
     )
     assert verify.verify_cases(session).broken == []
+
+
+def test_verification_reads_fast_yet_judges_every_value_as_it_was_hashed() -> None:
+    """Verification writes an event's content with orjson first (several times faster); a value
+    it writes differently from the canonical text (a small float) or cannot write (an integer
+    over 64 bits) is checked again the canonical way, so an intact event always verifies and an
+    altered one never does."""
+    from trigger_workflow.store import chain
+
+    content = {
+        "case_id": 1, "seq": 1, "occurred_at": "2026-12-07T10:00:00.000000Z", "actor": "carol",
+        "kind": "task_completed", "task_id": "t", "task_spec": "s", "task_name": "n",
+        "data": {"small": 1e-07, "huge": 2**70, "name": "Zoë"}, "detail": {"b": [1, 2.5]},
+    }  # fmt: skip
+    expected = chain.event_hash(content, "prev")
+    assert chain._fast_canonical_bytes({"small": 1e-07}) != chain._canonical_bytes({"small": 1e-07})
+    assert chain.event_hash_matches(content, "prev", expected, {})
+    altered = {**content, "data": {**content["data"], "name": "Zoe"}}
+    assert not chain.event_hash_matches(altered, "prev", expected, {})
+    assert not chain.event_hash_matches(content, "other", expected, {})

@@ -394,8 +394,14 @@ def audit_verify(ctx: Context, references: tuple[str, ...]) -> None:
     """Check the hash chain of each case's history (all cases by default); exit 1 if any is broken."""
     from trigger_workflow.services.audit import verify
 
+    def progress(checked: int, total: int) -> None:
+        # On a terminal, how far it has got (to standard error: the report stays clean).
+        if sys.stderr.isatty():
+            end = "\n" if checked == total else ""
+            click.echo(f"\r  {checked:,} of {total:,} cases verified{end}", err=True, nl=False)
+
     try:
-        report = verify.verify_cases(ctx.session(), references)
+        report = verify.verify_cases(ctx.session(), references, progress=progress)
     except TriggerWorkflowError as error:
         click.echo(f"error: {error}", err=True)
         sys.exit(1)

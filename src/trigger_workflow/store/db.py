@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
+import orjson
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
@@ -14,13 +16,22 @@ from sqlalchemy.orm import Session, sessionmaker
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 
+def read_json(text: str | bytes) -> Any:
+    """Read a JSON column's text: orjson (several times faster than the json module, the same
+    values), or the json module for what orjson refuses (integers beyond 64 bits, NaN)."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
 def make_engine(url: str) -> Engine:
     """Create an engine; SQLite gets WAL, foreign keys and a busy timeout."""
     if _ensure_sqlite_folder(url):
-        engine = create_engine(url, connect_args={"timeout": 30})
+        engine = create_engine(url, connect_args={"timeout": 30}, json_deserializer=read_json)
         event.listen(engine, "connect", _configure_sqlite)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, json_deserializer=read_json)
 
 
 def _ensure_sqlite_folder(url: str) -> bool:
@@ -68,7 +79,7 @@ def make_memory_engine() -> Engine:
 
     from trigger_workflow.store.models import Base
 
-    engine = create_engine("sqlite://", poolclass=StaticPool)
+    engine = create_engine("sqlite://", poolclass=StaticPool, json_deserializer=read_json)
     event.listen(engine, "connect", _configure_memory)
     Base.metadata.create_all(engine)
     return engine
