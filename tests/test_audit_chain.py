@@ -390,3 +390,30 @@ def test_verification_reads_fast_yet_judges_every_value_as_it_was_hashed() -> No
     altered = {**content, "data": {**content["data"], "name": "Zoe"}}
     assert not chain.event_hash_matches(altered, "prev", expected, {})
     assert not chain.event_hash_matches(content, "other", expected, {})
+
+
+def test_r21_worker_processes_find_what_one_process_finds(
+    session: Session, closed_case: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`audit verify --workers 2` checks batches of cases in worker processes: the same cases,
+    events and the same altered event as checking them here, batch by batch."""
+    from trigger_workflow.services.audit import verify_batches
+
+    _tamper(
+        session,
+        "UPDATE event SET data = :data WHERE case_id = :case AND seq = 5",
+        data='{"threshold_outcome": "not_met", "threshold_reasons": "x"}',
+        case=_case_id(session, closed_case),
+    )
+    here = verify.verify_cases(session, batch=1)
+    monkeypatch.setattr(verify_batches, "WORKERS_FROM", 1)  # workers even for two cases
+    seen: list[tuple[int, int]] = []
+    there = verify.verify_cases(
+        session, batch=1, workers=2, progress=lambda done, total: seen.append((done, total))
+    )
+    assert (there.checked, there.events) == (here.checked, here.events) == (2, here.events)
+    assert [(v.reference, v.problems) for v in there.broken] == [
+        (v.reference, v.problems) for v in here.broken
+    ]
+    assert [(p.seq, p.kind) for p in there.broken[0].problems] == [(5, "altered")]
+    assert seen == [(1, 2), (2, 2)]

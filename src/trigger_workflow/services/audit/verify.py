@@ -7,9 +7,8 @@ what; a value changed, or put back after its key was destroyed, is an alteration
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from itertools import groupby
 from typing import Any
 
 from sqlalchemy import select
@@ -90,39 +89,30 @@ def verify_cases(
     references: Iterable[str] = (),
     batch: int = 200,
     progress: Callable[[int, int], None] | None = None,
+    workers: int = 1,
 ) -> VerifyReport:
     """Check the chains of the named cases, or of every case; report each broken one.
 
     Cases are read `batch` at a time with their events, so memory stays flat however many
-    there are; `progress(checked, total)` is called after each batch.
+    there are; with `workers` above 1, a large history is checked in that many worker processes
+    (verify_batches.py). `progress(checked, total)` is called after each batch.
     """
-    wanted = list(references)
-    cases = _cases(session, wanted)
+    from trigger_workflow.services.audit import verify_batches  # noqa: PLC0415 (import cycle)
+
+    cases = _cases(session, list(references))
     report = VerifyReport()
-    for chunk in _chunks(cases, batch):
-        ids = [c[0] for c in chunk]
-        rows = session.execute(
-            select(*EVENT_COLUMNS).where(Event.case_id.in_(ids)).order_by(Event.case_id, Event.seq)
-        ).mappings()
-        by_case = {k: list(v) for k, v in groupby(rows, key=lambda r: r["case_id"])}
-        salts = case_salts(session, ids)
-        erasures = case_erasures(session, ids)
-        for case_id, reference, recorded, head in chunk:
-            verdict = check_chain(
-                reference,
-                by_case.get(case_id, []),
-                recorded,
-                head,
-                salts.get(case_id, {}),
-                erasures.get(case_id, []),
-            )
+
+    def take(verdicts: list[CaseVerdict]) -> None:
+        for verdict in verdicts:
             report.checked += 1
             report.events += verdict.events
-            report.erased.extend((reference, note) for note in verdict.erasures)
+            report.erased.extend((verdict.reference, note) for note in verdict.erasures)
             if not verdict.intact:
                 report.broken.append(verdict)
         if progress is not None:
             progress(report.checked, len(cases))
+
+    verify_batches.check_all(session, cases, batch, workers, take)
     return report
 
 
@@ -173,11 +163,6 @@ def check_case(session: Session, case: Case, events: list[Any]) -> CaseVerdict:
         case_salts(session, [case.id]).get(case.id, {}),
         case_erasures(session, [case.id]).get(case.id, []),
     )
-
-
-def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def check_chain(
