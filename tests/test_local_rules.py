@@ -197,3 +197,18 @@ def authority_form(sessions: sessionmaker[Session]) -> dict[str, str]:
             "reference_prefix": council.reference_prefix, "agencies_follow": "yes",
             "process_version": "",
         }  # fmt: skip
+
+
+def test_the_local_rules_a_case_records_are_not_personal_data(
+    sessions: sessionmaker[Session], deployed: processes.DeployResult
+) -> None:
+    """The case's first event names its council's rules: numbers and task names the service
+    wrote, which an erasure leaves as they are (only personal leaves are sealed)."""
+    set_council(sessions, threshold_number=2, timescales={"decide_threshold": 15})
+    case = to_threshold_decision(sessions, TWO_QUALIFYING)
+    with sessions() as session:
+        started = session.scalar(
+            select(Event).join(Case).where(Case.reference == case.reference, Event.seq == 1)
+        )
+        assert started is not None and started.personal is not None
+        assert not any("local_rules" in path for path in started.personal.get("detail", {}))

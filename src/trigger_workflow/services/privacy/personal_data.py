@@ -55,6 +55,7 @@ SYSTEM_DETAIL_KEYS = frozenset(
         "from_version_id",
         "incident",
         "line",
+        "local_rules",
         "number",
         "outcome",
         "process_version",
