@@ -3,38 +3,31 @@
 from __future__ import annotations
 
 import dataclasses
-import json
-import tomllib
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from threading import Lock
 from typing import Any
 
-import jsonschema
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from trigger_workflow.engine import decisions, lint, loader, serialization
 from trigger_workflow.errors import DiagramError, NotFound, Problems
-from trigger_workflow.services.accounts.actors import APPLICANT, ROLES
+from trigger_workflow.services.accounts.actors import APPLICANT
 from trigger_workflow.services.casework import local_rules
-from trigger_workflow.services.casework.local_rules import STATUTORY_MAX_COMPLAINTS, LocalRules
+from trigger_workflow.services.casework.local_rules import LocalRules
+from trigger_workflow.services.process_owners import process_checks
+from trigger_workflow.services.process_owners.process_checks import (
+    FORMS_PREFIX,
+    LANES_FILE,
+    TIMESCALES_FILE,
+    Timescale,
+)
 from trigger_workflow.store.models import Authority, Case, ProcessDeployment, ProcessVersion
 
 MAIN_PROCESS = "community_trigger"
-LANES_FILE = "lanes.toml"
-TIMESCALES_FILE = "timescales.toml"
-FORMS_PREFIX = "forms/"
 EMPTY_FORM: dict[str, Any] = {"type": "object", "properties": {}}
-
-
-@dataclass(frozen=True)
-class Timescale:
-    """How many working days a task is given, counted from receipt or from when it is ready."""
-
-    days: int
-    counted_from: str
 
 
 @dataclass(frozen=True)
@@ -80,7 +73,7 @@ class DeployedProcess:
     def timescale(self, task: str) -> Timescale | None:
         """Return the working days a task is given: the council's own days for it, else its own
         entry, else the [default] (counted as the version counts that task)."""
-        found = _timescale(self.timescales, task)
+        found = process_checks.timescale_of(self.timescales, task)
         days = self.local.days(task)
         return found if found is None or days is None else Timescale(days, found.counted_from)
 
@@ -128,172 +121,18 @@ def check(
         spec, subprocess_specs = loader.load_specs(files, process_id)
     except DiagramError as error:
         raise DiagramError(error.problems + problems.items) from error
-    lanes = _lanes(files, problems)
-    timescales = _timescales(files, problems)
-    user_tasks = _user_task_specs(spec, subprocess_specs)
+    lanes = process_checks.read_lanes(files, problems)
+    timescales = process_checks.read_timescales(files, problems)
+    user_tasks = process_checks.user_task_specs(spec, subprocess_specs)
     for name, task_spec in user_tasks:
-        _check_user_task(files, name, task_spec, lanes, timescales, problems)
-    _check_count_rules(files, spec, subprocess_specs, problems)
+        process_checks.check_user_task(files, name, task_spec, lanes, timescales, problems)
+    process_checks.check_count_rules(files, spec, subprocess_specs, problems)
     task_ids = {task_spec.bpmn_id for _, task_spec in user_tasks}
-    for task in sorted(set(timescales) - task_ids - {DEFAULT_TIMESCALE}):
+    for task in sorted(set(timescales) - task_ids - {process_checks.DEFAULT_TIMESCALE}):
         problems.add(TIMESCALES_FILE, f"[tasks.{task}] names a task that no diagram has.")
     if problems.items:
         raise DiagramError(problems.items)
     return serialization.dump_spec(spec, subprocess_specs), lanes, timescales
-
-
-def _check_user_task(
-    files: loader.ProcessFiles,
-    name: str,
-    task_spec: Any,
-    lanes: dict[str, str],
-    timescales: dict[str, Timescale],
-    problems: Problems,
-) -> None:
-    """Check that a user task's lane is mapped, it has a timescale, and its forms are valid."""
-    if task_spec.lane is None or task_spec.lane not in lanes:
-        problems.add(
-            name,
-            f"User task '{task_spec.bpmn_name}' is in lane '{task_spec.lane}', "
-            f"which {LANES_FILE} does not map to a role.",
-            element_id=task_spec.bpmn_id,
-        )
-    if lanes.get(task_spec.lane) != APPLICANT and _timescale(timescales, task_spec.bpmn_id) is None:
-        problems.add(
-            TIMESCALES_FILE,
-            f"User task '{task_spec.bpmn_name}' has no timescale: add [tasks.{task_spec.bpmn_id}] "
-            "or a [default] with days and from.",
-            element_id=task_spec.bpmn_id,
-        )
-    properties = task_spec.extensions.get("properties", {})
-    for key in ("formJsonSchemaFilename", "formUiSchemaFilename"):
-        form_name = properties.get(key)
-        if form_name:
-            _check_form(files, name, task_spec.bpmn_id, form_name, key, problems)
-    if "formJsonSchemaFilename" not in properties:
-        problems.add(
-            name,
-            f"User task '{task_spec.bpmn_name}' names no form (formJsonSchemaFilename).",
-            element_id=task_spec.bpmn_id,
-        )
-
-
-def _check_count_rules(
-    files: loader.ProcessFiles, spec: Any, subprocess_specs: dict[str, Any], problems: Problems
-) -> None:
-    """Refuse a threshold table that would need more qualifying complaints than the Act's 3."""
-    for rule in decisions.count_rules(spec, subprocess_specs):
-        if rule.needs is not None and rule.needs <= STATUTORY_MAX_COMPLAINTS:
-            continue
-        needs = "no number of" if rule.needs is None else f"{rule.needs}"
-        file = next(
-            (n for n, t in files.named(loader.DMN_SUFFIXES).items() if f'"{rule.table_id}"' in t),
-            "the decision table",
-        )
-        problems.add(
-            file,
-            f"The threshold count rule needs {needs} qualifying complaints to be met; the Act "
-            f"allows an area at most {STATUTORY_MAX_COMPLAINTS} (s.104, rules R6 and R8). "
-            f"Set the rule to '>= {STATUTORY_MAX_COMPLAINTS}' or a lower number.",
-            element_id=rule.table_id,
-        )
-
-
-def _user_task_specs(spec: Any, subprocess_specs: dict[str, Any]) -> list[tuple[str, Any]]:
-    found = []
-    for process in [spec, *subprocess_specs.values()]:
-        for task_spec in process.task_specs.values():
-            if getattr(task_spec, "manual", False):
-                found.append((getattr(process, "file", None) or process.name, task_spec))
-    return found
-
-
-def _check_form(
-    files: loader.ProcessFiles,
-    file: str,
-    element: str,
-    form_name: str,
-    key: str,
-    problems: Problems,
-) -> None:
-    text = files.files.get(FORMS_PREFIX + form_name)
-    if text is None:
-        problems.add(file, f"The form '{form_name}' ({key}) is not in forms/.", element_id=element)
-        return
-    try:
-        schema = json.loads(text)
-    except json.JSONDecodeError as error:
-        problems.add(f"forms/{form_name}", f"Not valid JSON: {error.msg}", line=error.lineno)
-        return
-    if key == "formJsonSchemaFilename":
-        try:
-            jsonschema.Draft202012Validator.check_schema(schema)
-        except jsonschema.SchemaError as error:
-            where = "/".join(str(p) for p in error.path) or "the top level"
-            problems.add(
-                f"forms/{form_name}", f"Not a valid JSON Schema at {where}: {error.message}"
-            )
-
-
-def _lanes(files: loader.ProcessFiles, problems: Problems) -> dict[str, str]:
-    table = _toml(files, LANES_FILE, problems)
-    lanes = table.get("lanes", {})
-    if not isinstance(lanes, dict):
-        problems.add(LANES_FILE, "[lanes] must map lane names to role names.")
-        return {}
-    known = [APPLICANT, *ROLES]
-    for lane, role in lanes.items():
-        if role not in known:
-            problems.add(
-                LANES_FILE,
-                f"Lane '{lane}' is mapped to '{role}', which is not a role: "
-                f"use one of {', '.join(known)}.",
-            )
-    return {str(k): str(v) for k, v in lanes.items()}
-
-
-DEFAULT_TIMESCALE = "[default]"
-
-
-def _timescales(files: loader.ProcessFiles, problems: Problems) -> dict[str, Timescale]:
-    """Read timescales.toml: [tasks.<task id>] entries, and an optional [default]."""
-    table = _toml(files, TIMESCALES_FILE, problems)
-    entries = {f"[tasks.{task}]": entry for task, entry in table.get("tasks", {}).items()}
-    if "default" in table:
-        entries[DEFAULT_TIMESCALE] = table["default"]
-    result = {}
-    for name, entry in entries.items():
-        if not isinstance(entry, dict):
-            problems.add(
-                TIMESCALES_FILE, f"{name} must be a table with days and from, not a value."
-            )
-            continue
-        days, counted_from = entry.get("days"), entry.get("from", "ready")
-        if not isinstance(days, int) or days < 0 or counted_from not in ("ready", "received"):
-            problems.add(
-                TIMESCALES_FILE,
-                f'{name} needs days = a whole number and from = "ready" or "received".',
-            )
-            continue
-        key = name if name == DEFAULT_TIMESCALE else name[len("[tasks.") : -1]
-        result[key] = Timescale(days, counted_from)
-    return result
-
-
-def _timescale(timescales: dict[str, Timescale], task: str) -> Timescale | None:
-    return timescales.get(task) or timescales.get(DEFAULT_TIMESCALE)
-
-
-def _toml(files: loader.ProcessFiles, name: str, problems: Problems) -> dict[str, Any]:
-    text = files.files.get(name)
-    if text is None:
-        problems.add(name, "This settings file is missing.")
-        return {}
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        problems.add(name, f"Not valid TOML: {error}")
-        return {}
 
 
 @dataclass(frozen=True)
@@ -429,8 +268,8 @@ def deployed(version: ProcessVersion) -> DeployedProcess:
         content_hash=version.content_hash,
         files=files,
         specs=specs,
-        lanes=_lanes(files, problems),
-        timescales=_timescales(files, problems),
+        lanes=process_checks.read_lanes(files, problems),
+        timescales=process_checks.read_timescales(files, problems),
         user_tasks=_user_task_forms(specs),
     )
     with _cache_lock:
@@ -457,7 +296,7 @@ def for_case(case: Case) -> DeployedProcess:
 
 def _user_task_forms(specs: serialization.Specs) -> dict[str, UserTaskForm]:
     forms = {}
-    for _, task_spec in _user_task_specs(specs.spec, specs.subprocess_specs):
+    for _, task_spec in process_checks.user_task_specs(specs.spec, specs.subprocess_specs):
         properties = task_spec.extensions.get("properties", {})
         forms[task_spec.bpmn_id] = UserTaskForm(
             bpmn_id=task_spec.bpmn_id,
