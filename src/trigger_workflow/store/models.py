@@ -131,10 +131,8 @@ class Case(Base):
     __table_args__ = (
         Index("ix_case_status_stage", "status", "stage"),
         Index("ix_case_timer_due_at", "timer_due_at"),
-        # The case list: newest change first, a page at a time; and a council's own cases so
-        # (issue 12), read in order instead of sorting all of that council's cases.
+        # The case list: newest change first, a page at a time.
         Index("ix_case_updated_at", "updated_at"),
-        Index("ix_case_authority_updated", "authority_id", "updated_at"),
         # The retention schedule: closed cases, oldest closure first.
         Index("ix_case_closed_at", "status", "closed_at"),
     )
@@ -143,7 +141,7 @@ class Case(Base):
     reference: Mapped[str] = mapped_column(String(20), unique=True)
     # The council the case belongs to (issue 12); every case has one once migrated. Its open
     # tasks carry a copy (OpenTask.authority_id): set when written, and a case never changes council.
-    authority_id: Mapped[int | None] = mapped_column(ForeignKey("authority.id"))
+    authority_id: Mapped[int | None] = mapped_column(ForeignKey("authority.id"), index=True)
     process_version_id: Mapped[int] = mapped_column(ForeignKey("process_version.id"))
     status: Mapped[str] = mapped_column(String(20))
     stage: Mapped[str] = mapped_column(String(100))

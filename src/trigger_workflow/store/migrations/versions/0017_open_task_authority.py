@@ -3,8 +3,7 @@
 A council's coordinator's inbox filtered the open tasks by their case's council through the case
 table, so it walked every council's tasks (or gathered every id of the council's cases) to find
 hers. Each open task now holds its case's `authority_id`, copied from the case here and whenever
-the row is written, indexed with the columns the inbox filters and orders by. The case list
-gets an index of (authority_id, updated_at): a council's cases, newest change first, in order.
+the row is written, indexed with the columns the inbox filters and orders by.
 
 Revision ID: 0017
 Revises: 0016
@@ -48,13 +47,9 @@ def upgrade() -> None:
         postgresql_where=NO_AGENCY,
         sqlite_where=NO_AGENCY,
     )
-    op.drop_index("ix_case_authority_id", table_name="case")
-    op.create_index("ix_case_authority_updated", "case", ["authority_id", "updated_at"])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_case_authority_updated", table_name="case")
-    op.create_index("ix_case_authority_id", "case", ["authority_id"])
     op.drop_index("ix_open_task_role_authority_due_unscoped", table_name="open_task")
     op.drop_index("ix_open_task_role_agency_authority_due", table_name="open_task")
     op.drop_index("ix_open_task_team_counts", table_name="open_task")
