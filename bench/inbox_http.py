@@ -19,7 +19,8 @@ from timing import median, p95, timed
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from trigger_workflow.samples import TEST_PASSWORD
-from trigger_workflow.store.models import OpenTask
+from trigger_workflow.services.accounts import access, actors
+from trigger_workflow.store.models import Case, OpenTask
 
 # The pages an officer waits for most, with what each shows.
 PAGES = [
@@ -65,11 +66,15 @@ def serve(app: Flask) -> Iterator[int]:
 
 
 def give_tasks(database: BenchDatabase, username: str, role: str) -> None:
-    """Assign some of the role's unclaimed tasks to the officer, so 'my tasks' is not empty."""
+    """Assign some of the role's unclaimed tasks to the officer, so 'my tasks' is not empty: of
+    her own council's cases, as she could claim (in a county, another council's would not show)."""
     with database.sessions() as session:
+        officer = actors.find_officer(session, username)
         ids = session.scalars(
             select(OpenTask.id)
+            .join(Case, Case.id == OpenTask.case_id)
             .where(OpenTask.role == role, OpenTask.assignee.is_(None))
+            .where(access.in_authorities(officer))
             .limit(CLAIMED_BY_OFFICER)
         ).all()
         session.execute(update(OpenTask).where(OpenTask.id.in_(ids)).values(assignee=username))

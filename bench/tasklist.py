@@ -131,9 +131,10 @@ def _batches(
             is_open = rng.random() < OPEN_SHARE
             waiting = rng.choices(SPECS, weights=WEIGHTS)[0] if is_open else None
             case_rows.append(_case_row(rng, case_id, version_id, today, waiting))
-            case_rows[-1]["authority_id"] = owners[case_id % len(owners)]
+            owner = owners[case_id % len(owners)]
+            case_rows[-1]["authority_id"] = owner
             if waiting is not None:
-                task_rows += _task_rows(rng, case_id, today, waiting)
+                task_rows += _task_rows(rng, case_id, today, waiting, owner)
         yield case_rows, task_rows
 
 
@@ -170,8 +171,11 @@ def _case_row(
     }
 
 
-def _task_rows(rng: random.Random, case_id: int, today: date, spec: str) -> list[dict[str, Any]]:
-    """Return the open task of a case, or information requests to one or two agencies."""
+def _task_rows(
+    rng: random.Random, case_id: int, today: date, spec: str, authority_id: int
+) -> list[dict[str, Any]]:
+    """Return the open task of a case, or information requests to one or two agencies (each
+    carrying the case's authority, as the application writes them)."""
     role, stage, _ = WAITING[spec]
     agencies = rng.sample(PARTNER_AGENCIES, rng.choice([1, 2])) if role == "partner" else [None]
     rows = []
@@ -181,6 +185,7 @@ def _task_rows(rng: random.Random, case_id: int, today: date, spec: str) -> list
             {
                 "id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
                 "case_id": case_id,
+                "authority_id": authority_id,
                 "task_spec": spec,
                 "name": spec.replace("_", " ").capitalize(),
                 "stage": stage,

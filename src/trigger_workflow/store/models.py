@@ -139,7 +139,8 @@ class Case(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(20), unique=True)
-    # The council the case belongs to (issue 12); every case has one once migrated.
+    # The council the case belongs to (issue 12); every case has one once migrated. Its open
+    # tasks carry a copy (OpenTask.authority_id): set when written, and a case never changes council.
     authority_id: Mapped[int | None] = mapped_column(ForeignKey("authority.id"), index=True)
     process_version_id: Mapped[int] = mapped_column(ForeignKey("process_version.id"))
     status: Mapped[str] = mapped_column(String(20))
@@ -192,13 +193,44 @@ class OpenTask(Base):
             postgresql_where=text("agency IS NULL"),
             sqlite_where=text("agency IS NULL"),
         ),
+        # The same two walks for an officer of one council (issue 12): her council's tasks only,
+        # soonest due first, without visiting the other councils' tasks or their cases.
+        Index(
+            "ix_open_task_role_agency_authority_due",
+            "role",
+            "agency",
+            "authority_id",
+            "due_on",
+            "created_at",
+        ),
+        Index(
+            "ix_open_task_role_authority_due_unscoped",
+            "role",
+            "authority_id",
+            "due_on",
+            "created_at",
+            postgresql_where=text("agency IS NULL"),
+            sqlite_where=text("agency IS NULL"),
+        ),
         Index("ix_open_task_assignee_due", "assignee", "due_on"),
-        # The inbox's counts by stage (all, unclaimed, mine, overdue), read from the index alone.
-        Index("ix_open_task_team_counts", "role", "agency", "stage", "assignee", "due_on"),
+        # The inbox's counts by stage (all, unclaimed, mine, overdue), read from the index alone,
+        # for a council's officer (role, agency, authority) or a county-wide one (role, agency).
+        Index(
+            "ix_open_task_team_counts",
+            "role",
+            "agency",
+            "authority_id",
+            "stage",
+            "assignee",
+            "due_on",
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    # The case's council, copied when the row is written (issue 12): an officer's inbox is scoped
+    # by it along one index instead of through the case.
+    authority_id: Mapped[int | None] = mapped_column(ForeignKey("authority.id"))
     task_spec: Mapped[str] = mapped_column(String(100))
     name: Mapped[str] = mapped_column(String(200))
     stage: Mapped[str] = mapped_column(String(100))

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from trigger_workflow.errors import NotFound, NotPermitted
 from trigger_workflow.services.accounts.actors import AGENCIES, PARTNER, PROCESS_OWNER, Actor
 from trigger_workflow.services.audit import access_log
-from trigger_workflow.store.models import Case, CaseAgency
+from trigger_workflow.store.models import Case, CaseAgency, OpenTask
 
 # Roles that see every case: the coordinator owns them all; the chair and the OPCC act on them;
 # the auditor reads them (every view logged). Partners see the cases shared with their agency.
@@ -50,6 +50,15 @@ def of_visible_authorities(actor: Actor, case_id: Any) -> list[ColumnElement[boo
     if actor.authorities is None:
         return []
     return [case_id.in_(select(Case.id).where(in_authorities(actor)))]
+
+
+def tasks_in_authorities(actor: Actor) -> list[ColumnElement[bool]]:
+    """Return conditions on OpenTask: the open tasks of cases of the authorities this officer
+    serves, read from the task's own copy of its case's authority (one index, no join).
+    Nothing for a county-wide officer."""
+    if actor.authorities is None:
+        return []
+    return [OpenTask.authority_id.in_(sorted(actor.authorities))]
 
 
 def serves(actor: Actor, case: Case) -> bool:

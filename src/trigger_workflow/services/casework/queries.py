@@ -134,11 +134,12 @@ def open_tasks_for(session: Session, actor: Actor, limit: int = 200) -> list[Tas
         .join(Case, Case.id == OpenTask.case_id)
         .where(OpenTask.role == actor.role)
         # Every officer's task has a due date (deployment checks the timescales), so ordering by
-        # (role, agency, due_on, created_at) is a walk along one index.
+        # (role, agency, due_on, created_at) is a walk along one index — with the authority after
+        # the agency for an officer of one council.
         .where(
             OpenTask.agency == actor.agency if actor.role == PARTNER else OpenTask.agency.is_(None)
         )
-        .where(access.in_authorities(actor))
+        .where(*access.tasks_in_authorities(actor))
         .order_by(OpenTask.due_on, OpenTask.created_at)
         .limit(limit)
     )

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select, true
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from trigger_workflow.engine import calendar
@@ -91,7 +91,7 @@ def unstaffed(
             OpenTask.agency.is_not(None),
             OpenTask.agency.not_in(sorted(staffed)),
             Case.status == "open",
-            access.in_authorities(actor) if actor else true(),
+            *(access.tasks_in_authorities(actor) if actor else []),
         )
         .order_by(OpenTask.created_at, Case.reference)
         .limit(limit)

@@ -209,7 +209,7 @@ def _team(actor: Actor) -> list[ColumnElement[bool]]:
 
 def _authorities(actor: Actor) -> list[ColumnElement[bool]]:
     """Only the tasks of cases of the authorities this officer serves (issue 12)."""
-    return access.of_visible_authorities(actor, OpenTask.case_id)
+    return access.tasks_in_authorities(actor)
 
 
 def _rows(actor: Actor, query: InboxQuery, today: date) -> Any:
@@ -226,8 +226,9 @@ def _rows(actor: Actor, query: InboxQuery, today: date) -> Any:
         where.append(OpenTask.due_on.between(today, calendar.add_working_days(today, SOON_DAYS)))
     if query.reference:
         where.append(Case.reference.startswith(query.reference, autoescape=True))
-    # Sorted by due date the query walks an index of (role, agency, due_on, created_at) and stops
-    # at the limit; the other orders sort the team's rows first.
+    # Sorted by due date the query walks an index of (role, agency, due_on, created_at) — with
+    # the authority after the agency for an officer of one council — and stops at the limit; the
+    # other orders sort the team's rows first.
     orders: dict[str, list[Any]] = {
         "due": [OpenTask.due_on, OpenTask.created_at],
         "-due": [OpenTask.due_on.desc(), OpenTask.created_at.desc()],

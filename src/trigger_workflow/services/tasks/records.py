@@ -73,6 +73,7 @@ def save_case(
         opened.append(
             OpenTask(
                 id=task.id,
+                authority_id=case.authority_id,  # the inbox is scoped by it (issue 12)
                 task_spec=task.spec_name,
                 name=task.name,
                 stage=task.stage,
