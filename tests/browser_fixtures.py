@@ -1,4 +1,4 @@
-"""Browser fixtures for every test that drives Chromium: one browser a module, the app served
+"""Browser fixtures for every test that drives Chromium: one browser a test process, the app served
 over real HTTP, and a fresh page that fails its test on any script error or failed load."""
 
 from __future__ import annotations
@@ -12,9 +12,12 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from tests.browser import CHROMIUM, live_server
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
-    """Launch Debian's Chromium once for this module (never a downloaded browser)."""
+    """Launch Debian's Chromium once per test process (never a downloaded browser).
+
+    Tests share nothing through it: each opens its own context (cookies, storage, cache).
+    """
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM)
         yield browser

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -17,10 +18,13 @@ import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
+from jinja2 import BytecodeCache
+from jinja2.bccache import Bucket
 from sqlalchemy import Engine, create_engine, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from trigger_workflow.app import create_app
+from trigger_workflow.engine import lint, loader
 from trigger_workflow.engine.calendar import UK_TIME
 from trigger_workflow.samples import OFFICERS, TEST_PASSWORD
 from trigger_workflow.services.accounts import actors, passwords
@@ -141,6 +145,59 @@ def forms_checked_once() -> Iterator[None]:
         yield
 
 
+@pytest.fixture(scope="session", autouse=True)
+def processes_checked_once() -> Iterator[None]:
+    """Remember which process files passed `processes.check`, once per test process.
+
+    Nearly every test deploys the project's process (or one of a few variants of it), and each
+    deploy parses and lints every diagram again: the same answer for the same files. The check is a
+    pure function of the files and the code, so a set of files that passed once passes again; only
+    passes are remembered (by the files' content hash and the arguments), and a fresh copy of the
+    answer is returned each time. Files that fail are checked, and fail, every time; a test that
+    replaces the lint or the loader (as an old version deployed before a check existed) is not
+    answered from what passed under the real ones, nor remembered.
+    """
+    real = processes.check
+    real_lint, real_load = lint.lint_expressions, loader.load_specs
+    passed: dict[tuple[Any, ...], Any] = {}
+
+    def check(files: loader.ProcessFiles, *args: Any, **kwargs: Any) -> Any:
+        if lint.lint_expressions is not real_lint or loader.load_specs is not real_load:
+            return real(files, *args, **kwargs)
+        key = (files.content_hash(), args, tuple(sorted(kwargs.items())))
+        if key not in passed:
+            passed[key] = real(files, *args, **kwargs)
+        return copy.deepcopy(passed[key])
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(processes, "check", check)
+        yield
+
+
+class TemplatesCompiledOnce(BytecodeCache):
+    """Jinja's compiled templates kept in memory for every test app of this process.
+
+    Each test makes a new app, so each test's Jinja environment compiled every page it rendered
+    again. The bucket's checksum is of the template's source, so an edited template is compiled
+    anew; all test apps share one set of Jinja options (create_app's).
+    """
+
+    def __init__(self) -> None:
+        self.compiled: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        """Load the bucket's code compiled by an earlier test, if any."""
+        if bucket.key in self.compiled:
+            bucket.bytecode_from_string(self.compiled[bucket.key])
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        """Remember the bucket's freshly compiled code."""
+        self.compiled[bucket.key] = bucket.bytecode_to_string()
+
+
+TEMPLATES_COMPILED = TemplatesCompiledOnce()
+
+
 @pytest.fixture(scope="session")
 def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> str:
     """Migrate a database once per worker: a SQLite file to copy, or the PostgreSQL database.
@@ -161,15 +218,53 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> str:
     return str(path)
 
 
-@pytest.fixture
-def database_url(migrated_template: str, tmp_path: Path) -> Iterator[str]:
-    """Give each test an empty, migrated database."""
-    if PG_URL:
-        engine = db.make_engine(migrated_template)
-        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+# The sequences of the tables' serial and identity columns, which TRUNCATE ... RESTART IDENTITY
+# would restart: the ones owned by (deptype 'a') or the identity of (deptype 'i') such a column.
+OWNED_SEQUENCES = text(
+    "SELECT s.relname FROM pg_class s"
+    " JOIN pg_depend d ON d.objid = s.oid AND d.classid = 'pg_class'::regclass"
+    " AND d.refclassid = 'pg_class'::regclass"
+    " JOIN pg_class t ON t.oid = d.refobjid"
+    " JOIN pg_namespace n ON n.oid = t.relnamespace"
+    " WHERE s.relkind = 'S' AND d.deptype IN ('a', 'i') AND n.nspname = current_schema()"
+    " AND t.relname = ANY(:tables) ORDER BY s.relname"
+)
+
+
+@pytest.fixture(scope="session")
+def empty_database(migrated_template: str) -> Iterator[Callable[[], None] | None]:
+    """On PostgreSQL, a function emptying this worker's database (on SQLite, None).
+
+    Every table is emptied with DELETE, children first, and their sequences restarted: what
+    `TRUNCATE ... RESTART IDENTITY` does, but TRUNCATE makes new files for each of the tables and
+    took most of a second per test here, DELETE of a test's few rows a few hundredths.
+    """
+    if not PG_URL:
+        yield None
+        return
+    engine = db.make_engine(migrated_template)
+    tables = [table.name for table in Base.metadata.sorted_tables]
+    with engine.connect() as connection:
+        sequences = connection.scalars(OWNED_SEQUENCES, {"tables": tables}).all()
+    statements = [f'DELETE FROM "{name}"' for name in reversed(tables)]
+    statements += [f'ALTER SEQUENCE "{name}" RESTART' for name in sequences]
+    empty_all = "; ".join(statements)
+
+    def empty() -> None:
         with engine.begin() as connection:
-            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        engine.dispose()
+            connection.exec_driver_sql(empty_all)
+
+    yield empty
+    engine.dispose()
+
+
+@pytest.fixture
+def database_url(
+    migrated_template: str, empty_database: Callable[[], None] | None, tmp_path: Path
+) -> Iterator[str]:
+    """Give each test an empty, migrated database."""
+    if empty_database is not None:
+        empty_database()
         yield migrated_template
         return
     path = tmp_path / "test.sqlite"
@@ -233,6 +328,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 def app(settings: Settings, deployed: processes.DeployResult) -> Iterator[Flask]:
     """Return the application on a database with the process deployed."""
     app = create_app(settings)
+    app.jinja_env.bytecode_cache = TEMPLATES_COMPILED
     app.test_client_class = CsrfClient
     yield app
     app.extensions["trigger_workflow.engine"].dispose()

@@ -9,7 +9,6 @@ from playwright.sync_api import Page, expect
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.browser import check_page, sign_in
-from tests.browser_fixtures import base_url, browser, page  # noqa: F401
 from tests.retention_helpers import VICTIM_VALUES, found_in_database, seeded_case
 from tests.test_rules_deadlines import london
 from trigger_workflow.settings import Settings

@@ -11,7 +11,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.browser import check_page, sign_in
-from tests.browser_fixtures import base_url, browser, page  # noqa: F401
 from tests.scenario import ANSWERS, CaseDriver
 from tests.smtp import smtp_server
 from trigger_workflow.samples import APPLICATION

@@ -13,24 +13,15 @@ from datetime import datetime
 import pytest
 import time_machine
 from flask import Flask
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.browser import CHROMIUM, check_page, live_server, sign_in
+from tests.browser import check_page, live_server, sign_in
 from tests.scenario import CaseDriver
 from trigger_workflow.engine import calendar
 
 MONDAY = datetime(2026, 11, 23, 9, 0, tzinfo=calendar.UK_TIME)
 HEALTH = "Health (Integrated Care Board)"
-
-
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    """Launch Debian's Chromium (never a downloaded browser)."""
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
