@@ -204,7 +204,8 @@ def test_r20_another_councils_staff_cannot_get_our_report(
     app: Flask, sessions: sessionmaker[Session], deployed: Any
 ) -> None:
     """Issue 12: Chesterfield's auditor asking for Derby City's report, page or PDF, is told it
-    does not exist (404); their own report covers Chesterfield only; a coordinator gets 403."""
+    does not exist (404); their own report covers Chesterfield only; Derby's coordinator reads
+    Derby's, is told Chesterfield's does not exist, and a police officer gets 403."""
     _seed(sessions)
     abe = app.test_client()
     CaseDriver(abe, sessions).act_as("abe")
@@ -217,8 +218,14 @@ def test_r20_another_councils_staff_cannot_get_our_report(
     assert _row(own, "report-figure-applications") == ["Applications received", "3"]
     carol = app.test_client()
     CaseDriver(carol, sessions).act_as("carol")
-    assert carol.get("/audit/report").status_code == 403
-    assert carol.get("/audit/report.pdf").status_code == 403
+    derby = carol.get("/audit/report?start=2026-04-01").text
+    assert _text(derby, "report-area") == "Derby City Council"
+    assert "Chesterfield" not in _main(derby)
+    assert carol.get("/audit/report?authority=chesterfield").status_code == 404
+    pete = app.test_client()
+    CaseDriver(pete, sessions).act_as("pete")
+    assert pete.get("/audit/report").status_code == 403
+    assert pete.get("/audit/report.pdf").status_code == 403
 
 
 @pytest.mark.today("2027-03-24")
