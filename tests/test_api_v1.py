@@ -192,7 +192,8 @@ def test_claim_complete_release_with_a_token_and_a_second_completion_is_409(
     with sessions() as session:
         events = session.scalar(select(func.count()).select_from(Event))
         state = session.scalar(select(Case.workflow_state).where(Case.reference == case.reference))
-        actors_ = session.scalars(select(Event.actor).where(Event.kind == "task_completed")).all()
+        completed = select(Event.actor).where(Event.kind == "task_completed").order_by(Event.id)
+        actors_ = session.scalars(completed).all()
     assert actors_[-1] == "api:police-rms"
     again = call(plain, "POST", complete, token, json={"data": answer})
     _problem(again, 409)
