@@ -392,28 +392,26 @@ def test_verification_reads_fast_yet_judges_every_value_as_it_was_hashed() -> No
     assert not chain.event_hash_matches(content, "other", expected, {})
 
 
-def test_r21_worker_processes_find_what_one_process_finds(
-    session: Session, closed_case: str, monkeypatch: pytest.MonkeyPatch
+def test_r21_batches_of_one_case_find_what_one_batch_finds(
+    session: Session, closed_case: str
 ) -> None:
-    """`audit verify --workers 2` checks batches of cases in worker processes: the same cases,
-    events and the same altered event as checking them here, batch by batch."""
-    from trigger_workflow.services.audit import verify_batches
-
+    """`audit verify` reads cases a batch at a time (flat memory): batches of one case find the
+    same cases, events and altered event as one batch of all, and say how far they have got."""
     _tamper(
         session,
         "UPDATE event SET data = :data WHERE case_id = :case AND seq = 5",
         data='{"threshold_outcome": "not_met", "threshold_reasons": "x"}',
         case=_case_id(session, closed_case),
     )
-    here = verify.verify_cases(session, batch=1)
-    monkeypatch.setattr(verify_batches, "WORKERS_FROM", 1)  # workers even for two cases
+    whole = verify.verify_cases(session)
     seen: list[tuple[int, int]] = []
-    there = verify.verify_cases(
-        session, batch=1, workers=2, progress=lambda done, total: seen.append((done, total))
+    batched = verify.verify_cases(
+        session, batch=1, progress=lambda done, total: seen.append((done, total))
     )
-    assert (there.checked, there.events) == (here.checked, here.events) == (2, here.events)
-    assert [(v.reference, v.problems) for v in there.broken] == [
-        (v.reference, v.problems) for v in here.broken
+    assert (batched.checked, batched.events) == (whole.checked, whole.events)
+    assert batched.checked == 2 and batched.events == 16  # 5 + the closed case's 11
+    assert [(v.reference, v.problems) for v in batched.broken] == [
+        (v.reference, v.problems) for v in whole.broken
     ]
-    assert [(p.seq, p.kind) for p in there.broken[0].problems] == [(5, "altered")]
+    assert [(p.seq, p.kind) for p in batched.broken[0].problems] == [(5, "altered")]
     assert seen == [(1, 2), (2, 2)]

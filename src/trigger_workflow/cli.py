@@ -389,15 +389,8 @@ def audit() -> None:
 
 @audit.command("verify")
 @click.argument("references", nargs=-1, metavar="[CASE]...")
-@click.option(
-    "--workers",
-    type=click.IntRange(1, 64),
-    default=1,
-    show_default=True,
-    help="Worker processes checking a large history (2,000 cases or more), e.g. one per CPU.",
-)
 @pass_context
-def audit_verify(ctx: Context, references: tuple[str, ...], workers: int) -> None:
+def audit_verify(ctx: Context, references: tuple[str, ...]) -> None:
     """Check the hash chain of each case's history (all cases by default); exit 1 if any is broken."""
     from trigger_workflow.services.audit import verify
 
@@ -408,7 +401,7 @@ def audit_verify(ctx: Context, references: tuple[str, ...], workers: int) -> Non
             click.echo(f"\r  {checked:,} of {total:,} cases verified{end}", err=True, nl=False)
 
     try:
-        report = verify.verify_cases(ctx.session(), references, progress=progress, workers=workers)
+        report = verify.verify_cases(ctx.session(), references, progress=progress)
     except TriggerWorkflowError as error:
         click.echo(f"error: {error}", err=True)
         sys.exit(1)

@@ -89,13 +89,11 @@ def verify_cases(
     references: Iterable[str] = (),
     batch: int = 200,
     progress: Callable[[int, int], None] | None = None,
-    workers: int = 1,
 ) -> VerifyReport:
     """Check the chains of the named cases, or of every case; report each broken one.
 
     Cases are read `batch` at a time with their events, so memory stays flat however many
-    there are; with `workers` above 1, a large history is checked in that many worker processes
-    (verify_batches.py). `progress(checked, total)` is called after each batch.
+    there are (verify_batches.py); `progress(checked, total)` is called after each batch.
     """
     from trigger_workflow.services.audit import verify_batches  # noqa: PLC0415 (import cycle)
 
@@ -112,7 +110,7 @@ def verify_cases(
         if progress is not None:
             progress(report.checked, len(cases))
 
-    verify_batches.check_all(session, cases, batch, workers, take)
+    verify_batches.check_all(session, cases, batch, take)
     return report
 
 
