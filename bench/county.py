@@ -26,7 +26,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 from timing import median, ms, progress, timed
 
-from trigger_workflow.services.accounts import access, actors, authorities
+from trigger_workflow.services.accounts import access, actors
 from trigger_workflow.services.accounts.actors import Actor
 from trigger_workflow.services.casework import case_list, queries
 from trigger_workflow.services.tasks import inbox
@@ -68,14 +68,7 @@ def layout_url(base: str, tmp: Path, councils: int) -> str:
 def build(url: str, cases: int, councils: int) -> tuple[database.BenchDatabase, Actor]:
     """Fill a database with the cases spread over the councils; return it and the coordinator."""
     db = database.fresh(url)
-    with db.sessions() as session:
-        ids = [authorities.default_authority(session).id]
-        for number in range(2, councils + 1):
-            details = authorities.AuthorityDetails(
-                code=f"council-{number}", name=f"Council {number}", reference_prefix=f"C{number}"
-            )
-            ids.append(authorities.save(session, details).id)
-        session.commit()
+    ids = database.add_councils(db, councils)
     tasklist.fill(db, cases, authorities=ids)
     with db.sessions() as session:
         return db, actors.find_officer(session, "carol")

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from workload import EIGHT_FORMS_PROCESS, FORMS, PROCESSES
 
 from trigger_workflow.samples import OFFICERS, TEST_PASSWORD
-from trigger_workflow.services.accounts import actors, passwords
+from trigger_workflow.services.accounts import actors, authorities, passwords
 from trigger_workflow.services.accounts.actors import Actor
 from trigger_workflow.services.process_owners import processes
 from trigger_workflow.store import db
@@ -95,3 +95,16 @@ def server_version(engine: Engine) -> str:
         if engine.dialect.name == "sqlite":
             return "SQLite " + str(connection.execute(text("select sqlite_version()")).scalar())
         return str(connection.execute(text("select version()")).scalar())
+
+
+def add_councils(db: BenchDatabase, councils: int) -> list[int]:
+    """Add councils 2..N beside the first (Derby City); return every council's id, first first."""
+    with db.sessions() as session:
+        ids = [authorities.default_authority(session).id]
+        for number in range(2, councils + 1):
+            details = authorities.AuthorityDetails(
+                code=f"council-{number}", name=f"Council {number}", reference_prefix=f"C{number}"
+            )
+            ids.append(authorities.save(session, details).id)
+        session.commit()
+    return ids

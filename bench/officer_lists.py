@@ -13,7 +13,7 @@ import tasklist
 from sqlalchemy import update
 from timing import Report, ms, progress
 
-from trigger_workflow.services.accounts import actors, authorities
+from trigger_workflow.services.accounts import actors
 from trigger_workflow.store.models import Officer
 
 
@@ -98,14 +98,7 @@ def county(
     coordinator sees only hers, the county-wide police every council's shared with them."""
     progress(f"county: fresh database, {councils} councils")
     db = database.fresh(url)
-    with db.sessions() as session:
-        ids = [authorities.default_authority(session).id]
-        for number in range(2, councils + 1):
-            details = authorities.AuthorityDetails(
-                code=f"council-{number}", name=f"Council {number}", reference_prefix=f"C{number}"
-            )
-            ids.append(authorities.save(session, details).id)
-        session.commit()
+    ids = database.add_councils(db, councils)
     # The police officer serves the county (every council), as the county's police would.
     with db.sessions() as session:
         session.execute(update(Officer).where(Officer.username == "pete").values(county_wide=True))

@@ -21,3 +21,11 @@ def empty_database(tmp_path: Path, name: str) -> str:
         connection.execute(text(f"CREATE SCHEMA {name}"))
     engine.dispose()
     return PG_URL + f"?options=-csearch_path%3D{name}"
+
+
+# The first process version of an older release, for a case row to point at.
+FIRST_VERSION = text(
+    "INSERT INTO process_version (id, process_id, number, content_hash, files, spec, "
+    "serializer_version, deployed_by, deployed_at) VALUES (1, 'community_trigger', 1, "
+    "'h', '{}', '', '1', 'test', CURRENT_TIMESTAMP)"
+)

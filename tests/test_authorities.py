@@ -13,7 +13,7 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.authorities_helpers import CHESTERFIELD, two_authorities
-from tests.old_schema import empty_database
+from tests.old_schema import FIRST_VERSION, empty_database
 from trigger_workflow.cli import main
 from trigger_workflow.errors import TriggerWorkflowError
 from trigger_workflow.samples import APPLICATION
@@ -204,13 +204,7 @@ def test_a_single_council_database_migrates_to_one_authority_owning_everything(
     _migrated_to(old_database, "0012")
     engine = create_engine(old_database)
     with engine.begin() as connection:
-        connection.execute(
-            text(
-                "INSERT INTO process_version (id, process_id, number, content_hash, files, spec, "
-                "serializer_version, deployed_by, deployed_at) VALUES (1, 'community_trigger', 1, "
-                "'h', '{}', '', '1', 'test', CURRENT_TIMESTAMP)"
-            )
-        )
+        connection.execute(FIRST_VERSION)
         connection.execute(
             text(
                 'INSERT INTO "case" (id, reference, process_version_id, status, stage, '

@@ -13,7 +13,7 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.authorities_helpers import chesterfield_case_in_review, two_authorities
-from tests.old_schema import PG_URL, empty_database
+from tests.old_schema import FIRST_VERSION, PG_URL, empty_database
 from trigger_workflow.samples import APPLICATION
 from trigger_workflow.services.accounts import actors
 from trigger_workflow.services.accounts.actors import Actor
@@ -69,13 +69,7 @@ def test_existing_open_tasks_take_their_cases_council_when_the_database_migrates
                 "'e', 'p', '{}', CURRENT_TIMESTAMP)"
             )
         )
-        connection.execute(
-            text(
-                "INSERT INTO process_version (id, process_id, number, content_hash, files, spec, "
-                "serializer_version, deployed_by, deployed_at) VALUES (1, 'community_trigger', 1, "
-                "'h', '{}', '', '1', 'test', CURRENT_TIMESTAMP)"
-            )
-        )
+        connection.execute(FIRST_VERSION)
         for case_id, authority_id, reference in ((1, 1, "CT-2026-0001"), (2, 2, "CHF-2026-0001")):
             connection.execute(
                 text(

@@ -13,7 +13,7 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.audit_cases import MET, REVIEW, run_case
-from tests.old_schema import empty_database
+from tests.old_schema import FIRST_VERSION, empty_database
 from trigger_workflow.samples import ANSWERS
 from trigger_workflow.services.audit import verify
 from trigger_workflow.services.privacy import event_erasure
@@ -37,13 +37,7 @@ def test_closed_cases_get_the_moment_they_closed_from_their_last_event(release_0
     command.upgrade(db.alembic_config(release_0015), "0015")
     engine = create_engine(release_0015)
     with engine.begin() as connection:
-        connection.execute(
-            text(
-                "INSERT INTO process_version (id, process_id, number, content_hash, files, spec, "
-                "serializer_version, deployed_by, deployed_at) VALUES (1, 'community_trigger', 1, "
-                "'h', '{}', '', '1', 'test', CURRENT_TIMESTAMP)"
-            )
-        )
+        connection.execute(FIRST_VERSION)
         for case_id, status in ((1, "closed"), (2, "open")):
             connection.execute(
                 text(
