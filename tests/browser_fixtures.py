@@ -12,6 +12,21 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from tests.browser import CHROMIUM, live_server
 
 
+BROWSER_FIXTURES = frozenset({"browser", "base_url", "page"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that serves the app over HTTP or drives Chromium `browser`.
+
+    CI runs them once, on SQLite (the README's command): they check pages in a real browser,
+    and what they read and write goes through the same services the rest of the suite runs on
+    both databases (`-m "not browser"` on PostgreSQL, see .ci/run).
+    """
+    for item in items:
+        if BROWSER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.browser)
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     """Launch Debian's Chromium once per test process (never a downloaded browser).
