@@ -15,6 +15,7 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
 from trigger_workflow.engine import sandbox
 from trigger_workflow.errors import EngineError
+from trigger_workflow.json_text import read_json
 
 SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
 SERIALIZER_VERSION: str = SERIALIZER.VERSION
@@ -91,7 +92,7 @@ def state_dict(workflow: BpmnWorkflow) -> dict[str, Any]:
 
 def load_state(state: str, specs: Specs, serializer_version: str) -> BpmnWorkflow:
     """Restore a case's workflow from its state, on the already restored specs of its version."""
-    dct = json.loads(state)
+    dct = read_json(state)
     if serializer_version != SERIALIZER_VERSION:
         # An older serialization may need its specs migrated too: the library's own slow path.
         dct.update(json.loads(specs.json))

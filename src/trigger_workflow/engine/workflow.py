@@ -104,6 +104,14 @@ def human_tasks(workflow: BpmnWorkflow) -> list[HumanTask]:
     ]
 
 
+def find_human_task(workflow: BpmnWorkflow, task_id: str) -> HumanTask:
+    """Return the READY user task with this id, or raise NotFound / TaskNotOpen.
+
+    As `human_tasks` gives it, without walking the whole task tree to find one task.
+    """
+    return _human_task(workflow, find_task(workflow, task_id))
+
+
 def find_task(workflow: BpmnWorkflow, task_id: str) -> Task:
     """Return the task with this id, or raise NotFound / TaskNotOpen."""
     try:
@@ -313,10 +321,13 @@ def stage(workflow: BpmnWorkflow) -> str:
     """Return the name of the stage (call activity of the main diagram) the case is in."""
     if workflow.is_completed():
         return FINISHED_STAGE
+    # The main diagram's own tasks only: its call activities' subprocesses are not walked.
     active = [
         t
-        for t in workflow.get_tasks(state=TaskState.STARTED | TaskState.WAITING)
-        if t.workflow is workflow and isinstance(t.task_spec, CallActivity)
+        for t in workflow.get_tasks(
+            state=TaskState.STARTED | TaskState.WAITING, skip_subprocesses=True
+        )
+        if isinstance(t.task_spec, CallActivity)
     ]
     if active:
         return str(active[-1].task_spec.bpmn_name or active[-1].task_spec.bpmn_id)

@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-import orjson
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from trigger_workflow.json_text import read_json
+
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
-
-
-def read_json(text: str | bytes) -> Any:
-    """Read a JSON column's text: orjson (several times faster than the json module, the same
-    values), or the json module for what orjson refuses (integers beyond 64 bits, NaN)."""
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return json.loads(text)
 
 
 def make_engine(url: str) -> Engine:

@@ -1,7 +1,7 @@
 """`audit verify`'s loop over many cases: a batch of cases at a time, read with their events,
 salts and erasures, then checked, so memory stays flat however many cases there are.
 
-The JSON columns are read as their text and decoded here with orjson (db.read_json). Checking
+The JSON columns are read as their text and decoded here with orjson (json_text.read_json). Checking
 batches in worker processes was tried: on two quiet cores it was no faster (9.3 and 8.9 s against
 9.6 and 9.0 s over 220,000 events), reading the batches being the bottleneck, so it was removed.
 """
@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import Text, cast, select
 from sqlalchemy.orm import Session
 
+from trigger_workflow.json_text import read_json
 from trigger_workflow.services.audit import verify
-from trigger_workflow.store.db import read_json
 from trigger_workflow.store.models import Event
 
 JSON_NAMES = frozenset({"data", "detail", "personal"})

@@ -288,8 +288,7 @@ def complete_task(session: Session, command: CompleteTask) -> CaseResult:
             )
         deployed = processes.for_case(case)
         workflow = records.restore_workflow(case, deployed)
-        engine.find_task(workflow, command.task_id)
-        human = next(t for t in engine.human_tasks(workflow) if t.id == command.task_id)
+        human = engine.find_human_task(workflow, command.task_id)
         data = _checked(deployed, human, command.data)
         derived = rules.check(
             deployed, human, data, lambda: authorities.agencies_for(session, case)
