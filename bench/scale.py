@@ -225,14 +225,13 @@ def summary(report: Report, variants: list[Variant]) -> None:
     report.line("## Per loop count (services layer, a session per completion)")
     report.line(
         "  last round: its review, outcome notice and closing appeal step, the same work in "
-        "every case; ratio against the same column's 0 loops"
+        "every case; ratios against the fewest loops run the same way"
     )
     rows = []
     for variant in variants:
-        base = (
-            next(v for v in variants if v.keep_history == variant.keep_history and v.loops == 0)
-            if any(v.loops == 0 for v in variants)
-            else variant
+        # Ratios are against the fewest loops run the same way (0 loops by default).
+        base = min(
+            (v for v in variants if v.keep_history == variant.keep_history), key=lambda v: v.loops
         )
         rows.append(
             [
