@@ -16,6 +16,7 @@ from tests.audit_cases import FRONT, PATHS, REVIEW, escalated_case, every_path, 
 from tests.scenario import CaseDriver
 from trigger_workflow.cli import main
 from trigger_workflow.engine import calendar
+from trigger_workflow.engine import workflow as engine
 from trigger_workflow.errors import FormInvalid
 from trigger_workflow.samples import ANSWERS
 from trigger_workflow.services.audit import figures
@@ -70,9 +71,9 @@ def test_r20_r9_review_held_although_the_count_was_not_met_counts_as_a_review(
     assert decision is not None and decision.data["threshold_basis"] == "discretion"
     case = session.scalar(select(Case).where(Case.reference == reference))
     assert case is not None
-    workflow = records.load_workflow(case)
-    [decided] = [t for t in workflow.get_tasks() if t.task_spec.name == "decide_threshold"]
-    assert decided.data["count_met"] is False  # the decision table's count, not met
+    # The decision table's count, not met: carried forward in the case's data (the finished
+    # threshold stage itself is no longer in the saved state, issue 15).
+    assert engine.case_data(records.load_workflow(case))["count_met"] is False
     result = figures.figures(session, _this_year())
     assert result.cases["reviews"] == [reference]
     assert result.cases["threshold_not_met"] == []

@@ -24,7 +24,7 @@ from tests.process_variants import (
 from tests.rules_driver import ServiceCase
 from tests.scenario import ANSWERS, CaseDriver
 from tests.test_rules_deadlines import london
-from trigger_workflow.engine import rebind
+from trigger_workflow.engine import history, rebind
 from trigger_workflow.engine.loader import ProcessFiles
 from trigger_workflow.errors import EngineError
 from trigger_workflow.samples import ANSWERS as SAMPLE_ANSWERS
@@ -256,12 +256,15 @@ def test_a_real_run_moves_the_cases_that_can_move_and_leaves_the_rest(
     sessions: sessionmaker[Session],
     session: Session,
     process_files: ProcessFiles,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """With a task removed, a case past it is refused (its history names it), one before moves.
+    """With a task removed, a case waiting on it is refused; a case past it moves, unless its
+    state still holds the finished stage (saved before issue 15), whose history names it.
 
-    The case still waiting on acknowledgement cannot move; the case already past it cannot
-    either (its completed task would name a spec the new version lacks); a case whose waiting
-    task is unchanged in a version that only relabels moves: checked with two targets.
+    The case waiting on acknowledgement cannot move. A case past it has the finished stage left
+    out of its state (engine/history.py): nothing in it names the removed task, so it moves. One
+    saved as before issue 15, the finished stage kept, is refused as it was: its completed task
+    would name a spec the new version lacks. First a version that only relabels: all move.
     """
     first = CaseDriver(client, sessions)
     waiting = first.apply()
@@ -269,17 +272,31 @@ def test_a_real_run_moves_the_cases_that_can_move_and_leaves_the_rest(
     second = CaseDriver(client, sessions)
     past = second.apply()
     second.complete("Acknowledge application", ANSWERS["Acknowledge application"])
+    third = CaseDriver(client, sessions)
+    kept = third.apply()
+    with monkeypatch.context() as patch:  # saved as before issue 15: finished stages kept
+        patch.setattr(history, "finished_stages", lambda workflow: set())
+        third.complete("Acknowledge application", ANSWERS["Acknowledge application"])
+    done_task = '"task_spec":"acknowledge_application"'
+    assert done_task not in _case(sessions, past).workflow_state
+    assert done_task in _case(sessions, kept).workflow_state
     processes.deploy(session, relabelled(process_files), "owen")
-    report = migrate_cases(session, MigrateCases(1, 2, OWEN, dry_run=False))
-    assert sorted(m.reference for m in report.movable) == sorted([waiting, past])
+    with monkeypatch.context() as patch:  # the move saves the state as it finds it
+        patch.setattr(history, "finished_stages", lambda workflow: set())
+        report = migrate_cases(session, MigrateCases(1, 2, OWEN, dry_run=False))
+    assert sorted(m.reference for m in report.movable) == sorted([waiting, past, kept])
     processes.deploy(session, acknowledgement_removed(process_files), "owen")
     report = migrate_cases(session, MigrateCases(2, 3, OWEN, dry_run=False))
     refused = {m.reference: m.reasons for m in report.not_movable}
-    assert set(refused) == {waiting, past}
-    assert any("was done here" in r for r in refused[past])
+    assert set(refused) == {waiting, kept}
+    assert any("was done here" in r for r in refused[kept])
+    assert [m.reference for m in report.movable] == [past]
     with sessions() as s:
         numbers = {c.reference: c.process_version.number for c in s.scalars(select(Case)).all()}
-    assert numbers == {waiting: 2, past: 2}
+    assert numbers == {waiting: 2, past: 3, kept: 2}
+    second.act_as("carol")
+    second.complete("Record qualifying complaints", ANSWERS["Record qualifying complaints"])
+    assert second.open_tasks() == ["Decide threshold"]
 
 
 def test_r14_a_case_in_the_parallel_information_requests_moves_and_runs_on(

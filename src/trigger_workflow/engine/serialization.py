@@ -13,7 +13,7 @@ from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
-from trigger_workflow.engine import sandbox
+from trigger_workflow.engine import history, sandbox
 from trigger_workflow.errors import EngineError
 from trigger_workflow.json_text import read_json
 
@@ -76,15 +76,22 @@ def dump_state(workflow: BpmnWorkflow) -> str:
 
 
 def state_dict(workflow: BpmnWorkflow) -> dict[str, Any]:
-    """Return what the library's `to_dict` gives for a workflow, minus its specs.
+    """Return what the library's `to_dict` gives for a workflow, minus its specs and the past
+    it no longer needs (finished stages, finished earlier rounds).
 
     As BpmnWorkflowConverter.to_dict, without converting the spec and the specs it calls (about
     3 ms for a case of the main process) only to throw them away: they are stored once per
-    version. The keys come in the library's order, so the JSON is the same text.
+    version. The keys come in the library's order, so the JSON is the same text. Finished
+    stages and rounds are left out (engine/history.py): the state grows with the open work, not
+    with every round of a case; the library's to_dict of the workflow restored from it is this
+    same text.
     """
     converter = _workflow_converter()
     dct: dict[str, Any] = super(BpmnWorkflowConverter, converter).to_dict(workflow)
-    dct["subprocesses"] = converter.mapping_to_dict(workflow.subprocesses)
+    dropped = history.finished_stages(workflow)
+    history.cut_finished_rounds(workflow, dct["tasks"], dropped)
+    kept = {k: v for k, v in workflow.subprocesses.items() if k not in dropped}
+    dct["subprocesses"] = converter.mapping_to_dict(kept)
     dct["bpmn_events"] = converter.registry.convert(workflow.bpmn_events)
     dct["typename"] = converter.registry.typenames[type(workflow)]  # as the registry adds it
     return dct

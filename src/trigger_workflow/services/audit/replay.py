@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from trigger_workflow.engine import serialization
 from trigger_workflow.engine import workflow as engine
 from trigger_workflow.errors import NotFound, TriggerWorkflowError
 from trigger_workflow.services.audit import snapshot
@@ -312,12 +313,17 @@ def _step(
 
 
 def _compare_stored(case: Case, workflow: engine.Workflow, events: list[Event]) -> None:
+    """Compare, task by task, what the replay would save with what is stored.
+
+    Both as a save leaves them: a saved state keeps no finished stage or round (the replay's
+    workflow, never saved, still holds them; a state saved before issue 15 too).
+    """
     last = events[-1].seq
     try:
-        stored = records.load_workflow(case)
+        stored = _as_saved(records.load_workflow(case), case)
     except Exception as error:  # a state altered so far that the engine cannot read it
         raise _Diverged(last, f"the stored workflow state cannot be read: {error}") from error
-    replayed = snapshot.tasks(workflow)
+    replayed = snapshot.tasks(_as_saved(workflow, case))
     difference = snapshot.first_difference(
         snapshot.masked(snapshot.tasks(stored), replayed), replayed
     )
@@ -325,3 +331,10 @@ def _compare_stored(case: Case, workflow: engine.Workflow, events: list[Event]) 
         raise _Diverged(
             last, f"after the last event ({last}) the stored state differs: {difference}"
         )
+
+
+def _as_saved(workflow: engine.Workflow, case: Case) -> engine.Workflow:
+    """Return the workflow as saving and restoring it leaves it, on the case's version."""
+    specs = processes.for_case(case).specs
+    state = serialization.dump_state(workflow)
+    return serialization.load_state(state, specs, serialization.SERIALIZER_VERSION)
