@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import itertools
 
-from sqlalchemy import ColumnElement, column, func, or_, select, table, text, union_all
+from sqlalchemy import ColumnElement, Select, column, func, or_, select, table, text, union_all
 from sqlalchemy.orm import Session
 
 from trigger_workflow.store.models import Case
@@ -42,12 +42,8 @@ def matches_text(text: str, dialect: str) -> ColumnElement[bool]:
     reference = Case.reference.like(_escape(text.upper()) + "%", escape="\\")
     postcode = _postcode_starts(text, dialect)
     if dialect == "sqlite" and len(text) >= TRIGRAM:
-        found = union_all(
-            select(Case.id).where(reference),
-            select(Case.id).where(postcode),
-            select(_names.c.rowid).where(_names.c.applicant_name.match(fts_phrase(text))),
-        )
-        return Case.id.in_(found)
+        arms = [select(Case.id).where(reference), select(Case.id).where(postcode), _named(text)]
+        return Case.id.in_(union_all(*arms))
     return or_(reference, postcode, name_contains(text, dialect))
 
 
@@ -56,10 +52,14 @@ def name_contains(text: str, dialect: str) -> ColumnElement[bool]:
     if dialect != "sqlite":
         return func.lower(Case.applicant_name).like(f"%{_escape(text.lower())}%", escape="\\")
     if len(text) >= TRIGRAM:
-        found = select(_names.c.rowid).where(_names.c.applicant_name.match(fts_phrase(text)))
-        return Case.id.in_(found)
+        return Case.id.in_(_named(text))
     ways = case_variants(text)
     return or_(*(Case.applicant_name.like(f"%{_escape(way)}%", escape="\\") for way in ways))
+
+
+def _named(text: str) -> Select[tuple[int]]:
+    """Return the ids of the cases whose name holds the text, from SQLite's trigram index."""
+    return select(_names.c.rowid).where(_names.c.applicant_name.match(fts_phrase(text)))
 
 
 def fts_phrase(text: str) -> str:
