@@ -17,6 +17,11 @@ def empty_database(tmp_path: Path, name: str) -> str:
         return f"sqlite:///{tmp_path / (name + '.sqlite')}"
     engine = create_engine(PG_URL)
     with engine.begin() as connection:
+        # Migration 0020 creates pg_trgm where the search path says, unless it is there: in
+        # public, once, so that a test's schema dropped with CASCADE never takes it (and the
+        # indexes another test's schema built on it) along, nor two tests create it at once.
+        connection.execute(text("SELECT pg_advisory_xact_lock(20020)"))
+        connection.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public"))
         connection.execute(text(f"DROP SCHEMA IF EXISTS {name} CASCADE"))
         connection.execute(text(f"CREATE SCHEMA {name}"))
     engine.dispose()

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session, defer
 
 from trigger_workflow.engine import calendar
 from trigger_workflow.engine import workflow as engine
-from trigger_workflow.services.casework import case_diagrams
+from trigger_workflow.services.casework import case_diagrams, name_search
 from trigger_workflow.services.process_owners import processes
 from trigger_workflow.store.models import Case, OpenTask
 
@@ -157,27 +157,10 @@ def stage_choices(session: Session) -> list[str]:
     return [*case_diagrams.stage_names(deployed), engine.FINISHED_STAGE]
 
 
-def _matches_text(text: str, dialect: str) -> ColumnElement[bool]:
-    """Match a reference or postcode by its start, or an applicant's name anywhere, any case."""
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return or_(
-        Case.reference.startswith(text.upper(), autoescape=True),
-        _like(Case.applicant_postcode, f"{escaped}%", dialect),
-        _like(Case.applicant_name, f"%{escaped}%", dialect),
-    )
-
-
-def _like(column: Any, pattern: str, dialect: str) -> ColumnElement[bool]:
-    """Match ignoring case: SQLite's LIKE does for ASCII; PostgreSQL lower() + LIKE (beats ILIKE)."""
-    if dialect == "sqlite":
-        return column.like(pattern, escape="\\")
-    return func.lower(column).like(pattern.lower(), escape="\\")
-
-
 def _conditions(search: CaseSearch, today: date, dialect: str) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = []
     if search.text:
-        where.append(_matches_text(search.text, dialect))
+        where.append(name_search.matches_text(search.text, dialect))
     if search.stage:
         where.append(Case.stage == search.stage)
     if search.status:

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from trigger_workflow.engine.calendar import UK_TIME
 from trigger_workflow.errors import TriggerWorkflowError
+from trigger_workflow.services.casework import name_search
 from trigger_workflow.services.privacy import erasures, personal_data
 from trigger_workflow.store.models import Authority, Case
 
@@ -171,8 +172,12 @@ def _one(
 
 
 def _forget_old_pages(sessions: sessionmaker[Session]) -> None:
-    """On SQLite, fold the write-ahead log into the database and empty it: the old versions of
-    the erased rows' pages must not stay in the -wal file (secure_delete zeroes freed space)."""
+    """On SQLite, merge the name search's index, then fold the write-ahead log into the database
+    and empty it: the old versions of the erased rows' pages must not stay in the -wal file
+    (secure_delete zeroes freed space), nor the erased names' trigrams in the index's older
+    segments (a deletion is only a marker until its segments are merged)."""
     with sessions() as session:
         if session.get_bind().dialect.name == "sqlite":
+            name_search.merge_index(session)
+            session.commit()
             session.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))

@@ -3,6 +3,7 @@
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
+from trigger_workflow.store import db
 from trigger_workflow.store.models import Base
 
 config = context.config
@@ -11,7 +12,11 @@ target_metadata = Base.metadata
 
 def run_migrations_offline() -> None:
     """Emit SQL without a database connection."""
-    context.configure(url=config.get_main_option("sqlalchemy.url"), target_metadata=target_metadata)
+    context.configure(
+        url=config.get_main_option("sqlalchemy.url"),
+        target_metadata=target_metadata,
+        include_name=db.compared_with_models,
+    )
     with context.begin_transaction():
         context.run_migrations()
 
@@ -25,7 +30,10 @@ def run_migrations_online() -> None:
     )
     with connectable.connect() as connection:
         context.configure(
-            connection=connection, target_metadata=target_metadata, render_as_batch=True
+            connection=connection,
+            target_metadata=target_metadata,
+            render_as_batch=True,
+            include_name=db.compared_with_models,
         )
         with context.begin_transaction():
             context.run_migrations()
