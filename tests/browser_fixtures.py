@@ -11,7 +11,6 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from tests.browser import CHROMIUM, live_server
 
-
 BROWSER_FIXTURES = frozenset({"browser", "base_url", "page"})
 
 
