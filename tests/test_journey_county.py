@@ -74,6 +74,40 @@ def test_a_councils_coordinator_sees_only_its_cases_in_the_browser(
     expect(page.locator("main")).to_contain_text(f"There is no case {county['CT'][0]}")
 
 
+def _search(page: Page, base_url: str, text: str) -> list[str]:
+    """Type into the case list's search box as an officer does; return the references listed."""
+    page.goto(f"{base_url}/cases")
+    page.get_by_label("Reference, applicant name or postcode").fill(text)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Search", exact=True).click()
+    rows = page.locator("main table tbody tr").all_inner_texts()
+    return [row.split()[0] for row in rows if row.strip()]
+
+
+def test_coordinators_find_their_councils_cases_by_name_postcode_and_reference(
+    page: Page, base_url: str, sessions: sessionmaker[Session], county: dict[str, list[str]]
+) -> None:
+    """Issue 15, item 4 (the trigram name search), as a coordinator uses it: part of a name in
+    any case, a postcode's start, a reference's start; another council's applicant is not found;
+    text that looks like query syntax is only text."""
+    with sessions() as session:
+        derby = session.scalar(select(Case).where(Case.reference == county["CT"][0]))
+        assert derby is not None and derby.applicant_name and derby.applicant_postcode
+        name, postcode = derby.applicant_name, derby.applicant_postcode
+    surname = name.split()[-1]
+    sign_in(page, base_url, "carol")
+    assert derby.reference in _search(page, base_url, surname[1:].upper())
+    assert derby.reference in _search(page, base_url, postcode.split()[0].lower())
+    found = _search(page, base_url, "ct-")
+    assert set(found) == set(county["CT"])
+    check_page(page, "county-search-reference")
+    assert _search(page, base_url, 'O\'Brien "AND" NEAR* (x)') == []
+    expect(page.locator("main")).to_contain_text("No cases match this search")
+    sign_in(page, base_url, "cath")
+    assert _search(page, base_url, surname[1:]) == []  # Derby City's applicant
+    assert _search(page, base_url, "ct-") == []
+
+
 def test_county_wide_police_see_every_councils_shared_cases(
     page: Page, base_url: str, sessions: sessionmaker[Session], county: dict[str, list[str]]
 ) -> None:
