@@ -22,7 +22,6 @@ from pathlib import Path
 
 import database
 import tasklist
-from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 from timing import median, ms, progress, timed
 
@@ -55,14 +54,7 @@ CALLS: dict[str, Callable[[Session, Actor], int]] = {
 
 def layout_url(base: str, tmp: Path, councils: int) -> str:
     """Return an empty database for one layout: a SQLite file, or a fresh PostgreSQL schema."""
-    if not base:
-        return database.sqlite_url(tmp, f"county_{councils}")
-    engine = create_engine(base)
-    with engine.begin() as connection:
-        connection.execute(text(f"DROP SCHEMA IF EXISTS county_{councils} CASCADE"))
-        connection.execute(text(f"CREATE SCHEMA county_{councils}"))
-    engine.dispose()
-    return f"{base}?options=-csearch_path%3Dcounty_{councils}"
+    return database.empty_url(base, tmp, f"county_{councils}")
 
 
 def build(url: str, cases: int, councils: int) -> tuple[database.BenchDatabase, Actor]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from workload import EIGHT_FORMS_PROCESS, FORMS, PROCESSES
@@ -47,6 +47,19 @@ class BenchDatabase:
 def sqlite_url(directory: Path, name: str) -> str:
     """Return the URL of a SQLite file in the bench's temporary directory."""
     return f"sqlite:///{directory / name}.sqlite"
+
+
+def empty_url(base: str, tmp: Path, name: str) -> str:
+    """Return an empty database named `name`: a SQLite file in tmp, or with a PostgreSQL URL a
+    fresh schema of that name (the bench's layouts and sides side by side in one database)."""
+    if not base:
+        return sqlite_url(tmp, name)
+    engine = create_engine(base)
+    with engine.begin() as connection:
+        connection.execute(text(f"DROP SCHEMA IF EXISTS {name} CASCADE"))
+        connection.execute(text(f"CREATE SCHEMA {name}"))
+    engine.dispose()
+    return f"{base}?options=-csearch_path%3D{name}"
 
 
 def check_url(url: str) -> None:

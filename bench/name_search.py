@@ -26,7 +26,7 @@ import database
 import tasklist
 from alembic import command
 from county import load_average
-from sqlalchemy import ColumnElement, bindparam, create_engine, func, or_, select, text, update
+from sqlalchemy import ColumnElement, bindparam, func, or_, select, text, update
 from sqlalchemy.orm import Session
 from timing import median, ms, p95, progress, timed
 
@@ -197,14 +197,7 @@ def main() -> None:
 
 def _url(base: str, tmp: Path, side: str) -> str:
     """Return an empty database for one side: a SQLite file, or a fresh PostgreSQL schema."""
-    if not base:
-        return database.sqlite_url(tmp, f"search_{side}")
-    engine = create_engine(base)
-    with engine.begin() as connection:
-        connection.execute(text(f"DROP SCHEMA IF EXISTS search_{side} CASCADE"))
-        connection.execute(text(f"CREATE SCHEMA search_{side}"))
-    engine.dispose()
-    return f"{base}?options=-csearch_path%3Dsearch_{side}"
+    return database.empty_url(base, tmp, f"search_{side}")
 
 
 if __name__ == "__main__":

@@ -28,6 +28,16 @@ def empty_database(tmp_path: Path, name: str) -> str:
     return PG_URL + f"?options=-csearch_path%3D{name}"
 
 
+def drop_database(name: str) -> None:
+    """Drop what empty_database made on PostgreSQL (a SQLite file goes with tmp_path)."""
+    if not PG_URL:
+        return
+    engine = create_engine(PG_URL)
+    with engine.begin() as connection:
+        connection.execute(text(f"DROP SCHEMA {name} CASCADE"))
+    engine.dispose()
+
+
 # The first process version of an older release, for a case row to point at.
 FIRST_VERSION = text(
     "INSERT INTO process_version (id, process_id, number, content_hash, files, spec, "

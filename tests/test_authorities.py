@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from tests import old_schema
 from tests.authorities_helpers import CHESTERFIELD, two_authorities
 from tests.old_schema import FIRST_VERSION, empty_database
 from trigger_workflow.cli import main
@@ -243,11 +244,7 @@ def test_a_single_council_database_migrates_to_one_authority_owning_everything(
         # A second authority can be added after the migrated one (its id sequence moved on).
         assert authorities.save(session, CHESTERFIELD).id != only[0].id
     engine.dispose()
-    if PG_URL:
-        engine = create_engine(PG_URL)
-        with engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA release_0012 CASCADE"))
-        engine.dispose()
+    old_schema.drop_database("release_0012")
 
 
 def test_the_command_line_adds_authorities_and_gives_officers_theirs(database_url: str) -> None:

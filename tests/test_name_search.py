@@ -13,8 +13,9 @@ from alembic import command
 from sqlalchemy import ColumnElement, create_engine, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from tests import old_schema
 from tests.authorities_helpers import two_authorities
-from tests.old_schema import FIRST_VERSION, PG_URL, empty_database
+from tests.old_schema import FIRST_VERSION, empty_database
 from tests.retention_helpers import seeded_case
 from tests.test_rules_deadlines import london
 from trigger_workflow.samples import APPLICATION
@@ -234,8 +235,4 @@ def test_existing_names_are_indexed_when_the_database_migrates(release_0019: str
         session.commit()
         assert found(session, "smith") == {"CT-2026-0003"}
     engine.dispose()
-    if PG_URL:
-        engine = create_engine(PG_URL)
-        with engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA release_0019 CASCADE"))
-        engine.dispose()
+    old_schema.drop_database("release_0019")

@@ -12,8 +12,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from tests import old_schema
 from tests.authorities_helpers import chesterfield_case_in_review, two_authorities
-from tests.old_schema import FIRST_VERSION, PG_URL, empty_database
+from tests.old_schema import FIRST_VERSION, empty_database
 from trigger_workflow.samples import APPLICATION
 from trigger_workflow.services.accounts import actors
 from trigger_workflow.services.accounts.actors import Actor
@@ -107,8 +108,4 @@ def test_existing_open_tasks_take_their_cases_council_when_the_database_migrates
         listed = {row.reference for row in queries.open_tasks_for(session, county_wide)}
         assert listed == {"CT-2026-0001", "CHF-2026-0001"}
     engine.dispose()
-    if PG_URL:
-        engine = create_engine(PG_URL)
-        with engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA release_0016 CASCADE"))
-        engine.dispose()
+    old_schema.drop_database("release_0016")
